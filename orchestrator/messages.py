@@ -1,0 +1,53 @@
+"""The platform-neutral message types that cross the adapter/core boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class ReplyKind(StrEnum):
+    ANSWER = "answer"
+    SUMMARY = "summary"
+    ERROR = "error"
+    NOTICE = "notice"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One inbound message, as every adapter hands it to the core."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    text: str
+    user_name: str = ""
+    message_id: str | None = None
+    is_private: bool = False
+    is_admin: bool = False
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def chat_key(self) -> str:
+        """Globally unique chat identity: platform plus platform chat id."""
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button. Pressing it sends `command` back through `Orchestrator.handle`."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One outbound message; adapters render it for their platform."""
+
+    text: str
+    kind: ReplyKind = ReplyKind.ANSWER
+    choices: tuple[Choice, ...] = ()
+    for_user_id: str | None = None
+    ephemeral: bool = False

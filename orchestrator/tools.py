@@ -1,0 +1,31 @@
+"""Tool catalogue entries and results, shared by the hub, the router and the agent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """One MCP tool as the core sees it: which server, its name, and its schema."""
+
+    server: str
+    name: str
+    description: str = ""
+    input_schema: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.server}/{self.name}"
+
+    def required_params(self) -> list[str]:
+        return list(self.input_schema.get("required", []) or [])
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a tool call returned, flattened to text for the LLM and the chat."""
+
+    text: str
+    is_error: bool = False

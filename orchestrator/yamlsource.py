@@ -1,0 +1,111 @@
+"""YAML with `${VAR}` / `${VAR:-default}` interpolation and a line number for every key path.
+
+The config models never see raw YAML; this module turns text into plain data plus the two facts
+error messages need: where each key sits in the file, and which values came from the environment
+(those are secrets and must never be echoed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class YamlSource:
+    """The parsed document plus what the loader learned while reading it."""
+
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
+    problems: list[tuple[KeyPath, str]] = field(default_factory=list)
+
+    def line_of(self, path: KeyPath) -> int:
+        """Line of the longest prefix of `path` that exists in the file (1 for the root)."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+
+def format_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], bool]:
+    """Substitute variables; return (value, missing names, whether the environment supplied any)."""
+    missing: list[str] = []
+    from_env = False
+
+    def sub(match: re.Match[str]) -> str:
+        nonlocal from_env
+        name, default = match.group(1), match.group(2)
+        value = env.get(name)
+        if value not in (None, ""):
+            from_env = True
+            return value
+        if default is not None:
+            return default
+        if value is None:
+            missing.append(name)
+        return ""
+
+    return _VAR.sub(sub, text), missing, from_env
+
+
+class _Builder:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.constructor = yaml.SafeLoader("")
+        self.source = YamlSource(data=None)
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.constructor.construct_object(key_node)
+            child = (*path, key)
+            if key in out:
+                self.source.problems.append((child, "duplicate key"))
+            self.source.lines[child] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, child)
+        return out
+
+    def _scalar(self, node: yaml.Node, path: KeyPath) -> Any:
+        if node.tag != "tag:yaml.org,2002:str" or "${" not in str(node.value):
+            return self.constructor.construct_object(node)
+        value, missing, from_env = interpolate(str(node.value), self.env)
+        for name in missing:
+            self.source.problems.append(
+                (path, f"environment variable {name} is not set "
+                       f"(set it, or write ${{{name}:-default}})")
+            )
+        if from_env and value:
+            self.source.secrets.add(value)
+        return value
+
+
+def load_yaml(text: str, env: Mapping[str, str]) -> YamlSource:
+    """Parse `text`; raise yaml.YAMLError on syntax errors (the caller formats them)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    builder = _Builder(env)
+    builder.source.data = {} if node is None else builder.build(node, ())
+    return builder.source
