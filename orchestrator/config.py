@@ -8,6 +8,7 @@ The seed document's layout stays valid (`orchestrator.llm_settings`, `memory_sys
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -104,7 +105,12 @@ class ServerSettings(Model):
         return self
 
     def launch_command(self) -> tuple[str, list[str]]:
-        """The program and arguments that start this stdio server."""
+        """The program and arguments that start this stdio server.
+
+        `python`/`python3` mean this interpreter, so Python servers see the project's packages.
+        """
+        if self.command in ("python", "python3"):
+            return sys.executable, list(self.args)
         if self.command:
             return self.command, list(self.args)
         return "npx", ["-y", str(self.package), *self.args]
@@ -237,7 +243,11 @@ def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | Non
         source = load_yaml(text, os.environ if env is None else env)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise ConfigError([f"{file}:{line}: (yaml): {exc.problem or 'invalid YAML'}"]) from None
+        where = ""
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            where = f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        problem = exc.problem or "invalid YAML"
+        raise ConfigError([f"{file}:{line}: (yaml): {problem}{where}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{file}:1: (yaml): {type(exc).__name__}"]) from None
     problems = [f"{file}:{source.line_of(p)}: {format_path(p)}: {m}" for p, m in source.problems]

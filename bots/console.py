@@ -1,0 +1,71 @@
+"""The console backend: one local chat on stdin/stdout, for development and `make run`.
+
+Works interactively and with piped input (`printf '/tools\\n' | orchestrator chat`), exiting at
+end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from orchestrator.core import Orchestrator
+from orchestrator.messages import ChatMessage, Reply, ReplyKind
+
+PROMPT = "you> "
+
+
+class ConsoleAdapter:
+    platform = "console"
+
+    def __init__(self, orchestrator: Orchestrator, *, chat_id: str = "local",
+                 user_id: str | None = None, out: TextIO = sys.stdout) -> None:
+        self.orchestrator = orchestrator
+        self.chat_id = chat_id
+        self.user_id = user_id or getpass.getuser()
+        self.out = out
+        self.interactive = sys.stdin.isatty()
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            self.out.write(render(reply) + "\n")
+            for choice in reply.choices:
+                self.out.write(f"  [{choice.label}] type: {choice.command}\n")
+        self.out.flush()
+
+    def message(self, text: str) -> ChatMessage:
+        # The local console user owns the machine, so they are the admin here.
+        return ChatMessage(platform=self.platform, chat_id=self.chat_id, user_id=self.user_id,
+                           text=text, user_name=self.user_id, is_private=True, is_admin=True)
+
+    async def run(self, stdin: TextIO = sys.stdin) -> int:
+        if self.interactive:
+            self.out.write("Console chat. /help lists commands; Ctrl-D quits.\n")
+        while True:
+            line = await asyncio.to_thread(self._read_line, stdin)
+            if line is None:
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text in ("/quit", "/exit"):
+                return 0
+            await self.send(self.chat_id, await self.orchestrator.handle(self.message(text)))
+
+    def _read_line(self, stdin: TextIO) -> str | None:
+        if self.interactive:
+            self.out.write(PROMPT)
+            self.out.flush()
+        line = stdin.readline()
+        return line if line else None
+
+
+def render(reply: Reply) -> str:
+    if reply.kind is ReplyKind.SUMMARY:
+        return f"  ({reply.text})"
+    if reply.kind is ReplyKind.ERROR:
+        return f"! {reply.text}"
+    return reply.text

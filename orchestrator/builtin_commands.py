@@ -1,0 +1,146 @@
+"""The commands every deployment has: help, tools, run, status, confirm, cancel, reload."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.commands import CommandContext, Param
+from orchestrator.errors import ToolError, UsageError
+from orchestrator.messages import Reply, ReplyKind
+
+if TYPE_CHECKING:
+    from orchestrator.core import Orchestrator
+
+MAX_RESULT_CHARS = 3500
+
+
+def register_builtin_commands(app: Orchestrator) -> None:
+    reg = app.commands
+
+    @reg.command("help", "List the commands")
+    async def help_(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        lines = ["Commands:"]
+        for cmd in reg:
+            if cmd.admin_only and not ctx.is_admin:
+                continue
+            lines.append(f"{cmd.usage()} - {cmd.help}")
+        lines.append("Anything else is a request for the assistant.")
+        return [Reply("\n".join(lines))]
+
+    @reg.command("tools", "List the tools of the connected MCP servers",
+                 Param("server", "Only this server", required=False))
+    async def tools(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        return [Reply(tools_text(app, ctx.message.chat_key, args.get("server")))]
+
+    @reg.command("run", "Call one tool directly", Param("server", "MCP server name"),
+                 Param("tool", "Tool name"),
+                 Param("arguments", "JSON object of arguments", required=False, rest=True),
+                 slow=True)
+    async def run(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        arguments = parse_json_object(args.get("arguments") or "{}")
+        return [await call_tool_reply(app, ctx, args["server"], args["tool"], arguments)]
+
+    @reg.command("status", "Show each tool server: up/down, tools, last error, restarts")
+    async def status(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        return [Reply(status_text(app))]
+
+    @reg.command("confirm", "Run a tool call that waits for confirmation", Param("id", "Request id"),
+                 slow=True)
+    async def confirm(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        return await resolve_pending(app, ctx, args["id"], run=True)
+
+    @reg.command("cancel", "Cancel a tool call that waits for confirmation",
+                 Param("id", "Request id"))
+    async def cancel(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        return await resolve_pending(app, ctx, args["id"], run=False)
+
+    @reg.command("reload", "Re-read the config file (admins)", admin_only=True, slow=True)
+    async def reload(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        from orchestrator.reload import reload_config
+
+        return [Reply(await reload_config(app), ephemeral=True)]
+
+
+def parse_json_object(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"arguments must be a JSON object, e.g. {{\"timezone\": \"UTC\"}} "
+                         f"({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise UsageError("arguments must be a JSON object, e.g. {\"timezone\": \"UTC\"}")
+    return value
+
+
+async def call_tool_reply(app: Orchestrator, ctx: CommandContext, server: str, tool: str,
+                          arguments: dict[str, Any]) -> Reply:
+    spec = next((t for t in app.allowed_tools(ctx.message.chat_key)
+                 if t.server == server and t.name == tool), None)
+    if spec is None and not any(t.server == server and t.name == tool
+                                for t in app.services.hub.catalogue()):
+        known = server in {s.name for s in app.services.hub.status()}
+        hint = f"/tools {server}" if known else "/tools"
+        return Reply(f"There is no tool {server}/{tool} available right now. See {hint}.",
+                     ReplyKind.ERROR)
+    if spec is None:
+        return Reply(f"{server}/{tool} is not allowed in this chat.", ReplyKind.ERROR)
+    try:
+        result = await app.services.hub.call(server, tool, arguments)
+    except ToolError as exc:
+        return Reply(f"{server}/{tool} failed: {exc}", ReplyKind.ERROR)
+    text = result.text if len(result.text) <= MAX_RESULT_CHARS else (
+        result.text[:MAX_RESULT_CHARS] + "\n... (truncated)")
+    if result.is_error:
+        return Reply(f"{server}/{tool} reported an error:\n{text}", ReplyKind.ERROR)
+    return Reply(f"{server}/{tool}:\n```\n{text}\n```")
+
+
+def tools_text(app: Orchestrator, chat_key: str, only: str | None = None) -> str:
+    allowed = app.allowed_tools(chat_key)
+    lines = []
+    for status in app.services.hub.status():
+        if only and status.name != only:
+            continue
+        state = status.state if status.state != "down" else f"down: {status.last_error}"
+        lines.append(f"{status.name} ({state})")
+        for tool in (t for t in allowed if t.server == status.name):
+            first = (tool.description or "").strip().split("\n")[0][:100]
+            lines.append(f"  - {tool.name}: {first}")
+    if not lines:
+        return f"No server named {only}." if only else "No tool servers are configured."
+    return "\n".join(lines)
+
+
+def status_text(app: Orchestrator) -> str:
+    lines = ["Servers:"]
+    for s in app.services.hub.status():
+        error = f", last error: {s.last_error}" if s.last_error else ""
+        lines.append(f"- {s.name}: {s.state}, {s.tool_count} tools, "
+                     f"{s.restarts} restarts{error}")
+    llm = app.config.orchestrator.llm_settings
+    lines.append(f"LLM: {llm.model} ({'configured' if app.services.llm else 'not configured'})")
+    lines.append(f"Sessions: {app.config.sessions.backend}; memory: "
+                 f"{'on' if app.services.memory else 'off'}")
+    return "\n".join(lines)
+
+
+async def resolve_pending(app: Orchestrator, ctx: CommandContext, pid: str,
+                          *, run: bool) -> list[Reply]:
+    sessions, key = app.services.sessions, ctx.message.chat_key
+    async with sessions.lock(key):
+        session = await sessions.load(key)
+        pending = session.pending.get(pid)
+        if pending is None or pending.expires_at < time.time():
+            session.pending.pop(pid, None)
+            await sessions.save(key, session)
+            return [Reply("That request has expired or was already answered.", ReplyKind.ERROR)]
+        if pending.user_id != ctx.message.user_id and not ctx.is_admin:
+            return [Reply("Only the person who asked (or an admin) can answer this.",
+                          ReplyKind.ERROR, ephemeral=True)]
+        del session.pending[pid]
+        await sessions.save(key, session)
+    if not run:
+        return [Reply(f"Cancelled {pending.server}/{pending.tool}.")]
+    return [await call_tool_reply(app, ctx, pending.server, pending.tool, pending.arguments)]

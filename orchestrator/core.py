@@ -1,0 +1,258 @@
+"""The shared core: `Orchestrator.handle(message) -> list[Reply]` for every platform.
+
+One message: policy -> slash command, or -> session (per-chat lock) -> embed once -> memory ->
+route tools -> agent loop -> store. Adapters never see more than `handle` and `commands`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from orchestrator.agent import AgentLoop, AgentResult, BuiltinTool
+from orchestrator.commands import CommandContext, CommandRegistry, parse_args, split_command
+from orchestrator.config import Config
+from orchestrator.errors import LLMError, UsageError
+from orchestrator.messages import ChatMessage, Choice, Reply, ReplyKind
+from orchestrator.policy import UserRateLimits, is_admin, tool_allowed
+from orchestrator.prompt import build_messages
+from orchestrator.protocols import LLM, Embedder, Memory, MemoryStore, SessionStore, ToolHub
+from orchestrator.redact import Redactor
+from orchestrator.session import Session, Turn
+from orchestrator.toolnames import ToolNameMap
+from orchestrator.tools import ToolSpec
+
+log = logging.getLogger(__name__)
+
+NO_LLM_TEXT = (
+    "No language model is configured, so I can only run commands. Set `OPENAI_API_KEY` "
+    "(and optionally `OPENAI_BASE_URL` / `LLM_MODEL` for Ollama, vLLM ...) or fill in "
+    "`orchestrator.llm_settings` in the config, then restart. Meanwhile: /tools lists the tools "
+    "and /run <server> <tool> {json} calls one."
+)
+
+
+@dataclass
+class Services:
+    """The real parts the core talks to, each behind its seam."""
+
+    hub: ToolHub
+    sessions: SessionStore
+    llm: LLM | None = None
+    embedder: Embedder | None = None
+    memory: MemoryStore | None = None
+    router: Any = None  # orchestrator.routing.router.ToolRouter (optional)
+    builtin_tools: list[BuiltinTool] = field(default_factory=list)
+
+
+class Orchestrator:
+    def __init__(self, config: Config, services: Services) -> None:
+        self.config = config
+        self.services = services
+        self.commands = CommandRegistry()
+        self.names = ToolNameMap()
+        self.redact = Redactor(config.secrets)
+        self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
+        self._indexed: frozenset[str] = frozenset()
+        from orchestrator.builtin_commands import register_builtin_commands
+
+        register_builtin_commands(self)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.services.hub.start()
+
+    async def stop(self) -> None:
+        await self.services.hub.stop()
+        await self.services.sessions.close()
+        llm = self.services.llm
+        if llm is not None and hasattr(llm, "close"):
+            await llm.close()
+
+    # -- entry point --------------------------------------------------------------------------
+    async def handle(self, message: ChatMessage) -> list[Reply]:
+        """Answer one message; never raises, whatever the message or the parts do."""
+        started = time.monotonic()
+        try:
+            replies = await self._handle(message)
+        except Exception:  # noqa: BLE001 - the bot must survive any single message
+            log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
+            replies = [Reply("Something went wrong on my side; the error is logged. "
+                             "Please try again.", ReplyKind.ERROR)]
+        log.info("handled platform=%s chat=%s ms=%d replies=%d", message.platform,
+                 message.chat_id, (time.monotonic() - started) * 1000, len(replies))
+        return [self._clean(r) for r in replies]
+
+    def _clean(self, reply: Reply) -> Reply:
+        text = self.redact(reply.text)
+        return reply if text == reply.text else Reply(text, reply.kind, reply.choices,
+                                                      reply.for_user_id, reply.ephemeral)
+
+    async def _handle(self, message: ChatMessage) -> list[Reply]:
+        policy = self.config.policy_for(message.chat_key)
+        if not policy.allowed:
+            return []
+        if not message.text.strip():
+            return []
+        if len(message.text) > self.config.limits.max_message_chars:
+            return [Reply(f"That message is too long (limit "
+                          f"{self.config.limits.max_message_chars} characters).", ReplyKind.ERROR)]
+        if not await self.rate_limits.allow(f"{message.platform}:{message.user_id}"):
+            return [Reply("You are sending messages too fast; please wait a minute.",
+                          ReplyKind.ERROR)]
+        parsed = split_command(message.text)
+        if parsed is not None:
+            return await self.run_command(message, *parsed)
+        return await self.converse(message)
+
+    async def run_command(self, message: ChatMessage, name: str, raw: str) -> list[Reply]:
+        command = self.commands.get(name)
+        if command is None:
+            return [Reply(f"Unknown command /{name}. Send /help for the list.", ReplyKind.ERROR)]
+        admin = is_admin(self.config, message)
+        if command.admin_only and not admin:
+            return [Reply(f"/{name} is for admins only.", ReplyKind.ERROR, ephemeral=True)]
+        try:
+            args = parse_args(command, raw)
+            return await command.handler(CommandContext(message, admin), args)
+        except UsageError as exc:
+            return [Reply(str(exc), ReplyKind.ERROR)]
+
+    # -- free text ----------------------------------------------------------------------------
+    async def converse(self, message: ChatMessage) -> list[Reply]:
+        if self.services.llm is None:
+            return await self.no_llm_replies(message)
+        sessions = self.services.sessions
+        async with sessions.lock(message.chat_key):
+            session = await sessions.load(message.chat_key)
+            vector = await self.embed(message.text)
+            memories = await self.recall(message.chat_key, vector)
+            tools = await self.select_tools(message, vector, memories)
+            try:
+                result = await self._run_agent(message, session, memories, tools)
+            except LLMError as exc:
+                return [Reply(f"I could not reach the language model ({exc}). "
+                              "Try again in a moment; /run still works.", ReplyKind.ERROR)]
+            self._record(session, message, result)
+            await sessions.save(message.chat_key, session)
+        await self.remember(message, result, vector)
+        return self._result_replies(message, result)
+
+    async def _run_agent(self, message: ChatMessage, session: Session, memories: Sequence[Memory],
+                         tools: Sequence[ToolSpec]) -> AgentResult:
+        assert self.services.llm is not None
+        loop = AgentLoop(
+            self.services.llm, self.services.hub, self.names,
+            max_steps=self.config.orchestrator.llm_settings.max_steps,
+            write_tools=self.write_tools(), user_id=message.user_id,
+        )
+        loop.offer(tools, self.builtins_for(message))
+        messages = build_messages(message, session, memories,
+                                  name=self.config.orchestrator.name,
+                                  extra_system=self.config.orchestrator.system_prompt)
+        return await loop.run(messages)
+
+    def builtins_for(self, message: ChatMessage) -> list[BuiltinTool]:
+        """Built-in tools (tool search, schedules) bound to this message's chat and user."""
+        from orchestrator.builtin_tools import builtin_tools
+
+        return builtin_tools(self, message)
+
+    def write_tools(self) -> set[str]:
+        return {f"{name}/{tool}" for name, s in self.config.mcp_servers.items()
+                for tool in s.write_tools}
+
+    def _record(self, session: Session, message: ChatMessage, result: AgentResult) -> None:
+        bounds = (self.config.sessions.max_turns, self.config.sessions.max_chars)
+        now = time.time()
+        author = f"{message.user_name}: " if message.user_name else ""
+        session.add_turn(Turn("user", author + message.text, message.user_id, now), *bounds)
+        session.add_turn(Turn("assistant", result.text, "", now), *bounds)
+        if result.pending is not None:
+            session.pending[result.pending.id] = result.pending
+
+    def _result_replies(self, message: ChatMessage, result: AgentResult) -> list[Reply]:
+        if result.pending is not None:
+            pid = result.pending.id
+            choices = (Choice("Run it", f"/confirm {pid}"), Choice("Cancel", f"/cancel {pid}"))
+            return [Reply(result.text, choices=choices, for_user_id=message.user_id)]
+        return [Reply(result.text), Reply(summary_line(result), ReplyKind.SUMMARY)]
+
+    # -- embedding, memory, routing -----------------------------------------------------------
+    async def embed(self, text: str) -> np.ndarray | None:
+        """Embed a message once; the vector serves memory and routing alike."""
+        if self.services.embedder is None:
+            return None
+        return (await self.services.embedder.embed([text]))[0]
+
+    async def recall(self, chat_key: str, vector: np.ndarray | None) -> list[Memory]:
+        memory, k = self.services.memory, self.config.orchestrator.memory_system.recall_k
+        if memory is None or vector is None or k == 0:
+            return []
+        try:
+            return await memory.recall(chat_key, vector, k)
+        except Exception as exc:  # noqa: BLE001 - memory is an aid, never a blocker
+            log.warning("memory_recall_failed error=%s", type(exc).__name__)
+            return []
+
+    async def remember(self, message: ChatMessage, result: AgentResult,
+                       vector: np.ndarray | None) -> None:
+        memory = self.services.memory
+        if memory is None or vector is None or result.pending is not None:
+            return
+        item = Memory(
+            id="", chat_key=message.chat_key, user_id=message.user_id, request=message.text,
+            summary=result.text[:500], tools_used=tuple(result.tools_used),
+            success=result.success, timestamp=time.time(),
+        )
+        try:
+            await memory.remember(item, vector)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("memory_store_failed error=%s", type(exc).__name__)
+
+    def allowed_tools(self, chat_key: str) -> list[ToolSpec]:
+        policy = self.config.policy_for(chat_key)
+        return [t for t in self.services.hub.catalogue() if tool_allowed(policy, t)]
+
+    async def select_tools(self, message: ChatMessage, vector: np.ndarray | None,
+                           memories: Sequence[Memory] = ()) -> list[ToolSpec]:
+        """The few tools this message needs (semantic routing), or all allowed ones."""
+        allowed = self.allowed_tools(message.chat_key)
+        router = self.services.router
+        if self.config.orchestrator.tool_routing.strategy == "all" or router is None or vector is None:
+            return allowed
+        await self.refresh_router()
+        policy = self.config.policy_for(message.chat_key)
+        hints = [key for m in memories if m.success for key in m.tools_used]
+        routed = router.route(message.text, vector, allowed=lambda t: tool_allowed(policy, t),
+                              chat_hints=hints)
+        return [r.tool for r in routed]
+
+    async def refresh_router(self) -> None:
+        router = self.services.router
+        if router is None:
+            return
+        catalogue = self.services.hub.catalogue()
+        keys = frozenset(t.key for t in catalogue)
+        if keys != self._indexed:
+            await router.refresh(catalogue)
+            self._indexed = keys
+
+    async def no_llm_replies(self, message: ChatMessage) -> list[Reply]:
+        """Without an LLM, free text still gets the best matching tools as ready /run lines."""
+        from orchestrator.suggest import suggestion_text
+
+        vector = await self.embed(message.text)
+        tools = await self.select_tools(message, vector) if vector is not None else []
+        return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5] if vector is not None else []))]
+
+
+def summary_line(result: AgentResult) -> str:
+    used = ", ".join(dict.fromkeys(result.tools_used)) or "no tools"
+    status = "ok" if result.success else f"{len(result.failures)} failed"
+    return f"Summary: {used} · {result.steps} step(s) · {status}"

@@ -1,0 +1,49 @@
+"""`orchestrator tools [--config FILE] [--json]`: connect every server and print the catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from orchestrator.hub import McpHub
+
+
+def add_tools_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("tools", help="connect the servers and list their tools")
+    parser.add_argument("--config", "-c", help="config file")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=cmd_tools)
+
+
+def cmd_tools(ns: argparse.Namespace) -> int:
+    from orchestrator.cli import load_or_report
+
+    config = load_or_report(ns.config)
+    if config is None:
+        return 2
+    doc = asyncio.run(_collect(McpHub.from_config(config)))
+    if ns.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    for server in doc["servers"]:
+        error = f" ({server['last_error']})" if server["last_error"] else ""
+        print(f"{server['name']}: {server['state']}, {server['tool_count']} tools{error}")
+        for tool in server["tools"]:
+            print(f"  {tool['name']}: {tool['description'].splitlines()[0][:100] if tool['description'] else ''}")
+    return 0
+
+
+async def _collect(hub: McpHub) -> dict:
+    await hub.start()
+    try:
+        tools = hub.catalogue()
+        return {"servers": [
+            {"name": s.name, "state": s.state, "tool_count": s.tool_count,
+             "last_error": s.last_error, "restarts": s.restarts,
+             "tools": [{"name": t.name, "description": t.description}
+                       for t in tools if t.server == s.name]}
+            for s in hub.status()
+        ]}
+    finally:
+        await hub.stop()

@@ -1,0 +1,122 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1 speaking `/v1/chat/completions`.
+
+Each request pops the next scripted step: a text answer, tool calls, or an HTTP error. A step may
+also be a function of the request body, so a script can answer with what a tool returned.
+Every request body is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Step = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def text(content: str) -> dict[str, Any]:
+    return {"content": content}
+
+
+def tool_call(name: str, arguments: dict[str, Any], call_id: str | None = None) -> dict[str, Any]:
+    return {"tool_calls": [{"name": name, "arguments": arguments, "id": call_id}]}
+
+
+def error(status: int, message: str = "error", retry_after: int | None = None) -> dict[str, Any]:
+    return {"error_status": status, "message": message, "retry_after": retry_after}
+
+
+def completion(step: dict[str, Any], model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": step.get("content")}
+    finish = "stop"
+    if step.get("tool_calls"):
+        finish = "tool_calls"
+        message["tool_calls"] = [
+            {"id": c.get("id") or f"call_{uuid.uuid4().hex[:8]}", "type": "function",
+             "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+            for c in step["tool_calls"]
+        ]
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion",
+        "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+@dataclass
+class FakeOpenAI:
+    """Start with `with FakeOpenAI([...]) as llm:`; point clients at `llm.base_url`."""
+
+    script: list[Step] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    default: Step | None = None
+
+    def __post_init__(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                fake.requests.append({"path": self.path, "body": body,
+                                      "auth": self.headers.get("Authorization", "")})
+                if not self.path.endswith("/chat/completions"):
+                    return self._send(404, {"error": {"message": "not found"}})
+                step = fake.next_step(body)
+                if "error_status" in step:
+                    headers = {"retry-after": str(step["retry_after"])} if step.get(
+                        "retry_after") is not None else {}
+                    return self._send(step["error_status"], {"error": {
+                        "message": step["message"], "type": "error", "code": None}}, headers)
+                self._send(200, completion(step, body.get("model", "fake")))
+
+            def _send(self, status: int, doc: dict[str, Any],
+                      headers: dict[str, str] | None = None) -> None:
+                raw = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._lock = threading.Lock()
+
+    def next_step(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            step = self.script.pop(0) if self.script else self.default
+        if step is None:
+            return text("(fake LLM: script exhausted)")
+        return step(body) if callable(step) else step
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def last_tool_result(body: dict[str, Any]) -> str:
+    """The content of the most recent `tool` message the client sent."""
+    for message in reversed(body.get("messages", [])):
+        if message.get("role") == "tool":
+            return str(message.get("content", ""))
+    return ""
