@@ -21,8 +21,14 @@ PROMPT = "you> "
 class ConsoleAdapter:
     platform = "console"
 
-    def __init__(self, orchestrator: Orchestrator, *, chat_id: str = "local",
-                 user_id: str | None = None, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        *,
+        chat_id: str = "local",
+        user_id: str | None = None,
+        out: TextIO = sys.stdout,
+    ) -> None:
         self.orchestrator = orchestrator
         self.chat_id = chat_id
         self.user_id = user_id or getpass.getuser()
@@ -38,8 +44,15 @@ class ConsoleAdapter:
 
     def message(self, text: str) -> ChatMessage:
         # The local console user owns the machine, so they are the admin here.
-        return ChatMessage(platform=self.platform, chat_id=self.chat_id, user_id=self.user_id,
-                           text=text, user_name=self.user_id, is_private=True, is_admin=True)
+        return ChatMessage(
+            platform=self.platform,
+            chat_id=self.chat_id,
+            user_id=self.user_id,
+            text=text,
+            user_name=self.user_id,
+            is_private=True,
+            is_admin=True,
+        )
 
     async def run(self, stdin: TextIO = sys.stdin) -> int:
         if self.interactive:

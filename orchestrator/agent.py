@@ -58,14 +58,22 @@ def tool_schema(spec: ToolSpec, safe_name: str) -> dict[str, Any]:
     if parameters.get("type") != "object":
         parameters = {"type": "object", "properties": {}}
     description = f"[{spec.server}] {spec.description}".strip()[:1024]
-    return {"type": "function",
-            "function": {"name": safe_name, "description": description, "parameters": parameters}}
+    return {
+        "type": "function",
+        "function": {"name": safe_name, "description": description, "parameters": parameters},
+    }
 
 
 class AgentLoop:
     def __init__(
-        self, llm: LLM, hub: ToolHub, names: ToolNameMap, *, max_steps: int,
-        write_tools: set[str], user_id: str,
+        self,
+        llm: LLM,
+        hub: ToolHub,
+        names: ToolNameMap,
+        *,
+        max_steps: int,
+        write_tools: set[str],
+        user_id: str,
     ) -> None:
         self.llm, self.hub, self.names = llm, hub, names
         self.max_steps = max_steps
@@ -100,8 +108,10 @@ class AgentLoop:
             )
             if self.result.pending is not None:
                 return self.result
-        self.result.text = (f"I stopped after {self.max_steps} steps without a final answer. "
-                            "Try a narrower request.")
+        self.result.text = (
+            f"I stopped after {self.max_steps} steps without a final answer. "
+            "Try a narrower request."
+        )
         self.result.failures.append("step limit")
         return self.result
 
@@ -141,8 +151,12 @@ class AgentLoop:
 
     def _ask_confirmation(self, server: str, tool: str, arguments: dict[str, Any]) -> str:
         self.result.pending = PendingConfirmation(
-            id=secrets.token_hex(4), user_id=self.user_id, server=server, tool=tool,
-            arguments=arguments, expires_at=time.time() + CONFIRM_TTL_SECONDS,
+            id=secrets.token_hex(4),
+            user_id=self.user_id,
+            server=server,
+            tool=tool,
+            arguments=arguments,
+            expires_at=time.time() + CONFIRM_TTL_SECONDS,
         )
         args = json.dumps(arguments, ensure_ascii=False)[:600]
         self.result.text = f"I want to run **{server}/{tool}** with `{args}`. Shall I go ahead?"
@@ -154,8 +168,14 @@ def _assistant_message(content: str | None, calls: Sequence[ToolCall]) -> dict[s
         "role": "assistant",
         "content": content or "",
         "tool_calls": [
-            {"id": c.id, "type": "function",
-             "function": {"name": c.name, "arguments": c.raw_arguments or json.dumps(c.arguments)}}
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {
+                    "name": c.name,
+                    "arguments": c.raw_arguments or json.dumps(c.arguments),
+                },
+            }
             for c in calls
         ],
     }

@@ -45,12 +45,18 @@ def build_services(config: Config) -> Services:
     if semantic and embedder is not None:
         from orchestrator.routing.router import ToolRouter
 
-        router = ToolRouter(embedder, top_k=settings.tool_routing.top_k,
-                            threshold=settings.tool_routing.confidence_threshold)
+        router = ToolRouter(
+            embedder,
+            top_k=settings.tool_routing.top_k,
+            threshold=settings.tool_routing.confidence_threshold,
+        )
     return Services(
         hub=McpHub.from_config(config),
         sessions=make_session_store(config.sessions, bot=settings.name),
-        llm=llm, embedder=embedder, memory=memory, router=router,
+        llm=llm,
+        embedder=embedder,
+        memory=memory,
+        router=router,
     )
 
 

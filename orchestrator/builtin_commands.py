@@ -29,15 +29,22 @@ def register_builtin_commands(app: Orchestrator) -> None:
         lines.append("Anything else is a request for the assistant.")
         return [Reply("\n".join(lines))]
 
-    @reg.command("tools", "List the tools of the connected MCP servers",
-                 Param("server", "Only this server", required=False))
+    @reg.command(
+        "tools",
+        "List the tools of the connected MCP servers",
+        Param("server", "Only this server", required=False),
+    )
     async def tools(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return [Reply(tools_text(app, ctx.message.chat_key, args.get("server")))]
 
-    @reg.command("run", "Call one tool directly", Param("server", "MCP server name"),
-                 Param("tool", "Tool name"),
-                 Param("arguments", "JSON object of arguments", required=False, rest=True),
-                 slow=True)
+    @reg.command(
+        "run",
+        "Call one tool directly",
+        Param("server", "MCP server name"),
+        Param("tool", "Tool name"),
+        Param("arguments", "JSON object of arguments", required=False, rest=True),
+        slow=True,
+    )
     async def run(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         arguments = parse_json_object(args.get("arguments") or "{}")
         return [await call_tool_reply(app, ctx, args["server"], args["tool"], arguments)]
@@ -46,13 +53,18 @@ def register_builtin_commands(app: Orchestrator) -> None:
     async def status(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return [Reply(status_text(app))]
 
-    @reg.command("confirm", "Run a tool call that waits for confirmation", Param("id", "Request id"),
-                 slow=True)
+    @reg.command(
+        "confirm",
+        "Run a tool call that waits for confirmation",
+        Param("id", "Request id"),
+        slow=True,
+    )
     async def confirm(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return await resolve_pending(app, ctx, args["id"], run=True)
 
-    @reg.command("cancel", "Cancel a tool call that waits for confirmation",
-                 Param("id", "Request id"))
+    @reg.command(
+        "cancel", "Cancel a tool call that waits for confirmation", Param("id", "Request id")
+    )
     async def cancel(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return await resolve_pending(app, ctx, args["id"], run=False)
 
@@ -67,31 +79,45 @@ def parse_json_object(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"arguments must be a JSON object, e.g. {{\"timezone\": \"UTC\"}} "
-                         f"({exc.msg} at character {exc.pos})") from None
+        raise UsageError(
+            f'arguments must be a JSON object, e.g. {{"timezone": "UTC"}} '
+            f"({exc.msg} at character {exc.pos})"
+        ) from None
     if not isinstance(value, dict):
-        raise UsageError("arguments must be a JSON object, e.g. {\"timezone\": \"UTC\"}")
+        raise UsageError('arguments must be a JSON object, e.g. {"timezone": "UTC"}')
     return value
 
 
-async def call_tool_reply(app: Orchestrator, ctx: CommandContext, server: str, tool: str,
-                          arguments: dict[str, Any]) -> Reply:
-    spec = next((t for t in app.allowed_tools(ctx.message.chat_key)
-                 if t.server == server and t.name == tool), None)
-    if spec is None and not any(t.server == server and t.name == tool
-                                for t in app.services.hub.catalogue()):
+async def call_tool_reply(
+    app: Orchestrator, ctx: CommandContext, server: str, tool: str, arguments: dict[str, Any]
+) -> Reply:
+    spec = next(
+        (
+            t
+            for t in app.allowed_tools(ctx.message.chat_key)
+            if t.server == server and t.name == tool
+        ),
+        None,
+    )
+    if spec is None and not any(
+        t.server == server and t.name == tool for t in app.services.hub.catalogue()
+    ):
         known = server in {s.name for s in app.services.hub.status()}
         hint = f"/tools {server}" if known else "/tools"
-        return Reply(f"There is no tool {server}/{tool} available right now. See {hint}.",
-                     ReplyKind.ERROR)
+        return Reply(
+            f"There is no tool {server}/{tool} available right now. See {hint}.", ReplyKind.ERROR
+        )
     if spec is None:
         return Reply(f"{server}/{tool} is not allowed in this chat.", ReplyKind.ERROR)
     try:
         result = await app.services.hub.call(server, tool, arguments)
     except ToolError as exc:
         return Reply(f"{server}/{tool} failed: {exc}", ReplyKind.ERROR)
-    text = result.text if len(result.text) <= MAX_RESULT_CHARS else (
-        result.text[:MAX_RESULT_CHARS] + "\n... (truncated)")
+    text = (
+        result.text
+        if len(result.text) <= MAX_RESULT_CHARS
+        else (result.text[:MAX_RESULT_CHARS] + "\n... (truncated)")
+    )
     if result.is_error:
         return Reply(f"{server}/{tool} reported an error:\n{text}", ReplyKind.ERROR)
     return Reply(f"{server}/{tool}:\n```\n{text}\n```")
@@ -117,17 +143,18 @@ def status_text(app: Orchestrator) -> str:
     lines = ["Servers:"]
     for s in app.services.hub.status():
         error = f", last error: {s.last_error}" if s.last_error else ""
-        lines.append(f"- {s.name}: {s.state}, {s.tool_count} tools, "
-                     f"{s.restarts} restarts{error}")
+        lines.append(f"- {s.name}: {s.state}, {s.tool_count} tools, {s.restarts} restarts{error}")
     llm = app.config.orchestrator.llm_settings
     lines.append(f"LLM: {llm.model} ({'configured' if app.services.llm else 'not configured'})")
-    lines.append(f"Sessions: {app.config.sessions.backend}; memory: "
-                 f"{'on' if app.services.memory else 'off'}")
+    lines.append(
+        f"Sessions: {app.config.sessions.backend}; memory: {'on' if app.services.memory else 'off'}"
+    )
     return "\n".join(lines)
 
 
-async def resolve_pending(app: Orchestrator, ctx: CommandContext, pid: str,
-                          *, run: bool) -> list[Reply]:
+async def resolve_pending(
+    app: Orchestrator, ctx: CommandContext, pid: str, *, run: bool
+) -> list[Reply]:
     sessions, key = app.services.sessions, ctx.message.chat_key
     async with sessions.lock(key):
         session = await sessions.load(key)
@@ -137,8 +164,13 @@ async def resolve_pending(app: Orchestrator, ctx: CommandContext, pid: str,
             await sessions.save(key, session)
             return [Reply("That request has expired or was already answered.", ReplyKind.ERROR)]
         if pending.user_id != ctx.message.user_id and not ctx.is_admin:
-            return [Reply("Only the person who asked (or an admin) can answer this.",
-                          ReplyKind.ERROR, ephemeral=True)]
+            return [
+                Reply(
+                    "Only the person who asked (or an admin) can answer this.",
+                    ReplyKind.ERROR,
+                    ephemeral=True,
+                )
+            ]
         del session.pending[pid]
         await sessions.save(key, session)
     if not run:

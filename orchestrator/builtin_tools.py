@@ -36,8 +36,9 @@ def _search_tool(app: Orchestrator, message: ChatMessage) -> BuiltinTool:
             return "error: give a `query` describing the tool you need", []
         limit = int(arguments.get("limit", 5) or 5)
         await app.refresh_router()
-        found = await run_search(app.services.router, query, min(max(limit, 1), 10),
-                                 lambda t: tool_allowed(policy, t))
+        found = await run_search(
+            app.services.router, query, min(max(limit, 1), 10), lambda t: tool_allowed(policy, t)
+        )
         specs = [r.tool for r in found]
         if not specs:
             return "no matching tools", []

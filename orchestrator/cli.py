@@ -35,8 +35,11 @@ def load_or_report(path: str | None) -> Config | None:
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", help="config file (default: config/orchestrator.yaml "
-                        "or $ORCHESTRATOR_CONFIG)")
+    parser.add_argument(
+        "--config",
+        "-c",
+        help="config file (default: config/orchestrator.yaml or $ORCHESTRATOR_CONFIG)",
+    )
 
 
 def cmd_check_config(ns: argparse.Namespace) -> int:

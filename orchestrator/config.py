@@ -90,8 +90,10 @@ class ServerSettings(Model):
     @classmethod
     def _env_list_to_dict(cls, value: Any) -> Any:
         if isinstance(value, list):
-            return {EnvVar.model_validate(item).name: EnvVar.model_validate(item).value
-                    for item in value}
+            return {
+                EnvVar.model_validate(item).name: EnvVar.model_validate(item).value
+                for item in value
+            }
         return value
 
     @model_validator(mode="after")

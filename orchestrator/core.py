@@ -60,8 +60,10 @@ class Orchestrator:
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
         self._indexed: frozenset[str] = frozenset()
         from orchestrator.builtin_commands import register_builtin_commands
+        from orchestrator.memory_commands import register_memory_commands
 
         register_builtin_commands(self)
+        register_memory_commands(self)
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -82,16 +84,28 @@ class Orchestrator:
             replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
             log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
-            replies = [Reply("Something went wrong on my side; the error is logged. "
-                             "Please try again.", ReplyKind.ERROR)]
-        log.info("handled platform=%s chat=%s ms=%d replies=%d", message.platform,
-                 message.chat_id, (time.monotonic() - started) * 1000, len(replies))
+            replies = [
+                Reply(
+                    "Something went wrong on my side; the error is logged. Please try again.",
+                    ReplyKind.ERROR,
+                )
+            ]
+        log.info(
+            "handled platform=%s chat=%s ms=%d replies=%d",
+            message.platform,
+            message.chat_id,
+            (time.monotonic() - started) * 1000,
+            len(replies),
+        )
         return [self._clean(r) for r in replies]
 
     def _clean(self, reply: Reply) -> Reply:
         text = self.redact(reply.text)
-        return reply if text == reply.text else Reply(text, reply.kind, reply.choices,
-                                                      reply.for_user_id, reply.ephemeral)
+        return (
+            reply
+            if text == reply.text
+            else Reply(text, reply.kind, reply.choices, reply.for_user_id, reply.ephemeral)
+        )
 
     async def _handle(self, message: ChatMessage) -> list[Reply]:
         policy = self.config.policy_for(message.chat_key)
@@ -100,11 +114,17 @@ class Orchestrator:
         if not message.text.strip():
             return []
         if len(message.text) > self.config.limits.max_message_chars:
-            return [Reply(f"That message is too long (limit "
-                          f"{self.config.limits.max_message_chars} characters).", ReplyKind.ERROR)]
+            return [
+                Reply(
+                    f"That message is too long (limit "
+                    f"{self.config.limits.max_message_chars} characters).",
+                    ReplyKind.ERROR,
+                )
+            ]
         if not await self.rate_limits.allow(f"{message.platform}:{message.user_id}"):
-            return [Reply("You are sending messages too fast; please wait a minute.",
-                          ReplyKind.ERROR)]
+            return [
+                Reply("You are sending messages too fast; please wait a minute.", ReplyKind.ERROR)
+            ]
         parsed = split_command(message.text)
         if parsed is not None:
             return await self.run_command(message, *parsed)
@@ -136,25 +156,42 @@ class Orchestrator:
             try:
                 result = await self._run_agent(message, session, memories, tools)
             except LLMError as exc:
-                return [Reply(f"I could not reach the language model ({exc}). "
-                              "Try again in a moment; /run still works.", ReplyKind.ERROR)]
+                return [
+                    Reply(
+                        f"I could not reach the language model ({exc}). "
+                        "Try again in a moment; /run still works.",
+                        ReplyKind.ERROR,
+                    )
+                ]
             self._record(session, message, result)
             await sessions.save(message.chat_key, session)
         await self.remember(message, result, vector)
         return self._result_replies(message, result)
 
-    async def _run_agent(self, message: ChatMessage, session: Session, memories: Sequence[Memory],
-                         tools: Sequence[ToolSpec]) -> AgentResult:
+    async def _run_agent(
+        self,
+        message: ChatMessage,
+        session: Session,
+        memories: Sequence[Memory],
+        tools: Sequence[ToolSpec],
+    ) -> AgentResult:
         assert self.services.llm is not None
         loop = AgentLoop(
-            self.services.llm, self.services.hub, self.names,
+            self.services.llm,
+            self.services.hub,
+            self.names,
             max_steps=self.config.orchestrator.llm_settings.max_steps,
-            write_tools=self.write_tools(), user_id=message.user_id,
+            write_tools=self.write_tools(),
+            user_id=message.user_id,
         )
         loop.offer(tools, self.builtins_for(message))
-        messages = build_messages(message, session, memories,
-                                  name=self.config.orchestrator.name,
-                                  extra_system=self.config.orchestrator.system_prompt)
+        messages = build_messages(
+            message,
+            session,
+            memories,
+            name=self.config.orchestrator.name,
+            extra_system=self.config.orchestrator.system_prompt,
+        )
         return await loop.run(messages)
 
     def builtins_for(self, message: ChatMessage) -> list[BuiltinTool]:
@@ -164,8 +201,11 @@ class Orchestrator:
         return builtin_tools(self, message)
 
     def write_tools(self) -> set[str]:
-        return {f"{name}/{tool}" for name, s in self.config.mcp_servers.items()
-                for tool in s.write_tools}
+        return {
+            f"{name}/{tool}"
+            for name, s in self.config.mcp_servers.items()
+            for tool in s.write_tools
+        }
 
     def _record(self, session: Session, message: ChatMessage, result: AgentResult) -> None:
         bounds = (self.config.sessions.max_turns, self.config.sessions.max_chars)
@@ -200,15 +240,21 @@ class Orchestrator:
             log.warning("memory_recall_failed error=%s", type(exc).__name__)
             return []
 
-    async def remember(self, message: ChatMessage, result: AgentResult,
-                       vector: np.ndarray | None) -> None:
+    async def remember(
+        self, message: ChatMessage, result: AgentResult, vector: np.ndarray | None
+    ) -> None:
         memory = self.services.memory
         if memory is None or vector is None or result.pending is not None:
             return
         item = Memory(
-            id="", chat_key=message.chat_key, user_id=message.user_id, request=message.text,
-            summary=result.text[:500], tools_used=tuple(result.tools_used),
-            success=result.success, timestamp=time.time(),
+            id="",
+            chat_key=message.chat_key,
+            user_id=message.user_id,
+            request=message.text,
+            summary=result.text[:500],
+            tools_used=tuple(result.tools_used),
+            success=result.success,
+            timestamp=time.time(),
         )
         try:
             await memory.remember(item, vector)
@@ -219,18 +265,24 @@ class Orchestrator:
         policy = self.config.policy_for(chat_key)
         return [t for t in self.services.hub.catalogue() if tool_allowed(policy, t)]
 
-    async def select_tools(self, message: ChatMessage, vector: np.ndarray | None,
-                           memories: Sequence[Memory] = ()) -> list[ToolSpec]:
+    async def select_tools(
+        self, message: ChatMessage, vector: np.ndarray | None, memories: Sequence[Memory] = ()
+    ) -> list[ToolSpec]:
         """The few tools this message needs (semantic routing), or all allowed ones."""
         allowed = self.allowed_tools(message.chat_key)
         router = self.services.router
-        if self.config.orchestrator.tool_routing.strategy == "all" or router is None or vector is None:
+        if (
+            self.config.orchestrator.tool_routing.strategy == "all"
+            or router is None
+            or vector is None
+        ):
             return allowed
         await self.refresh_router()
         policy = self.config.policy_for(message.chat_key)
         hints = [key for m in memories if m.success for key in m.tools_used]
-        routed = router.route(message.text, vector, allowed=lambda t: tool_allowed(policy, t),
-                              chat_hints=hints)
+        routed = router.route(
+            message.text, vector, allowed=lambda t: tool_allowed(policy, t), chat_hints=hints
+        )
         return [r.tool for r in routed]
 
     async def refresh_router(self) -> None:

@@ -132,8 +132,9 @@ class McpHub:
 
     def status(self) -> list[ServerStatus]:
         return [
-            ServerStatus(c.name, c.state, len(c.tools) if c.state == "up" else 0,
-                         c.last_error, c.restarts)
+            ServerStatus(
+                c.name, c.state, len(c.tools) if c.state == "up" else 0, c.last_error, c.restarts
+            )
             for c in self.connections.values()
         ]
 
@@ -161,7 +162,10 @@ class McpHub:
         finally:
             log.info(
                 "tool_call server=%s tool=%s ms=%d outcome=%s arg_keys=%s",
-                server, tool, (time.monotonic() - started) * 1000, outcome,
+                server,
+                tool,
+                (time.monotonic() - started) * 1000,
+                outcome,
                 ",".join(sorted(arguments)),
             )
 

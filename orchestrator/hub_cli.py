@@ -30,7 +30,8 @@ def cmd_tools(ns: argparse.Namespace) -> int:
         error = f" ({server['last_error']})" if server["last_error"] else ""
         print(f"{server['name']}: {server['state']}, {server['tool_count']} tools{error}")
         for tool in server["tools"]:
-            print(f"  {tool['name']}: {tool['description'].splitlines()[0][:100] if tool['description'] else ''}")
+            first = (tool["description"] or "").strip().split("\n")[0][:100]
+            print(f"  {tool['name']}: {first}")
     return 0
 
 
@@ -38,12 +39,22 @@ async def _collect(hub: McpHub) -> dict:
     await hub.start()
     try:
         tools = hub.catalogue()
-        return {"servers": [
-            {"name": s.name, "state": s.state, "tool_count": s.tool_count,
-             "last_error": s.last_error, "restarts": s.restarts,
-             "tools": [{"name": t.name, "description": t.description}
-                       for t in tools if t.server == s.name]}
-            for s in hub.status()
-        ]}
+        return {
+            "servers": [
+                {
+                    "name": s.name,
+                    "state": s.state,
+                    "tool_count": s.tool_count,
+                    "last_error": s.last_error,
+                    "restarts": s.restarts,
+                    "tools": [
+                        {"name": t.name, "description": t.description}
+                        for t in tools
+                        if t.server == s.name
+                    ],
+                }
+                for s in hub.status()
+            ]
+        }
     finally:
         await hub.stop()

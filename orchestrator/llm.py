@@ -27,7 +27,9 @@ class OpenAICompatibleLLM:
             max_retries=settings.max_retries,
         )
 
-    async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> LLMTurn:
+    async def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> LLMTurn:
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
             "messages": messages,
@@ -60,10 +62,15 @@ def _to_turn(response: Any) -> LLMTurn:
             arguments = json.loads(raw)
         except json.JSONDecodeError:
             arguments = {}
-        calls.append(ToolCall(call.id, call.function.name, arguments if isinstance(arguments, dict)
-                              else {}, raw))
+        calls.append(
+            ToolCall(
+                call.id, call.function.name, arguments if isinstance(arguments, dict) else {}, raw
+            )
+        )
     usage = {}
     if response.usage is not None:
-        usage = {"prompt_tokens": response.usage.prompt_tokens,
-                 "completion_tokens": response.usage.completion_tokens}
+        usage = {
+            "prompt_tokens": response.usage.prompt_tokens,
+            "completion_tokens": response.usage.completion_tokens,
+        }
     return LLMTurn(content=message.content, tool_calls=tuple(calls), usage=usage)

@@ -13,8 +13,12 @@ from orchestrator.redact import RedactingFilter, Redactor
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event, _, rest = record.getMessage().partition(" ")
-        doc = {"ts": self.formatTime(record), "level": record.levelname,
-               "logger": record.name, "event": event}
+        doc = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": event,
+        }
         for pair in rest.split():
             key, sep, value = pair.partition("=")
             if sep:
@@ -24,7 +28,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc)
 
 
-def configure_logging(settings: LoggingSettings, redactor: Redactor, *, quiet: bool = False) -> None:
+def configure_logging(
+    settings: LoggingSettings, redactor: Redactor, *, quiet: bool = False
+) -> None:
     """Install one stderr handler. `quiet` (console chat) shows warnings and errors only."""
     handler = logging.StreamHandler(sys.stderr)
     if settings.format == "json":
@@ -35,6 +41,14 @@ def configure_logging(settings: LoggingSettings, redactor: Redactor, *, quiet: b
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel("WARNING" if quiet else settings.level)
-    for noisy in ("httpx", "httpcore", "chromadb", "mcp", "sentence_transformers", "discord",
-                  "telegram", "apscheduler"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "chromadb",
+        "mcp",
+        "sentence_transformers",
+        "discord",
+        "telegram",
+        "apscheduler",
+    ):
         logging.getLogger(noisy).setLevel("WARNING")

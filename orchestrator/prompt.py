@@ -15,7 +15,11 @@ Never invent tool results. Answer briefly in Markdown. Today is {today} (UTC).""
 
 
 def build_messages(
-    message: ChatMessage, session: Session, memories: Sequence[Memory], *, name: str,
+    message: ChatMessage,
+    session: Session,
+    memories: Sequence[Memory],
+    *,
+    name: str,
     extra_system: str = "",
 ) -> list[dict[str, Any]]:
     system = SYSTEM_PROMPT.format(

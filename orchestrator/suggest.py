@@ -8,8 +8,14 @@ from typing import Any
 
 from orchestrator.tools import ToolSpec
 
-_PLACEHOLDER = {"string": "...", "integer": 0, "number": 0, "boolean": False,
-                "array": [], "object": {}}
+_PLACEHOLDER = {
+    "string": "...",
+    "integer": 0,
+    "number": 0,
+    "boolean": False,
+    "array": [],
+    "object": {},
+}
 
 
 def example_arguments(tool: ToolSpec) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def _candidate(server: str, tool: str) -> str:
 def _hashed(server: str, tool: str) -> str:
     digest = hashlib.sha1(f"{server}/{tool}".encode()).hexdigest()[:8]
     base = _UNSAFE_CHARS.sub("_", _candidate(server, tool))
-    return f"{base[:64 - 9]}_{digest}"
+    return f"{base[: 64 - 9]}_{digest}"
 
 
 class ToolNameMap:

@@ -95,8 +95,11 @@ class _Builder:
         value, missing, from_env = interpolate(str(node.value), self.env)
         for name in missing:
             self.source.problems.append(
-                (path, f"environment variable {name} is not set "
-                       f"(set it, or write ${{{name}:-default}})")
+                (
+                    path,
+                    f"environment variable {name} is not set "
+                    f"(set it, or write ${{{name}:-default}})",
+                )
             )
         if from_env and value:
             self.source.secrets.add(value)

@@ -34,8 +34,18 @@ def free_port() -> int:
 def start_throwaway() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"], stdout=subprocess.DEVNULL,
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(100):
@@ -47,13 +57,15 @@ def start_throwaway() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def main(argv: list[str]) -> int:
-    command = argv[argv.index("--") + 1:] if "--" in argv else argv
+    command = argv[argv.index("--") + 1 :] if "--" in argv else argv
     url = os.environ.get("REDIS_URL") or DEFAULT_URL
     proc = None
     if not answers(url):
         if shutil.which("redis-server") is None:
-            sys.stderr.write(f"with_redis: no Redis at {url} and redis-server is not installed; "
-                             "Redis tests will fail. Install redis or set REDIS_URL.\n")
+            sys.stderr.write(
+                f"with_redis: no Redis at {url} and redis-server is not installed; "
+                "Redis tests will fail. Install redis or set REDIS_URL.\n"
+            )
         else:
             proc, url = start_throwaway()
             sys.stderr.write(f"with_redis: started a throwaway redis-server at {url}\n")

@@ -51,5 +51,7 @@ def embedder():  # type: ignore[no-untyped-def]
 
 def time_server_yaml(name: str = "time") -> str:
     """Config lines for the third-party `mcp-server-time` (PyPI) as a stdio subprocess."""
-    return (f"  {name}:\n    type: custom\n    command: {sys.executable}\n"
-            f"    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n")
+    return (
+        f"  {name}:\n    type: custom\n    command: {sys.executable}\n"
+        f"    args: ['-m', 'mcp_server_time', '--local-timezone', 'UTC']\n"
+    )

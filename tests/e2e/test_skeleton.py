@@ -19,11 +19,17 @@ from tests.fakes.openai_server import FakeOpenAI, error, last_tool_result, text,
 
 
 def config_text(llm_url: str | None = None, extra: str = "") -> str:
-    llm = (f"  llm_settings:\n    base_url: {llm_url}\n    api_key: test-key\n"
-           f"    model: fake-model\n    max_retries: 0\n" if llm_url else "")
-    return (f"orchestrator:\n{llm}  memory_system:\n    type: none\n"
-            f"  tool_routing:\n    strategy: all\n"
-            f"mcp_servers:\n{time_server_yaml()}{extra}")
+    llm = (
+        f"  llm_settings:\n    base_url: {llm_url}\n    api_key: test-key\n"
+        f"    model: fake-model\n    max_retries: 0\n"
+        if llm_url
+        else ""
+    )
+    return (
+        f"orchestrator:\n{llm}  memory_system:\n    type: none\n"
+        f"  tool_routing:\n    strategy: all\n"
+        f"mcp_servers:\n{time_server_yaml()}{extra}"
+    )
 
 
 def message(text_: str, user: str = "u1") -> ChatMessage:
@@ -64,7 +70,8 @@ async def test_llm_calls_time_tool_and_reply_holds_its_result() -> None:
 
 async def test_run_command_calls_tool_without_llm(no_llm_bot: Orchestrator) -> None:
     replies = await no_llm_bot.handle(
-        message('/run time get_current_time {"timezone": "Asia/Tokyo"}'))
+        message('/run time get_current_time {"timezone": "Asia/Tokyo"}')
+    )
     assert "Asia/Tokyo" in replies[0].text and "+09:00" in replies[0].text
 
 
@@ -82,25 +89,30 @@ async def test_tools_and_help_commands(no_llm_bot: Orchestrator) -> None:
         assert name in help_text
 
 
-@pytest.mark.parametrize(("text_", "expected"), [
-    ("/nosuchcommand", "Unknown command /nosuchcommand"),
-    ("/run time", "missing <tool>"),
-    ("/run time get_current_time {not json", "arguments must be a JSON object"),
-    ("/run time no_such_tool {}", "There is no tool time/no_such_tool"),
-    ("/run nosuchserver x {}", "There is no tool nosuchserver/x"),
-    ('/run time get_current_time {"timezone": "Mars/Base"}', "reported an error"),
-    ("/reload", "for admins only"),
-])
-async def test_bad_input_gets_a_clear_message(no_llm_bot: Orchestrator, text_: str,
-                                              expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text_", "expected"),
+    [
+        ("/nosuchcommand", "Unknown command /nosuchcommand"),
+        ("/run time", "missing <tool>"),
+        ("/run time get_current_time {not json", "arguments must be a JSON object"),
+        ("/run time no_such_tool {}", "There is no tool time/no_such_tool"),
+        ("/run nosuchserver x {}", "There is no tool nosuchserver/x"),
+        ('/run time get_current_time {"timezone": "Mars/Base"}', "reported an error"),
+        ("/reload", "for admins only"),
+    ],
+)
+async def test_bad_input_gets_a_clear_message(
+    no_llm_bot: Orchestrator, text_: str, expected: str
+) -> None:
     replies = await no_llm_bot.handle(message(text_))
     assert expected in replies[0].text
     assert replies[0].kind is ReplyKind.ERROR
 
 
 async def test_llm_failure_is_a_clear_reply_and_bot_keeps_working() -> None:
-    with FakeOpenAI([error(500, "boom"), error(429, "slow down", retry_after=0),
-                     text("fine again")]) as llm:
+    with FakeOpenAI(
+        [error(500, "boom"), error(429, "slow down", retry_after=0), text("fine again")]
+    ) as llm:
         bot = build_orchestrator(parse_config(config_text(llm.base_url), env={}))
         await bot.start()
         try:
@@ -120,19 +132,30 @@ async def test_secret_never_reaches_a_reply() -> None:
     bot = build_orchestrator(parse_config(cfg, env=env))
     await bot.start()
     try:
-        replies = await bot.handle(message('/run time get_current_time {"timezone": '
-                                           '"Secret/Zone-abcdef"}'))
+        replies = await bot.handle(
+            message('/run time get_current_time {"timezone": "Secret/Zone-abcdef"}')
+        )
     finally:
         await bot.stop()
     assert "Secret/Zone-abcdef" not in replies[0].text and "***" in replies[0].text
 
 
 def test_piped_console_lists_tools_and_exits_0(tmp_path: Path) -> None:
-    env = {**os.environ, "MEMORY_DIR": str(tmp_path / "mem"),
-           "SCHEDULES_FILE": str(tmp_path / "s.json")}
+    env = {
+        **os.environ,
+        "MEMORY_DIR": str(tmp_path / "mem"),
+        "SCHEDULES_FILE": str(tmp_path / "s.json"),
+    }
     env.pop("OPENAI_API_KEY", None)
-    proc = subprocess.run([sys.executable, "-m", "orchestrator", "chat"], input="/tools\n",
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "chat"],
+        input="/tools\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "get_current_time" in proc.stdout
     assert "Traceback" not in proc.stderr

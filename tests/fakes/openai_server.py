@@ -37,13 +37,18 @@ def completion(step: dict[str, Any], model: str) -> dict[str, Any]:
     if step.get("tool_calls"):
         finish = "tool_calls"
         message["tool_calls"] = [
-            {"id": c.get("id") or f"call_{uuid.uuid4().hex[:8]}", "type": "function",
-             "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+            {
+                "id": c.get("id") or f"call_{uuid.uuid4().hex[:8]}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+            }
             for c in step["tool_calls"]
         ]
     return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion",
-        "created": int(time.time()), "model": model,
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
@@ -66,20 +71,28 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                fake.requests.append({"path": self.path, "body": body,
-                                      "auth": self.headers.get("Authorization", "")})
+                fake.requests.append(
+                    {"path": self.path, "body": body, "auth": self.headers.get("Authorization", "")}
+                )
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found"}})
                 step = fake.next_step(body)
                 if "error_status" in step:
-                    headers = {"retry-after": str(step["retry_after"])} if step.get(
-                        "retry_after") is not None else {}
-                    return self._send(step["error_status"], {"error": {
-                        "message": step["message"], "type": "error", "code": None}}, headers)
+                    headers = (
+                        {"retry-after": str(step["retry_after"])}
+                        if step.get("retry_after") is not None
+                        else {}
+                    )
+                    return self._send(
+                        step["error_status"],
+                        {"error": {"message": step["message"], "type": "error", "code": None}},
+                        headers,
+                    )
                 self._send(200, completion(step, body.get("model", "fake")))
 
-            def _send(self, status: int, doc: dict[str, Any],
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, doc: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 raw = json.dumps(doc).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

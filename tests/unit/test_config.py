@@ -28,17 +28,26 @@ def test_seed_example_loads_unchanged() -> None:
     assert config.orchestrator.memory_system.persist_directory == "./memory_store"
     xero = config.mcp_servers["xero"]
     assert xero.launch_command() == ("npx", ["-y", "@xeroapi/xero-mcp-server"])
-    assert xero.env == {"XERO_CLIENT_ID": "xero-id-123456",
-                        "XERO_CLIENT_SECRET": "xero-secret-abcdef"}
+    assert xero.env == {
+        "XERO_CLIENT_ID": "xero-id-123456",
+        "XERO_CLIENT_SECRET": "xero-secret-abcdef",
+    }
     assert config.mcp_servers["clickup"].args == ["./custom_servers/clickup_mcp_server.py"]
     assert "pk_clickup_token_999" in config.secrets
 
 
 @pytest.mark.parametrize("path", ["config/orchestrator.yaml", "config/orchestrator.example.yaml"])
 def test_shipped_configs_load(path: str) -> None:
-    load_config(REPO / path, env={"TELEGRAM_BOT_TOKEN": "t" * 10, "DISCORD_BOT_TOKEN": "d" * 10,
-                                   "OPENAI_API_KEY": "sk-test", "REDIS_URL": "redis://x:1/0",
-                                   "CLICKUP_API_TOKEN": "c" * 10})
+    load_config(
+        REPO / path,
+        env={
+            "TELEGRAM_BOT_TOKEN": "t" * 10,
+            "DISCORD_BOT_TOKEN": "d" * 10,
+            "OPENAI_API_KEY": "sk-test",
+            "REDIS_URL": "redis://x:1/0",
+            "CLICKUP_API_TOKEN": "c" * 10,
+        },
+    )
 
 
 def test_interpolation_with_and_without_defaults() -> None:
@@ -49,7 +58,11 @@ def test_interpolation_with_and_without_defaults() -> None:
     )
     config = parse_config(text, env={"MODEL": "llama3"})
     llm = config.orchestrator.llm_settings
-    assert (llm.model, llm.base_url, llm.temperature) == ("llama3", "http://localhost:11434/v1", 0.5)
+    assert (llm.model, llm.base_url, llm.temperature) == (
+        "llama3",
+        "http://localhost:11434/v1",
+        0.5,
+    )
     config = parse_config(text, env={"MODEL": "m", "BASE": "http://vllm:8000/v1", "TEMP": "1"})
     assert config.orchestrator.llm_settings.base_url == "http://vllm:8000/v1"
     assert config.orchestrator.llm_settings.temperature == 1.0
@@ -61,35 +74,62 @@ def test_empty_variable_uses_default_and_embedded_text_is_kept() -> None:
 
 
 MALFORMED = {
-    "bad_yaml": ("orchestrator:\n  llm_settings: [unclosed\n", "3: (yaml): expected ',' or ']', but got '<stream end>' (while parsing a flow "
-                 "sequence that starts on line 2)"),
-    "wrong_type": ("orchestrator:\n  llm_settings:\n    temperature: hot\n",
-                   "3: orchestrator.llm_settings.temperature: Input should be a valid number"),
-    "out_of_range": ("orchestrator:\n  llm_settings:\n    max_steps: 0\n",
-                     "3: orchestrator.llm_settings.max_steps: Input should be greater than"),
-    "unknown_server_type": ("mcp_servers:\n  x:\n    type: docker\n    command: a\n",
-                            "3: mcp_servers.x.type: Input should be 'existing', 'custom'"),
-    "missing_command": ("mcp_servers:\n  x:\n    type: custom\n",
-                        "2: mcp_servers.x: type custom needs a `command`"),
-    "missing_package": ("mcp_servers:\n  x:\n    type: existing\n",
-                        "2: mcp_servers.x: type existing needs a `package`"),
-    "http_without_url": ("mcp_servers:\n  x:\n    type: http\n",
-                         "2: mcp_servers.x: type http needs a `url`"),
-    "missing_env_var": ("mcp_servers:\n  x:\n    command: a\n    env:\n"
-                        "      - name: K\n        value: ${NOT_SET_ANYWHERE}\n",
-                        "6: mcp_servers.x.env[0].value: environment variable NOT_SET_ANYWHERE is not set"),
-    "unknown_key": ("orchestrator:\n  tool_routing:\n    stratgy: semantic\n",
-                    "3: orchestrator.tool_routing.stratgy: unknown key"),
+    "bad_yaml": (
+        "orchestrator:\n  llm_settings: [unclosed\n",
+        "3: (yaml): expected ',' or ']', but got '<stream end>' (while parsing a flow "
+        "sequence that starts on line 2)",
+    ),
+    "wrong_type": (
+        "orchestrator:\n  llm_settings:\n    temperature: hot\n",
+        "3: orchestrator.llm_settings.temperature: Input should be a valid number",
+    ),
+    "out_of_range": (
+        "orchestrator:\n  llm_settings:\n    max_steps: 0\n",
+        "3: orchestrator.llm_settings.max_steps: Input should be greater than",
+    ),
+    "unknown_server_type": (
+        "mcp_servers:\n  x:\n    type: docker\n    command: a\n",
+        "3: mcp_servers.x.type: Input should be 'existing', 'custom'",
+    ),
+    "missing_command": (
+        "mcp_servers:\n  x:\n    type: custom\n",
+        "2: mcp_servers.x: type custom needs a `command`",
+    ),
+    "missing_package": (
+        "mcp_servers:\n  x:\n    type: existing\n",
+        "2: mcp_servers.x: type existing needs a `package`",
+    ),
+    "http_without_url": (
+        "mcp_servers:\n  x:\n    type: http\n",
+        "2: mcp_servers.x: type http needs a `url`",
+    ),
+    "missing_env_var": (
+        "mcp_servers:\n  x:\n    command: a\n    env:\n"
+        "      - name: K\n        value: ${NOT_SET_ANYWHERE}\n",
+        "6: mcp_servers.x.env[0].value: environment variable NOT_SET_ANYWHERE is not set",
+    ),
+    "unknown_key": (
+        "orchestrator:\n  tool_routing:\n    stratgy: semantic\n",
+        "3: orchestrator.tool_routing.stratgy: unknown key",
+    ),
     "root_not_mapping": ("- a\n- b\n", "1: (root): expected a mapping"),
-    "env_item_without_name": ("mcp_servers:\n  x:\n    command: a\n    env:\n      - value: v\n",
-                              "4: mcp_servers.x.env.name: required key is missing"),
-    "bad_server_name": ("mcp_servers:\n  a__b:\n    command: a\n",
-                        "1: mcp_servers: server name 'a__b'"),
-    "duplicate_key": ("sessions:\n  backend: memory\n  backend: redis\n",
-                      "3: sessions.backend: duplicate key"),
+    "env_item_without_name": (
+        "mcp_servers:\n  x:\n    command: a\n    env:\n      - value: v\n",
+        "4: mcp_servers.x.env.name: required key is missing",
+    ),
+    "bad_server_name": (
+        "mcp_servers:\n  a__b:\n    command: a\n",
+        "1: mcp_servers: server name 'a__b'",
+    ),
+    "duplicate_key": (
+        "sessions:\n  backend: memory\n  backend: redis\n",
+        "3: sessions.backend: duplicate key",
+    ),
     "section_wrong_type": ("mcp_servers: [a, b]\n", "1: mcp_servers: Input should be a valid"),
-    "bad_respond_to": ("bots:\n  telegram:\n    respond_to: everyone\n",
-                       "3: bots.telegram.respond_to: Input should be 'mentions' or 'all'"),
+    "bad_respond_to": (
+        "bots:\n  telegram:\n    respond_to: everyone\n",
+        "3: bots.telegram.respond_to: Input should be 'mentions' or 'all'",
+    ),
 }
 
 
@@ -122,11 +162,18 @@ def test_valid_file_prints_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_secrets_from_environment_never_appear_in_errors(tmp_path: Path) -> None:
     path = tmp_path / "leak.yaml"
-    path.write_text("orchestrator:\n  llm_settings:\n    max_steps: ${SECRET_STEPS}\n"
-                    "    api_key: ${SECRET_KEY}\n    base_url: [\"${SECRET_KEY}\"]\n")
+    path.write_text(
+        "orchestrator:\n  llm_settings:\n    max_steps: ${SECRET_STEPS}\n"
+        '    api_key: ${SECRET_KEY}\n    base_url: ["${SECRET_KEY}"]\n'
+    )
     env = {"SECRET_STEPS": "sk-live-not-a-number", "SECRET_KEY": "sk-live-very-secret"}
-    proc = subprocess.run([sys.executable, "-m", "orchestrator", "check-config", str(path)],
-                          capture_output=True, text=True, env={**env, "PATH": ""}, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": ""},
+        cwd=REPO,
+    )
     assert proc.returncode == 2
     output = proc.stdout + proc.stderr
     assert "max_steps" in output and "base_url" in output

@@ -1,0 +1,60 @@
+"""`/memory` and `/forget`: what the bot remembers in this chat, and wiping it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.commands import CommandContext, Param
+from orchestrator.messages import Reply, ReplyKind
+
+if TYPE_CHECKING:
+    from orchestrator.core import Orchestrator
+
+PAGE_SIZE = 10
+
+
+def register_memory_commands(app: Orchestrator) -> None:
+    reg = app.commands
+
+    @reg.command(
+        "memory",
+        "What I remember in this chat, most recent first",
+        Param("page", "Page number", kind=int, required=False),
+    )
+    async def memory(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        store = app.services.memory
+        if store is None:
+            return [Reply("Long-term memory is switched off in this deployment.")]
+        page = max(1, args.get("page", 1))
+        items = await store.recent(ctx.message.chat_key, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
+        if not items:
+            return [Reply("Nothing remembered here yet." if page == 1 else "No more memories.")]
+        lines = [f"Memories (page {page}):"]
+        for item in items[:PAGE_SIZE]:
+            when = datetime.fromtimestamp(item.timestamp, UTC).strftime("%Y-%m-%d")
+            lines.append(f"- {when}: {item.request[:80]} -> {item.summary[:100]}")
+        if len(items) > PAGE_SIZE:
+            lines.append(f"More: /memory {page + 1}")
+        return [Reply("\n".join(lines))]
+
+    @reg.command(
+        "forget",
+        "Forget your last remembered request here (admins: `all` wipes this chat's memory)",
+        Param("scope", "last or all", required=False, choices=("last", "all")),
+    )
+    async def forget(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        store = app.services.memory
+        if store is None:
+            return [Reply("Long-term memory is switched off in this deployment.")]
+        if args.get("scope") == "all":
+            if not ctx.is_admin:
+                return [
+                    Reply(
+                        "Only admins can wipe this chat's memory.", ReplyKind.ERROR, ephemeral=True
+                    )
+                ]
+            count = await store.forget_chat(ctx.message.chat_key)
+            return [Reply(f"Forgot everything in this chat ({count} items).")]
+        count = await store.forget_last(ctx.message.chat_key, ctx.message.user_id)
+        return [Reply("Forgot your last request." if count else "I had nothing of yours here.")]

@@ -1,0 +1,14 @@
+"""Pick the memory store the config names (None when memory is off)."""
+
+from __future__ import annotations
+
+from orchestrator.config import MemorySettings
+from orchestrator.protocols import MemoryStore
+
+
+def make_memory_store(settings: MemorySettings) -> MemoryStore | None:
+    if settings.type == "none":
+        return None
+    from orchestrator.memory_chroma import ChromaMemoryStore
+
+    return ChromaMemoryStore(settings)

@@ -1,0 +1,16 @@
+"""Pick the session store the config names."""
+
+from __future__ import annotations
+
+from orchestrator.config import SessionSettings
+from orchestrator.protocols import SessionStore
+
+
+def make_session_store(settings: SessionSettings, bot: str = "default") -> SessionStore:
+    if settings.backend == "redis":
+        from orchestrator.sessions_redis import RedisSessionStore
+
+        return RedisSessionStore(settings, bot=bot)
+    from orchestrator.sessions_inprocess import InProcessSessionStore
+
+    return InProcessSessionStore()

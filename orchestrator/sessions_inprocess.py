@@ -1,0 +1,30 @@
+"""In-process sessions: the embedded default, one process, nothing survives a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from orchestrator.session import Session
+
+
+class InProcessSessionStore:
+    def __init__(self) -> None:
+        self._data: dict[str, str] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @asynccontextmanager
+    async def lock(self, chat_key: str) -> AsyncIterator[None]:
+        async with self._locks[chat_key]:
+            yield
+
+    async def load(self, chat_key: str) -> Session:
+        return Session.from_json(self._data.get(chat_key))
+
+    async def save(self, chat_key: str, session: Session) -> None:
+        self._data[chat_key] = session.to_json()
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,80 @@
+"""A write tool waits for a button press by the asker; the seed's ClickUp server does the work."""
+
+from __future__ import annotations
+
+import sys
+
+from orchestrator.app import build_orchestrator
+from orchestrator.config import parse_config
+from orchestrator.messages import ChatMessage, ReplyKind
+from tests.conftest import REPO
+from tests.fakes.clickup_api import FakeClickUp
+from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+
+
+def config(llm_url: str, clickup_url: str) -> str:
+    return f"""
+orchestrator:
+  llm_settings: {{base_url: "{llm_url}", api_key: k, max_retries: 0}}
+  memory_system: {{type: none}}
+  tool_routing: {{strategy: all}}
+mcp_servers:
+  clickup:
+    type: custom
+    command: {sys.executable}
+    args: ["{REPO}/custom_servers/clickup_mcp_server.py"]
+    env:
+      - {{name: CLICKUP_API_TOKEN, value: "${{CLICKUP_API_TOKEN}}"}}
+      - {{name: CLICKUP_API_URL, value: "{clickup_url}"}}
+    write_tools: [create_task]
+"""
+
+
+def msg(text_: str, user: str) -> ChatMessage:
+    return ChatMessage(platform="test", chat_id="team", user_id=user, text=text_)
+
+
+async def test_write_tool_runs_only_after_the_asker_confirms() -> None:
+    args = {"list_id": "L1", "name": "Follow up unpaid invoice INV-7"}
+    with FakeClickUp() as clickup, FakeOpenAI([tool_call("clickup__create_task", args)]) as llm:
+        env = {"CLICKUP_API_TOKEN": clickup.token}
+        bot = build_orchestrator(parse_config(config(llm.base_url, clickup.url), env=env))
+        await bot.start()
+        try:
+            asked = await bot.handle(msg("make a clickup task for INV-7", "ann"))
+            assert clickup.tasks == {}
+            question = asked[0]
+            assert question.for_user_id == "ann"
+            confirm = next(c.command for c in question.choices if c.label == "Run it")
+            refused = await bot.handle(msg(confirm, "bob"))
+            assert (
+                refused[0].kind is ReplyKind.ERROR
+                and "Only the person who asked" in refused[0].text
+            )
+            assert clickup.tasks == {}
+            done = await bot.handle(msg(confirm, "ann"))
+            again = await bot.handle(msg(confirm, "ann"))
+        finally:
+            await bot.stop()
+    assert [t["name"] for t in clickup.tasks.values()] == [args["name"]]
+    assert "clickup/create_task" in done[0].text and '"id": "t1"' in done[0].text
+    assert "expired or was already answered" in again[0].text
+    assert clickup.token not in "".join(r.text for r in asked + refused + done + again)
+
+
+async def test_broken_tool_gets_a_clear_error_and_the_model_is_told() -> None:
+    script = [
+        tool_call("clickup__list_tasks", {"list_id": "L1"}),
+        lambda body: text("ClickUp said: " + body["messages"][-1]["content"]),
+    ]
+    with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
+        env = {"CLICKUP_API_TOKEN": "wrong-token-123"}
+        bot = build_orchestrator(parse_config(config(llm.base_url, clickup.url), env=env))
+        await bot.start()
+        try:
+            replies = await bot.handle(msg("what's open in L1?", "ann"))
+        finally:
+            await bot.stop()
+    assert "token was rejected" in replies[0].text
+    assert "wrong-token-123" not in replies[0].text
+    assert "1 failed" in replies[-1].text
