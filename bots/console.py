@@ -34,6 +34,7 @@ class ConsoleAdapter:
         self.user_id = user_id or getpass.getuser()
         self.out = out
         self.interactive = sys.stdin.isatty()
+        orchestrator.attach(self)
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
         for reply in replies:

@@ -21,7 +21,15 @@ from orchestrator.errors import LLMError, UsageError
 from orchestrator.messages import ChatMessage, Choice, Reply, ReplyKind
 from orchestrator.policy import UserRateLimits, is_admin, tool_allowed
 from orchestrator.prompt import build_messages
-from orchestrator.protocols import LLM, Embedder, Memory, MemoryStore, SessionStore, ToolHub
+from orchestrator.protocols import (
+    LLM,
+    ChatAdapter,
+    Embedder,
+    Memory,
+    MemoryStore,
+    SessionStore,
+    ToolHub,
+)
 from orchestrator.redact import Redactor
 from orchestrator.session import Session, Turn
 from orchestrator.toolnames import ToolNameMap
@@ -59,11 +67,25 @@ class Orchestrator:
         self.redact = Redactor(config.secrets)
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
         self._indexed: frozenset[str] = frozenset()
+        self.adapters: dict[str, ChatAdapter] = {}
         from orchestrator.builtin_commands import register_builtin_commands
         from orchestrator.memory_commands import register_memory_commands
 
         register_builtin_commands(self)
         register_memory_commands(self)
+
+    # -- adapters (where scheduled runs post) --------------------------------------------------
+    def attach(self, adapter: ChatAdapter) -> None:
+        """Register a running platform backend so scheduled runs can post into its chats."""
+        self.adapters[adapter.platform] = adapter
+
+    async def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> bool:
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            log.warning("post_dropped platform=%s chat=%s reason=no_adapter", platform, chat_id)
+            return False
+        await adapter.send(chat_id, [self._clean(r) for r in replies])
+        return True
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
