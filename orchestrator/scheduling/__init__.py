@@ -1,0 +1,1 @@
+"""Scheduled workflows: when-phrases, the schedule store, the engine and its commands."""

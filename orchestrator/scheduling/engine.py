@@ -1,0 +1,369 @@
+"""The scheduler: fires due runs exactly once across processes, and owns schedule changes.
+
+Exactly once: a run is claimed by schedule id + scheduled time (Redis `SET NX EX` across
+processes), and whoever sees a slot, claimed by itself or not, moves `next_run_at` past it; the
+store only ever moves it forward. No burst after downtime: only the latest slot missed by at most
+`grace_seconds` runs; older ones are logged and skipped.
+
+Commands and LLM tools change schedules only through `create`/`remove`/`pause`/`resume`, so the
+permission checks live here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from orchestrator.config import SchedulerSettings
+from orchestrator.errors import OrchestratorError
+from orchestrator.messages import ChatMessage
+from orchestrator.protocols import Clock
+from orchestrator.scheduling.errors import (
+    ScheduleError,
+    ScheduleForbidden,
+    ScheduleIdTaken,
+    ScheduleLimitError,
+    ScheduleNotFound,
+)
+from orchestrator.scheduling.store import Schedule, ScheduleStore, new_schedule_id
+from orchestrator.scheduling.when import When, describe, next_runs, shortest_gap
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[Schedule], Awaitable[None]]
+Notify = Callable[[Schedule, str], Awaitable[None]]
+
+
+class RunClaims(Protocol):
+    """Atomic "this run is mine": True for exactly one caller per (schedule, scheduled time)."""
+
+    async def claim(self, schedule_id: str, scheduled: datetime) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class InProcessRunClaims:
+    """Claims for one process (the file store's scheduler)."""
+
+    def __init__(self, keep: int = 50_000) -> None:
+        self._claimed: dict[tuple[str, float], None] = {}
+        self._keep = keep
+
+    async def claim(self, schedule_id: str, scheduled: datetime) -> bool:
+        key = (schedule_id, scheduled.timestamp())
+        if key in self._claimed:
+            return False
+        self._claimed[key] = None
+        if len(self._claimed) > self._keep:  # oldest first: dicts keep insertion order
+            for old in list(self._claimed)[: self._keep // 2]:
+                del self._claimed[old]
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisRunClaims:
+    """`SET prefix:sched:claim:<id>:<epoch> NX EX ttl`: the first process to ask wins."""
+
+    def __init__(self, client: Any, prefix: str = "orch", ttl_seconds: int = 2 * 86400) -> None:
+        self.client = client
+        self.prefix = f"{prefix}:sched:claim"
+        self.ttl_seconds = ttl_seconds
+
+    async def claim(self, schedule_id: str, scheduled: datetime) -> bool:
+        key = f"{self.prefix}:{schedule_id}:{int(scheduled.timestamp())}"
+        return bool(await self.client.set(key, b"1", nx=True, ex=self.ttl_seconds))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: ScheduleStore,
+        clock: Clock,
+        runner: Runner,
+        settings: SchedulerSettings,
+        claims: RunClaims | None = None,
+        *,
+        notify: Notify | None = None,
+    ) -> None:
+        self.store, self.clock, self.runner, self.settings = store, clock, runner, settings
+        self.claims: RunClaims = claims or InProcessRunClaims()
+        self.notify = notify
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    # -- changes users make ---------------------------------------------------------------------
+    async def create(
+        self,
+        message: ChatMessage,
+        *,
+        when: When,
+        when_text: str,
+        what: str,
+        is_admin: bool,
+        target: tuple[str, str] | None = None,
+    ) -> Schedule:
+        """Check the abuse limits and permissions, then store a new schedule."""
+        now = self.clock.now()
+        what = what.strip()
+        if not what:
+            raise ScheduleError(
+                "Say what to run, e.g. /schedule every monday at 9am check the weather"
+            )
+        gap = shortest_gap(when, now)
+        if gap is not None and gap < self.settings.min_interval_seconds:
+            raise ScheduleLimitError(
+                f"{describe(when)} is too often: schedules may run at most every "
+                f"{_duration(self.settings.min_interval_seconds)}."
+            )
+        upcoming = next_runs(when, now, 1)
+        if not upcoming:
+            raise ScheduleError(f"{describe(when)} has no future run.")
+        platform, chat_id = target or (message.platform, message.chat_id)
+        if (platform, chat_id) != (message.platform, message.chat_id) and not is_admin:
+            raise ScheduleForbidden("Only an admin can schedule runs that post into another chat.")
+        for _ in range(8):
+            schedule = Schedule(
+                id=new_schedule_id(),
+                platform=message.platform,
+                chat_id=message.chat_id,
+                creator_id=message.user_id,
+                creator_name=message.user_name or message.user_id,
+                when_text=when_text.strip(),
+                when=when,
+                what=what,
+                timezone=when.tz,
+                target_platform=platform,
+                target_chat_id=chat_id,
+                created_at=now,
+                next_run_at=upcoming[0],
+            )
+            try:
+                await self.store.add(schedule, self.settings.max_per_chat)
+            except ScheduleIdTaken:
+                continue
+            log.info(
+                "schedule_created id=%s chat=%s kind=%s next=%s",
+                schedule.id,
+                schedule.chat_key,
+                type(when).__name__,
+                schedule.next_run_at.isoformat() if schedule.next_run_at else "",
+            )
+            return schedule
+        raise ScheduleError("Could not find a free schedule id; please try again.")
+
+    async def list_chat(self, chat_key: str) -> list[Schedule]:
+        return await self.store.list_chat(chat_key)
+
+    async def remove(
+        self, chat_key: str, schedule_id: str, user_id: str, is_admin: bool
+    ) -> Schedule:
+        schedule = await self._owned(chat_key, schedule_id, user_id, is_admin)
+        await self.store.delete(schedule.id)
+        log.info("schedule_removed id=%s chat=%s", schedule.id, chat_key)
+        return schedule
+
+    async def pause(
+        self, chat_key: str, schedule_id: str, user_id: str, is_admin: bool
+    ) -> Schedule:
+        schedule = await self._owned(chat_key, schedule_id, user_id, is_admin)
+        updated = await self.store.patch(schedule.id, paused=True)
+        if updated is None:
+            raise _not_found(schedule_id)
+        log.info("schedule_paused id=%s chat=%s", schedule.id, chat_key)
+        return updated
+
+    async def resume(
+        self, chat_key: str, schedule_id: str, user_id: str, is_admin: bool
+    ) -> Schedule:
+        schedule = await self._owned(chat_key, schedule_id, user_id, is_admin)
+        upcoming = next_runs(schedule.when, self.clock.now(), 1)
+        if not upcoming:
+            raise ScheduleError(
+                f"Schedule {schedule.id} was for a time that has passed; remove it with "
+                f"/unschedule {schedule.id}."
+            )
+        updated = await self.store.patch(
+            schedule.id, paused=False, consecutive_failures=0, next_run_at=upcoming[0]
+        )
+        if updated is None:
+            raise _not_found(schedule_id)
+        log.info("schedule_resumed id=%s chat=%s", schedule.id, chat_key)
+        return updated
+
+    async def _owned(
+        self, chat_key: str, schedule_id: str, user_id: str, is_admin: bool
+    ) -> Schedule:
+        schedule = await self.store.get(schedule_id.strip().lower())
+        if schedule is None or schedule.chat_key != chat_key:
+            raise _not_found(schedule_id)
+        if schedule.creator_id != user_id and not is_admin:
+            raise ScheduleForbidden(
+                f"Only {schedule.creator_name} (who created {schedule.id}) or an admin can "
+                "change it."
+            )
+        return schedule
+
+    # -- firing ---------------------------------------------------------------------------------
+    async def tick(self) -> int:
+        """Fire every due run and wait for those runs to finish; returns how many started."""
+        tasks = await self._start_due()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
+
+    async def run_forever(self) -> None:
+        """Tick every `tick_seconds`; runs continue in the background between ticks."""
+        log.info("scheduler_started tick_seconds=%s", self.settings.tick_seconds)
+        try:
+            while True:
+                try:
+                    for task in await self._start_due():
+                        self._inflight.add(task)
+                        task.add_done_callback(self._inflight.discard)
+                except Exception as exc:  # noqa: BLE001 - a store outage must not end the loop
+                    log.warning("scheduler_tick_failed error=%s", type(exc).__name__)
+                await self.clock.sleep(self.settings.tick_seconds)
+        finally:
+            log.info("scheduler_stopped inflight=%d", len(self._inflight))
+
+    async def drain(self) -> None:
+        """Wait for runs started by `run_forever` to finish."""
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
+    async def _start_due(self) -> list[asyncio.Task[None]]:
+        now = self.clock.now()
+        tasks = []
+        for schedule in await self.store.due(now):
+            task = await self._take(schedule, now)
+            if task is not None:
+                tasks.append(task)
+        return tasks
+
+    async def _take(self, schedule: Schedule, now: datetime) -> asyncio.Task[None] | None:
+        """Decide the one slot to run (if any), claim it, and move next_run_at past now."""
+        assert schedule.next_run_at is not None
+        slot = self._slot_to_run(schedule, now)
+        following = next_runs(schedule.when, now, 1)
+        after = following[0] if following else None
+        if slot is None:
+            late = (now - schedule.next_run_at).total_seconds()
+            log.warning(
+                "schedule_missed id=%s scheduled=%s late_seconds=%d action=skip next=%s",
+                schedule.id,
+                schedule.next_run_at.isoformat(),
+                late,
+                after.isoformat() if after else "",
+            )
+            await self.store.advance(schedule.id, after)
+            if not schedule.when.recurring:
+                await self.store.delete(schedule.id)
+                await self._notify(
+                    schedule, f"Schedule {schedule.id} was missed while I was offline; skipped."
+                )
+            return None
+        if not await self.claims.claim(schedule.id, slot):
+            await self.store.advance(schedule.id, after)  # someone else has it; help move on
+            return None
+        await self.store.advance(schedule.id, after)
+        log.info("schedule_fire id=%s scheduled=%s", schedule.id, slot.isoformat())
+        return asyncio.create_task(self._fire(schedule, slot), name=f"schedule-{schedule.id}")
+
+    def _slot_to_run(self, schedule: Schedule, now: datetime) -> datetime | None:
+        """The latest scheduled time in [max(next_run_at, now - grace), now], if any."""
+        due = schedule.next_run_at
+        assert due is not None
+        earliest = now - timedelta(seconds=self.settings.grace_seconds)
+        slot = due if due >= earliest else None
+        cursor = max(due, earliest - timedelta(microseconds=1))
+        while True:
+            batch = next_runs(schedule.when, cursor, 100)
+            in_window = [t for t in batch if t <= now]
+            if in_window:
+                slot = in_window[-1]
+            if len(in_window) < len(batch) or not batch:
+                return slot
+            cursor = batch[-1]
+
+    async def _fire(self, schedule: Schedule, slot: datetime) -> None:
+        try:
+            await self.runner(replace(schedule, last_run_at=slot))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of a run is reported, not raised
+            await self._failed(schedule, slot, exc)
+            return
+        log.info("schedule_ran id=%s scheduled=%s ok=1", schedule.id, slot.isoformat())
+        if schedule.when.recurring:
+            await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)
+        else:
+            await self.store.delete(schedule.id)
+
+    async def _failed(self, schedule: Schedule, slot: datetime, exc: Exception) -> None:
+        reason = str(exc)[:200] if isinstance(exc, OrchestratorError) else type(exc).__name__
+        log.warning(
+            "schedule_ran id=%s scheduled=%s ok=0 error=%s",
+            schedule.id,
+            slot.isoformat(),
+            type(exc).__name__,
+        )
+        if not schedule.when.recurring:
+            await self.store.delete(schedule.id)
+            await self._notify(schedule, f"Scheduled run {schedule.id} failed: {reason}")
+            return
+        current = await self.store.get(schedule.id)
+        if current is None:
+            return
+        failures = current.consecutive_failures + 1
+        pause = failures >= self.settings.max_failures
+        await self.store.patch(
+            schedule.id,
+            consecutive_failures=failures,
+            last_run_at=slot,
+            paused=pause or current.paused,
+        )
+        note = f"Scheduled run {schedule.id} failed: {reason}"
+        if pause:
+            note += (
+                f"\nIt failed {failures} times in a row, so I paused it. "
+                f"Fix the cause, then /resume {schedule.id}."
+            )
+            log.warning("schedule_auto_paused id=%s failures=%d", schedule.id, failures)
+        await self._notify(schedule, note)
+
+    async def _notify(self, schedule: Schedule, text: str) -> None:
+        if self.notify is None:
+            return
+        try:
+            await self.notify(schedule, text)
+        except Exception as exc:  # noqa: BLE001 - a failed note must not break the scheduler
+            log.warning("schedule_notify_failed id=%s error=%s", schedule.id, type(exc).__name__)
+
+    async def close(self) -> None:
+        for task in list(self._inflight):
+            task.cancel()
+        await self.drain()
+        await self.store.close()
+        await self.claims.close()
+
+
+def _not_found(schedule_id: str) -> ScheduleNotFound:
+    return ScheduleNotFound(f"No schedule {schedule_id.strip()!r} in this chat. See /schedules.")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "hour" if hours == 1 else f"{hours} hours"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "minute" if minutes == 1 else f"{minutes} minutes"
+    return f"{seconds} seconds"
