@@ -1,0 +1,120 @@
+"""What /schedule, /schedules, /unschedule, /pause, /resume do, as text.
+
+Slash commands and the LLM's schedule tools both call these functions, so both get the same
+parsing, limits, permission checks and wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orchestrator.messages import ChatMessage
+from orchestrator.scheduling.engine import Scheduler
+from orchestrator.scheduling.errors import ScheduleError
+from orchestrator.scheduling.store import Schedule
+from orchestrator.scheduling.when import When, describe, parse_when, split_when_what
+
+TimezoneOf = Callable[[str], Awaitable[str]]
+
+
+async def chat_zone(scheduler: Scheduler, timezone_of: TimezoneOf, chat_key: str) -> ZoneInfo:
+    """The chat's timezone, falling back to the configured default when unset or broken."""
+    name = (await timezone_of(chat_key)) or scheduler.settings.default_timezone
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(scheduler.settings.default_timezone)
+
+
+def parse_target(text: str | None) -> tuple[str, str] | None:
+    """'discord:1234' -> ('discord', '1234'); None for no target."""
+    if not text or not text.strip():
+        return None
+    platform, sep, chat_id = text.strip().partition(":")
+    if not sep or not platform or not chat_id:
+        raise ScheduleError(f"target {text.strip()!r} must look like platform:chat_id")
+    return platform, chat_id
+
+
+async def create_schedule(
+    scheduler: Scheduler,
+    timezone_of: TimezoneOf,
+    message: ChatMessage,
+    is_admin: bool,
+    *,
+    text: str | None = None,
+    when_text: str | None = None,
+    what: str | None = None,
+    target: str | None = None,
+) -> str:
+    """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool)."""
+    tz = await chat_zone(scheduler, timezone_of, message.chat_key)
+    now = scheduler.clock.now()
+    when: When
+    if text is not None:
+        when, what = split_when_what(text, tz, now)
+        words = text.split()
+        when_text = " ".join(words[: len(words) - len(what.split())]).strip(" ,;:-")
+    else:
+        when = parse_when(when_text or "", tz, now)
+    schedule = await scheduler.create(
+        message,
+        when=when,
+        when_text=when_text or "",
+        what=what or "",
+        is_admin=is_admin,
+        target=parse_target(target),
+    )
+    where = "" if schedule.target_key == schedule.chat_key else f" in {schedule.target_key}"
+    return (
+        f"Scheduled {schedule.id}: {describe(schedule.when)} ({schedule.timezone}){where}: "
+        f"{schedule.what}\nNext run: {_local(schedule)}. Stop it with /unschedule {schedule.id}."
+    )
+
+
+async def list_schedules(scheduler: Scheduler, chat_key: str) -> str:
+    schedules = await scheduler.list_chat(chat_key)
+    if not schedules:
+        return "No schedules in this chat. Create one: /schedule every monday at 9am <what>"
+    lines = [f"Schedules in this chat ({len(schedules)}/{scheduler.settings.max_per_chat}):"]
+    for s in schedules:
+        state = "paused" if s.paused else f"next {_local(s)}"
+        where = "" if s.target_key == s.chat_key else f" -> {s.target_key}"
+        lines.append(
+            f"{s.id}: {describe(s.when)} ({s.timezone}), {state}{where}, "
+            f"by {s.creator_name}: {_short(s.what)}"
+        )
+    return "\n".join(lines)
+
+
+async def remove_schedule(
+    scheduler: Scheduler, message: ChatMessage, is_admin: bool, schedule_id: str
+) -> str:
+    s = await scheduler.remove(message.chat_key, schedule_id, message.user_id, is_admin)
+    return f"Removed {s.id} ({describe(s.when)}: {_short(s.what)})."
+
+
+async def pause_schedule(
+    scheduler: Scheduler, message: ChatMessage, is_admin: bool, schedule_id: str
+) -> str:
+    s = await scheduler.pause(message.chat_key, schedule_id, message.user_id, is_admin)
+    return f"Paused {s.id}. Turn it back on with /resume {s.id}."
+
+
+async def resume_schedule(
+    scheduler: Scheduler, message: ChatMessage, is_admin: bool, schedule_id: str
+) -> str:
+    s = await scheduler.resume(message.chat_key, schedule_id, message.user_id, is_admin)
+    return f"Resumed {s.id}: {describe(s.when)}. Next run: {_local(s)}."
+
+
+def _local(schedule: Schedule) -> str:
+    if schedule.next_run_at is None:
+        return "none"
+    local = schedule.next_run_at.astimezone(ZoneInfo(schedule.timezone))
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,69 @@
+"""`orchestrator schedule preview "<when>"`: check a phrase before scheduling with it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orchestrator.scheduling.errors import WhenParseError
+from orchestrator.scheduling.when import describe, next_runs, parse_when
+
+
+def add_schedule_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `schedule preview` on the main CLI's sub-commands."""
+    schedule = subparsers.add_parser("schedule", help="scheduled workflows")
+    sub = schedule.add_subparsers(dest="schedule_command", required=True)
+    preview = sub.add_parser("preview", help="print the next run times of a when-phrase")
+    preview.add_argument("when", help='e.g. "every monday at 9am" or "0 9 * * MON"')
+    preview.add_argument("--tz", default="UTC", help="IANA timezone (default UTC)")
+    preview.add_argument("--count", type=int, default=5, help="how many runs (default 5)")
+    preview.add_argument("--from", dest="start", help="ISO time to count from (default now)")
+    preview.add_argument("--describe", action="store_true", help="also print it in words")
+    preview.set_defaults(func=cmd_preview)
+
+
+def cmd_preview(ns: argparse.Namespace) -> int:
+    """Print one ISO-8601 local time with UTC offset per line; exit 2 on a bad phrase."""
+    try:
+        tz = ZoneInfo(ns.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(
+            f"unknown timezone {ns.tz!r}; use an IANA name such as Europe/London", file=sys.stderr
+        )
+        return 2
+    try:
+        start = datetime.fromisoformat(ns.start) if ns.start else datetime.now(UTC)
+    except ValueError:
+        print(
+            f"--from {ns.start!r} is not an ISO-8601 time (e.g. 2026-03-28T10:00)", file=sys.stderr
+        )
+        return 2
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=tz)
+    if ns.count < 1:
+        print("--count must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        when = parse_when(ns.when, tz, start)
+    except WhenParseError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if ns.describe:
+        print(f"# {describe(when)} ({tz.key})")
+    for moment in next_runs(when, start, ns.count):
+        print(moment.astimezone(tz).isoformat())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.scheduling.cli")
+    add_schedule_parser(parser.add_subparsers(dest="command", required=True))
+    ns = parser.parse_args(["schedule", *(argv if argv is not None else sys.argv[1:])])
+    return int(ns.func(ns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
