@@ -284,14 +284,15 @@ class Scheduler:
         earliest = now - timedelta(seconds=self.settings.grace_seconds)
         slot = due if due >= earliest else None
         cursor = max(due, earliest - timedelta(microseconds=1))
+        size = 4  # usually one or two slots fit in the window; grow only when more do
         while True:
-            batch = next_runs(schedule.when, cursor, 100)
+            batch = next_runs(schedule.when, cursor, size)
             in_window = [t for t in batch if t <= now]
             if in_window:
                 slot = in_window[-1]
             if len(in_window) < len(batch) or not batch:
                 return slot
-            cursor = batch[-1]
+            cursor, size = batch[-1], min(size * 2, 256)
 
     async def _fire(self, schedule: Schedule, slot: datetime) -> None:
         try:
