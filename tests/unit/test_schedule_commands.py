@@ -327,3 +327,47 @@ async def test_a_success_resets_the_failure_count(tmp_path: Path) -> None:
     assert texts.count("ran: sync the board") == 1
     assert not any("paused it" in t for t in texts)
     assert "paused" not in (await h.say(ANN, "/schedules")).text
+
+
+async def test_runner_helper_runs_as_the_creator_and_posts_to_the_target(tmp_path: Path) -> None:
+    from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
+
+    seen: list[ChatMessage] = []
+    posted: list[tuple[str, str, list[str]]] = []
+
+    async def handle(message: ChatMessage) -> list[Reply]:
+        seen.append(message)
+        if "broken" in message.text:
+            return [Reply("The tool server is down.", ReplyKind.ERROR)]
+        return [Reply("42 new subscribers"), Reply("1 tool, 0.4 s", ReplyKind.SUMMARY)]
+
+    async def post(platform: str, chat_id: str, replies: list[Reply]) -> bool:
+        posted.append((platform, chat_id, [r.text for r in replies]))
+        return True
+
+    clock = FakeClock(START)
+    store = FileScheduleStore(tmp_path / "s.json")
+    scheduler = Scheduler(
+        store, clock, make_runner(handle, post), SchedulerSettings(), notify=make_notify(post)
+    )
+    tools = {t.name: t for t in schedule_builtin_tools(ANN, False, scheduler, _utc)}
+    created = await tools["schedule_create"].run({"when": "in 10 minutes", "what": "stats"})
+    sid = created.split()[1].rstrip(":")
+    await tools["schedule_create"].run({"when": "in 10 minutes", "what": "broken job"})
+    clock.advance(600)
+    assert await scheduler.tick() == 2
+    assert {(m.platform, m.chat_id, m.user_id, m.text) for m in seen} == {
+        ("console", "team", "u-ann", "stats"),
+        ("console", "team", "u-ann", "broken job"),
+    }
+    assert (
+        "console",
+        "team",
+        [f"Scheduled {sid}: stats", "42 new subscribers", "1 tool, 0.4 s"],
+    ) in posted
+    failure = [texts for _, _, texts in posted if "failed" in texts[0]]
+    assert failure and "The tool server is down." in failure[0][0]
+
+
+async def _utc(chat_key: str) -> str:
+    return "UTC"

@@ -1,0 +1,81 @@
+"""Glue from the scheduler to the orchestrator: run a schedule as its creator, post the result.
+
+Optional helpers for the app: `make_runner(handle, post)` and `make_notify(post)` match the
+engine's `Runner` and `Notify`; `schedule_builtin_tools` gives the agent loop its tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from orchestrator.agent import BuiltinTool
+from orchestrator.errors import OrchestratorError
+from orchestrator.messages import ChatMessage, Reply, ReplyKind
+from orchestrator.scheduling.engine import Notify, Runner, Scheduler
+from orchestrator.scheduling.llm_tools import run_schedule_tool, schedule_tool_schemas
+from orchestrator.scheduling.store import Schedule
+
+Handle = Callable[[ChatMessage], Awaitable[list[Reply]]]
+Post = Callable[[str, str, Sequence[Reply]], Awaitable[bool]]
+
+
+class ScheduledRunFailed(OrchestratorError):
+    """The run answered with an error, or its result could not be posted."""
+
+
+def as_message(schedule: Schedule) -> ChatMessage:
+    """The synthetic message a run sends: the creator's words, in the chat it was made in."""
+    return ChatMessage(
+        platform=schedule.platform,
+        chat_id=schedule.chat_id,
+        user_id=schedule.creator_id,
+        text=schedule.what,
+        user_name=schedule.creator_name,
+        message_id=f"schedule:{schedule.id}",
+    )
+
+
+def make_runner(handle: Handle, post: Post) -> Runner:
+    """Run `what` through `handle` (e.g. Orchestrator.handle) and post the replies to the target."""
+
+    async def run(schedule: Schedule) -> None:
+        replies = await handle(as_message(schedule))
+        header = Reply(f"Scheduled {schedule.id}: {schedule.what}", ReplyKind.NOTICE)
+        errors = [r.text for r in replies if r.kind is ReplyKind.ERROR]
+        if errors:
+            raise ScheduledRunFailed(errors[0][:200])
+        if not await post(schedule.target_platform, schedule.target_chat_id, [header, *replies]):
+            raise ScheduledRunFailed(f"cannot post to {schedule.target_key}")
+
+    return run
+
+
+def make_notify(post: Post) -> Notify:
+    async def notify(schedule: Schedule, text: str) -> None:
+        await post(
+            schedule.target_platform, schedule.target_chat_id, [Reply(text, ReplyKind.ERROR)]
+        )
+
+    return notify
+
+
+def schedule_builtin_tools(
+    message: ChatMessage,
+    is_admin: bool,
+    scheduler: Scheduler,
+    timezone_of: Callable[[str], Awaitable[str]],
+) -> list[BuiltinTool]:
+    """The schedule tools bound to one message's chat and user, for the agent loop."""
+
+    def bind(schema: dict[str, Any]) -> BuiltinTool:
+        name = schema["function"]["name"]
+
+        async def run(arguments: dict[str, Any]) -> str:
+            return await run_schedule_tool(
+                name, arguments, message, is_admin, scheduler, timezone_of
+            )
+
+        return BuiltinTool(schema, run)
+
+    return [bind(schema) for schema in schedule_tool_schemas()]
