@@ -11,6 +11,7 @@ from orchestrator.config import Config
 from orchestrator.core import Orchestrator, Services
 from orchestrator.hub import McpHub
 from orchestrator.llm import OpenAICompatibleLLM
+from orchestrator.protocols import Clock
 
 
 class LazyEmbedder:
@@ -60,5 +61,11 @@ def build_services(config: Config) -> Services:
     )
 
 
-def build_orchestrator(config: Config) -> Orchestrator:
-    return Orchestrator(config, build_services(config))
+def build_orchestrator(config: Config, clock: Clock | None = None) -> Orchestrator:
+    """The core with every configured part; the scheduler ticks on `clock` (real by default)."""
+    orchestrator = Orchestrator(config, build_services(config))
+    if config.scheduler.enabled:
+        from orchestrator.scheduling.setup import attach_scheduler
+
+        attach_scheduler(orchestrator, clock)
+    return orchestrator

@@ -18,9 +18,8 @@ def builtin_tools(app: Orchestrator, message: ChatMessage) -> list[BuiltinTool]:
     if app.services.router is not None:
         tools.append(_search_tool(app, message))
     tools.extend(app.services.builtin_tools)
-    extra = getattr(app, "message_tools", None)
-    if extra is not None:
-        tools.extend(extra(message))
+    if app.message_tools is not None:
+        tools.extend(app.message_tools(message))
     return tools
 
 

@@ -112,13 +112,14 @@ def _add_feature_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     from orchestrator.hub_cli import add_tools_parser
 
     add_tools_parser(sub)
+    from orchestrator.scheduling.cli import add_schedule_parser
+
+    add_schedule_parser(sub)
     try:
         from orchestrator.routing.cli import add_route_parser
-        from orchestrator.scheduling.cli import add_schedule_parser
-    except ImportError:  # pragma: no cover - while a feature is being built
+    except ImportError:  # pragma: no cover - while the router is being built
         return
     add_route_parser(sub)
-    add_schedule_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,9 +6,10 @@ route tools -> agent loop -> store. Adapters never see more than `handle` and `c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,9 @@ class Orchestrator:
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
         self._indexed: frozenset[str] = frozenset()
         self.adapters: dict[str, ChatAdapter] = {}
+        self.scheduler: Any = None  # orchestrator.scheduling.engine.Scheduler, when attached
+        self.message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None = None
+        self._background: list[asyncio.Task[None]] = []
         from orchestrator.builtin_commands import register_builtin_commands
         from orchestrator.memory_commands import register_memory_commands
 
@@ -90,8 +94,15 @@ class Orchestrator:
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         await self.services.hub.start()
+        if self.scheduler is not None and self.config.scheduler.enabled:
+            self._background.append(asyncio.create_task(self.scheduler.run_forever()))
 
     async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self.scheduler is not None:
+            await self.scheduler.close()
         await self.services.hub.stop()
         await self.services.sessions.close()
         llm = self.services.llm

@@ -1,0 +1,53 @@
+"""Attach a scheduler to a running orchestrator: commands, LLM tools, and its tick loop."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orchestrator.clock import SystemClock
+from orchestrator.messages import ChatMessage
+from orchestrator.policy import is_admin
+from orchestrator.protocols import Clock
+from orchestrator.scheduling.commands import register_schedule_commands
+from orchestrator.scheduling.engine import Scheduler
+from orchestrator.scheduling.factory import build_scheduler
+from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
+
+if TYPE_CHECKING:
+    from orchestrator.agent import BuiltinTool
+    from orchestrator.core import Orchestrator
+
+TIMEZONE_SETTING = "timezone"
+
+
+def attach_scheduler(app: Orchestrator, clock: Clock | None = None) -> Scheduler:
+    """Create the configured scheduler, declare its commands and hand it to the core."""
+    config = app.config
+    scheduler = build_scheduler(
+        config.scheduler,
+        clock or SystemClock(),
+        make_runner(app.handle, app.post),
+        notify=make_notify(app.post),
+        redis_url=config.sessions.url,
+        key_prefix=config.sessions.key_prefix,
+    )
+    sessions = app.services.sessions
+
+    async def timezone_of(chat_key: str) -> str:
+        return (await sessions.load(chat_key)).settings.get(TIMEZONE_SETTING, "")
+
+    async def set_timezone(chat_key: str, tz: str) -> None:
+        async with sessions.lock(chat_key):
+            session = await sessions.load(chat_key)
+            session.settings[TIMEZONE_SETTING] = tz
+            await sessions.save(chat_key, session)
+
+    def tools_for(message: ChatMessage) -> list[BuiltinTool]:
+        return schedule_builtin_tools(
+            message, is_admin(app.config, message), scheduler, timezone_of
+        )
+
+    register_schedule_commands(app.commands, scheduler, timezone_of, set_timezone)
+    app.message_tools = tools_for
+    app.scheduler = scheduler
+    return scheduler

@@ -1,0 +1,47 @@
+"""`/schedule every monday at 9am check the weather` typed in the console posts a run there."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bots.console import ConsoleAdapter
+from orchestrator.app import build_orchestrator
+from orchestrator.clock import FakeClock
+from orchestrator.config import parse_config
+from tests.conftest import time_server_yaml
+from tests.fakes.openai_server import FakeOpenAI, text
+
+
+async def test_console_schedule_fires_on_monday_and_posts_into_the_chat(tmp_path: Path) -> None:
+    # Sunday 2026-11-29 12:00 UTC; Europe/London is on GMT then.
+    clock = FakeClock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    with FakeOpenAI(default=text("Sunny, 14°C.")) as llm:
+        config = parse_config(
+            f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
+            f"  memory_system: {{type: none}}\n  tool_routing: {{strategy: all}}\n"
+            f"mcp_servers:\n{time_server_yaml()}"
+            f"scheduler:\n  path: {tmp_path / 's.json'}\n  default_timezone: Europe/London\n",
+            env={},
+        )
+        bot = build_orchestrator(config, clock=clock)
+        out = io.StringIO()
+        console = ConsoleAdapter(bot, out=out, user_id="ann")
+        await bot.start()
+        try:
+            await console.run(io.StringIO("/schedule every monday at 9am check the weather\n"
+                                          "/schedules\n"))
+            created = out.getvalue()
+            assert bot.scheduler is not None
+            assert await bot.scheduler.tick() == 0  # not due yet
+            clock.set(datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC))
+            assert await bot.scheduler.tick() == 1
+            await bot.scheduler.drain()
+        finally:
+            await bot.stop()
+    assert "every Monday at 09:00" in created
+    posted = out.getvalue()[len(created):]
+    assert "check the weather" in posted and "Sunny, 14°C." in posted
+    user_turn = llm.requests[-1]["body"]["messages"][-1]
+    assert user_turn["role"] == "user" and user_turn["content"].endswith("check the weather")
