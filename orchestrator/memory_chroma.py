@@ -1,0 +1,198 @@
+"""Long-term memory on Chroma: one collection per chat, our own embeddings.
+
+One collection per chat (named by a hash of the chat key) makes scoping structural: a query
+can only ever see its own chat's vectors, and it stays as fast as an unscoped query on a small
+collection, unlike a metadata filter over one big collection. Chroma's client is synchronous,
+so every call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from orchestrator.config import MemorySettings
+from orchestrator.protocols import Memory
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_SIMILARITY = 0.95
+
+
+def collection_name(chat_key: str) -> str:
+    return "chat_" + hashlib.sha256(chat_key.encode()).hexdigest()[:40]
+
+
+def _client(settings: MemorySettings) -> Any:
+    import chromadb
+    from chromadb.config import Settings
+
+    chroma_settings = Settings(anonymized_telemetry=False)
+    if settings.url:
+        url = urlparse(settings.url)
+        return chromadb.HttpClient(
+            host=url.hostname or "localhost",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    return chromadb.PersistentClient(path=settings.persist_directory, settings=chroma_settings)
+
+
+def _to_memory(mid: str, meta: dict[str, Any], score: float = 0.0) -> Memory:
+    tools = str(meta.get("tools_used", ""))
+    return Memory(
+        id=mid,
+        chat_key=str(meta.get("chat_key", "")),
+        user_id=str(meta.get("user_id", "")),
+        request=str(meta.get("request", "")),
+        summary=str(meta.get("summary", "")),
+        tools_used=tuple(t for t in tools.split(",") if t),
+        success=bool(meta.get("success")),
+        timestamp=float(meta.get("timestamp", 0.0)),
+        score=score,
+    )
+
+
+def _metadata(memory: Memory) -> dict[str, Any]:
+    return {
+        "chat_key": memory.chat_key,
+        "user_id": memory.user_id,
+        "request": memory.request,
+        "summary": memory.summary,
+        "tools_used": ",".join(memory.tools_used),
+        "success": memory.success,
+        "timestamp": memory.timestamp or time.time(),
+    }
+
+
+class ChromaMemoryStore:
+    """Implements MemoryStore; vectors come from the caller (the shared embedder)."""
+
+    def __init__(self, settings: MemorySettings, client: Any = None) -> None:
+        self.settings = settings
+        self._client = client
+        self._collections: dict[str, Any] = {}
+
+    def _collection(self, chat_key: str, create: bool = True) -> Any:
+        name = collection_name(chat_key)
+        if name not in self._collections:
+            if self._client is None:
+                self._client = _client(self.settings)
+            if not create and name not in {c.name for c in self._client.list_collections()}:
+                return None
+            self._collections[name] = self._client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        return self._collections[name]
+
+    async def recall(self, chat_key: str, vector: np.ndarray, k: int = 5) -> list[Memory]:
+        return await asyncio.to_thread(self._recall, chat_key, vector, k)
+
+    def _recall(self, chat_key: str, vector: np.ndarray, k: int) -> list[Memory]:
+        col = self._collection(chat_key, create=False)
+        if col is None or k <= 0:
+            return []
+        count = col.count()
+        if count == 0:
+            return []
+        found = col.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, count),
+            include=["metadatas", "distances"],
+        )
+        out = []
+        for mid, meta, dist in zip(
+            found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True
+        ):
+            score = 1.0 - float(dist)
+            if score >= self.settings.relevance_threshold and meta.get("chat_key") == chat_key:
+                out.append(_to_memory(mid, dict(meta), score))
+        return out
+
+    async def remember(self, memory: Memory, vector: np.ndarray) -> None:
+        await asyncio.to_thread(self._remember, memory, vector)
+
+    def _remember(self, memory: Memory, vector: np.ndarray) -> None:
+        col = self._collection(memory.chat_key)
+        vec = np.asarray(vector, dtype=np.float32)
+        mid = memory.id or uuid.uuid4().hex
+        if col.count():
+            near = col.query(query_embeddings=[vec], n_results=1, include=["distances"])
+            if near["ids"][0] and 1.0 - float(near["distances"][0][0]) >= DUPLICATE_SIMILARITY:
+                mid = near["ids"][0][0]  # merge: the newer interaction replaces its twin
+        col.upsert(
+            ids=[mid], embeddings=[vec], documents=[memory.request], metadatas=[_metadata(memory)]
+        )
+
+    async def recent(self, chat_key: str, offset: int = 0, limit: int = 10) -> list[Memory]:
+        return await asyncio.to_thread(self._recent, chat_key, offset, limit)
+
+    def _all(self, chat_key: str) -> list[Memory]:
+        col = self._collection(chat_key, create=False)
+        if col is None:
+            return []
+        got = col.get(include=["metadatas"])
+        items = [_to_memory(i, dict(m)) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        return sorted(items, key=lambda m: m.timestamp, reverse=True)
+
+    def _recent(self, chat_key: str, offset: int, limit: int) -> list[Memory]:
+        return self._all(chat_key)[offset : offset + limit]
+
+    async def forget_chat(self, chat_key: str) -> int:
+        return await asyncio.to_thread(self._forget_chat, chat_key)
+
+    def _forget_chat(self, chat_key: str) -> int:
+        col = self._collection(chat_key, create=False)
+        if col is None:
+            return 0
+        count = col.count()
+        self._client.delete_collection(col.name)
+        self._collections.pop(col.name, None)
+        log.info("memory_forgot_chat items=%d", count)
+        return int(count)
+
+    async def forget_last(self, chat_key: str, user_id: str) -> int:
+        return await asyncio.to_thread(self._forget_last, chat_key, user_id)
+
+    def _forget_last(self, chat_key: str, user_id: str) -> int:
+        mine = [m for m in self._all(chat_key) if m.user_id == user_id]
+        if not mine:
+            return 0
+        self._collection(chat_key).delete(ids=[mine[0].id])
+        return 1
+
+    async def prune(self, now: float | None = None) -> int:
+        """Enforce `max_age_days` and `max_items_per_chat` over every chat; returns deletions."""
+        return await asyncio.to_thread(self._prune, now or time.time())
+
+    def _prune(self, now: float) -> int:
+        if self._client is None:
+            self._client = _client(self.settings)
+        cutoff = now - self.settings.max_age_days * 86400
+        removed = 0
+        for listed in self._client.list_collections():
+            col = self._client.get_collection(listed.name, embedding_function=None)
+            got = col.get(include=["metadatas"])
+            ranked = sorted(
+                zip(got["ids"], got["metadatas"], strict=True),
+                key=lambda pair: float(pair[1].get("timestamp", 0)),
+                reverse=True,
+            )
+            drop = [
+                mid
+                for i, (mid, meta) in enumerate(ranked)
+                if i >= self.settings.max_items_per_chat or float(meta.get("timestamp", 0)) < cutoff
+            ]
+            if drop:
+                col.delete(ids=drop)
+                removed += len(drop)
+        log.info("memory_pruned removed=%d", removed)
+        return removed
