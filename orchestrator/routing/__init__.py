@@ -1,0 +1,1 @@
+"""Semantic tool routing: the few relevant tools out of every connected server."""

@@ -1,0 +1,87 @@
+"""`orchestrator route [--config FILE | --catalogue FILE.json] [--top-k K] [--json] [QUERY ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from orchestrator.errors import ConfigError
+from orchestrator.tools import ToolSpec
+
+
+def add_route_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("route", help="show which tools the router picks for requests")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--config", "-c", help="connect the servers of this config")
+    source.add_argument("--catalogue", help="JSON file: {server: [MCP tool objects]}")
+    parser.add_argument("--top-k", type=int, default=None, help="tools per request")
+    parser.add_argument("--json", action="store_true", help="one JSON line per request")
+    parser.add_argument("query", nargs="*", help="requests (default: one per line on stdin)")
+    parser.set_defaults(func=cmd_route)
+
+
+def _catalogue(ns: argparse.Namespace) -> tuple[list[ToolSpec], int, float] | None:
+    from orchestrator.cli import load_or_report
+
+    if ns.catalogue:
+        from orchestrator.routing.catalogue import load_catalogue_file
+
+        try:
+            return load_catalogue_file(ns.catalogue), 8, 0.3
+        except ConfigError as exc:
+            print("\n".join(exc.problems), file=sys.stderr)
+            return None
+    config = load_or_report(ns.config)
+    if config is None:
+        return None
+    from orchestrator.hub import connect_catalogue
+
+    routing = config.orchestrator.tool_routing
+    return asyncio.run(connect_catalogue(config)), routing.top_k, routing.confidence_threshold
+
+
+def cmd_route(ns: argparse.Namespace) -> int:
+    loaded = _catalogue(ns)
+    if loaded is None:
+        return 2
+    tools, top_k, threshold = loaded
+    queries = ns.query or [line.strip() for line in sys.stdin if line.strip()]
+    for line in asyncio.run(_route_all(tools, queries, ns.top_k or top_k, threshold, ns.json)):
+        print(line)
+    return 0
+
+
+async def _route_all(
+    tools: list[ToolSpec], queries: list[str], top_k: int, threshold: float, as_json: bool
+) -> list[str]:
+    from orchestrator.embedder import get_embedder
+    from orchestrator.routing.router import ToolRouter
+
+    router = ToolRouter(get_embedder(), top_k=top_k, threshold=threshold)
+    await router.refresh(tools)
+    vectors = await router.embedder.embed(queries) if queries else []
+    out = []
+    for query, vector in zip(queries, vectors, strict=True):
+        routed = router.route(query, vector)
+        if as_json:
+            out.append(
+                json.dumps(
+                    {
+                        "query": query,
+                        "tools": [
+                            {
+                                "server": r.tool.server,
+                                "tool": r.tool.name,
+                                "score": round(r.score, 4),
+                            }
+                            for r in routed
+                        ],
+                    }
+                )
+            )
+        else:
+            out.append(query)
+            out.extend(f"  {r.score:.3f}  {r.tool.key}" for r in routed)
+    return out
