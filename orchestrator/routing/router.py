@@ -19,6 +19,7 @@ from orchestrator.routing.text import request_parts, tokens, tool_text
 from orchestrator.tools import ToolSpec
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
 LEXICAL_WEIGHT = 0.25
 PART_WEIGHT = 0.15
