@@ -1,0 +1,185 @@
+"""One contract for both session stores (in-process, Redis), plus Redis outages and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from orchestrator.config import SessionSettings
+from orchestrator.protocols import SessionStore
+from orchestrator.session import PendingConfirmation, Session, Turn
+from orchestrator.sessions_inprocess import InProcessSessionStore
+from orchestrator.sessions_redis import RedisSessionStore
+from tests.conftest import REPO
+
+
+@pytest.fixture(params=["inprocess", "redis"])
+async def store(
+    request: pytest.FixtureRequest, redis_url: str, key_prefix: str, redis_client: object
+) -> AsyncIterator[SessionStore]:
+    if request.param == "inprocess":
+        yield InProcessSessionStore()
+        return
+    s = RedisSessionStore(
+        SessionSettings(backend="redis", url=redis_url, key_prefix=key_prefix, max_turns=100)
+    )
+    yield s
+    await s.close()
+
+
+async def test_new_chat_has_an_empty_session(store: SessionStore) -> None:
+    session = await store.load("t:new")
+    assert session.turns == [] and session.pending == {} and session.settings == {}
+
+
+async def test_turns_pending_and_settings_round_trip(store: SessionStore) -> None:
+    session = Session(settings={"timezone": "Asia/Tokyo", "language": "ja"})
+    session.add_turn(Turn("user", "hi", "u1", 1.0), 10, 1000)
+    session.pending["p1"] = PendingConfirmation(
+        "p1", "u1", "clickup", "create_task", {"name": "x"}, time.time() + 60
+    )
+    await store.save("t:a", session)
+    loaded = await store.load("t:a")
+    assert loaded == session
+    assert (await store.load("t:b")).turns == []
+
+
+async def test_fifty_concurrent_messages_keep_every_turn_in_arrival_order(
+    store: SessionStore,
+) -> None:
+    async def one(i: int) -> None:
+        async with store.lock("t:busy"):
+            session = await store.load("t:busy")
+            await asyncio.sleep(0)
+            session.add_turn(Turn("user", f"m{i}", "u", float(i)), 100, 100_000)
+            await store.save("t:busy", session)
+
+    tasks = []
+    for i in range(50):
+        tasks.append(asyncio.create_task(one(i)))
+        await asyncio.sleep(0)  # arrival order = creation order
+    await asyncio.gather(*tasks)
+    assert [t.text for t in (await store.load("t:busy")).turns] == [f"m{i}" for i in range(50)]
+
+
+def test_turns_are_bounded_by_count_and_size() -> None:
+    session = Session()
+    for i in range(30):
+        session.add_turn(Turn("user", f"message {i:02d}", "u"), 20, 10_000)
+    assert len(session.turns) == 20 and session.turns[0].text == "message 10"
+    session.add_turn(Turn("user", "x" * 9_995, "u"), 20, 10_000)
+    assert len(session.turns) == 1
+
+
+async def test_sessions_expire_after_idle_ttl(
+    redis_url: str, key_prefix: str, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    s = RedisSessionStore(
+        SessionSettings(backend="redis", url=redis_url, key_prefix=key_prefix, ttl_seconds=60)
+    )
+    await s.save("t:ttl", Session(settings={"a": "b"}))
+    assert 0 < await redis_client.ttl(s.key("t:ttl")) <= 60
+    await s.close()
+
+
+async def test_a_new_process_sees_earlier_sessions(
+    redis_url: str, key_prefix: str, redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    s = RedisSessionStore(SessionSettings(backend="redis", url=redis_url, key_prefix=key_prefix))
+    session = Session()
+    session.add_turn(Turn("user", "remember the Globex deal", "u"), 10, 1000)
+    await s.save("telegram:-100", session)
+    await s.close()
+    code = (
+        "import asyncio\nfrom orchestrator.config import SessionSettings\n"
+        "from orchestrator.sessions_redis import RedisSessionStore\n"
+        f"s = RedisSessionStore(SessionSettings(backend='redis', url='{redis_url}', "
+        f"key_prefix='{key_prefix}'))\n"
+        "print(asyncio.run(s.load('telegram:-100')).turns[0].text)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert out.stdout.strip() == "remember the Globex deal", out.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    for _ in range(100):
+        try:
+            if redis.Redis(port=port, socket_connect_timeout=0.2).ping():
+                return proc
+        except redis.RedisError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """1,000 messages over 100 chats; Redis stops for a few seconds in the middle."""
+    from orchestrator.app import build_orchestrator
+    from orchestrator.config import parse_config
+    from orchestrator.messages import ChatMessage
+
+    caplog.set_level("INFO", logger="orchestrator.sessions_redis")
+    port = _free_port()
+    server = _redis_server(port)
+    config = parse_config(
+        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        f"sessions:\n  backend: redis\n  url: redis://127.0.0.1:{port}/0\n"
+        "  connect_timeout_seconds: 0.2\n  command_timeout_seconds: 0.2\n"
+        "scheduler: {enabled: false}\nlimits: {messages_per_minute_per_user: 10000}\n",
+        env={},
+    )
+    bot = build_orchestrator(config)
+    await bot.start()
+    answered = 0
+    try:
+        for i in range(1000):
+            if i == 400:
+                server.terminate()
+                server.wait()
+            if i == 600:
+                server = _redis_server(port)
+            chat = f"c{i % 100}"
+            replies = await bot.handle(ChatMessage("test", chat, f"u{i % 7}", "/confirm nope"))
+            answered += bool(replies)
+    finally:
+        await bot.stop()
+        server.terminate()
+        server.wait()
+    assert answered == 1000
+    warnings = [r for r in caplog.records if "redis_unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+    assert any("redis_recovered" in r.getMessage() for r in caplog.records)
