@@ -23,7 +23,7 @@ from orchestrator.protocols import Memory
 
 log = logging.getLogger(__name__)
 
-DUPLICATE_SIMILARITY = 0.95
+DUPLICATE_SIMILARITY = 0.92
 
 
 def collection_name(chat_key: str) -> str:

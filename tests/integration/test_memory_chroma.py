@@ -1,0 +1,164 @@
+"""Long-term memory on real Chroma in a temp dir, with real MiniLM embeddings."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator.config import MemorySettings
+from orchestrator.memory_chroma import ChromaMemoryStore
+from orchestrator.protocols import Memory
+from tests.conftest import REPO
+
+
+def item(
+    chat: str, request: str, user: str = "u1", ts: float | None = None, tools: tuple[str, ...] = ()
+) -> Memory:
+    return Memory(
+        id="",
+        chat_key=chat,
+        user_id=user,
+        request=request,
+        summary=f"done: {request}",
+        tools_used=tools,
+        timestamp=ts or time.time(),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ChromaMemoryStore:
+    return ChromaMemoryStore(
+        MemorySettings(persist_directory=str(tmp_path / "mem"), relevance_threshold=0.3)
+    )
+
+
+async def remember(store: ChromaMemoryStore, embedder, memory: Memory) -> None:  # type: ignore[no-untyped-def]
+    await store.remember(memory, (await embedder.embed([memory.request]))[0])
+
+
+async def test_recall_finds_this_chats_relevant_memory(store: ChromaMemoryStore, embedder) -> None:  # type: ignore[no-untyped-def]
+    await remember(
+        store,
+        embedder,
+        item("t:a", "the Globex invoice is due on Friday", tools=("xero/list_invoices",)),
+    )
+    await remember(store, embedder, item("t:a", "our YouTube channel is called CatCorner"))
+    vector = (await embedder.embed(["when is the Globex invoice due?"]))[0]
+    found = await store.recall("t:a", vector, 5)
+    assert found[0].request == "the Globex invoice is due on Friday"
+    assert found[0].tools_used == ("xero/list_invoices",)
+    assert all(m.score >= 0.3 for m in found)
+    assert await store.recall("t:other", vector, 5) == []
+
+
+async def test_unrelated_memories_fall_under_the_threshold(
+    store: ChromaMemoryStore, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    await remember(store, embedder, item("t:a", "the Globex invoice is due on Friday"))
+    vector = (await embedder.embed(["recipe for banana bread"]))[0]
+    assert await store.recall("t:a", vector, 5) == []
+
+
+async def test_near_duplicates_are_merged(store: ChromaMemoryStore, embedder) -> None:  # type: ignore[no-untyped-def]
+    await remember(store, embedder, item("t:a", "what time is it in Tokyo", ts=1.0))
+    await remember(store, embedder, item("t:a", "what time is it in Tokyo?", ts=2.0))
+    await remember(store, embedder, item("t:a", "create a ClickUp task for the launch", ts=3.0))
+    recent = await store.recent("t:a")
+    assert [m.request for m in recent] == [
+        "create a ClickUp task for the launch",
+        "what time is it in Tokyo?",
+    ]
+
+
+async def test_forget_last_and_forget_chat(store: ChromaMemoryStore, embedder) -> None:  # type: ignore[no-untyped-def]
+    await remember(store, embedder, item("t:a", "ann asked about invoices", "ann", 1.0))
+    await remember(store, embedder, item("t:a", "bob asked about videos", "bob", 2.0))
+    await remember(store, embedder, item("t:a", "ann asked about the weather", "ann", 3.0))
+    assert await store.forget_last("t:a", "ann") == 1
+    assert [m.request for m in await store.recent("t:a")] == [
+        "bob asked about videos",
+        "ann asked about invoices",
+    ]
+    assert await store.forget_last("t:a", "carol") == 0
+    assert await store.forget_chat("t:a") == 2
+    assert await store.recent("t:a") == []
+
+
+async def test_prune_enforces_age_and_count(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    store = ChromaMemoryStore(
+        MemorySettings(persist_directory=str(tmp_path / "m"), max_items_per_chat=2, max_age_days=30)
+    )
+    now = time.time()
+    for i, text in enumerate(
+        [
+            "alpha project kickoff",
+            "beta invoice paid",
+            "gamma video uploaded",
+            "delta server migrated",
+        ]
+    ):
+        await remember(store, embedder, item("t:a", text, ts=now - i * 3600))
+    await remember(store, embedder, item("t:b", "an old note about lunch", ts=now - 40 * 86400))
+    assert await store.prune(now) == 3
+    assert [m.request for m in await store.recent("t:a")] == [
+        "alpha project kickoff",
+        "beta invoice paid",
+    ]
+    assert await store.recent("t:b") == []
+
+
+async def test_a_new_process_sees_earlier_memories(store: ChromaMemoryStore, embedder) -> None:  # type: ignore[no-untyped-def]
+    await remember(store, embedder, item("telegram:-100", "the Globex deal closes in March"))
+    code = (
+        "import asyncio\nfrom orchestrator.config import MemorySettings\n"
+        "from orchestrator.memory_chroma import ChromaMemoryStore\n"
+        f"s = ChromaMemoryStore(MemorySettings(persist_directory={store.settings.persist_directory!r}))\n"
+        "print(asyncio.run(s.recent('telegram:-100'))[0].request)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert out.stdout.strip() == "the Globex deal closes in March", out.stderr
+
+
+TOPICS = [
+    "invoice",
+    "deploy",
+    "video",
+    "meeting",
+    "budget",
+    "hiring",
+    "roadmap",
+    "bug report",
+    "customer call",
+    "marketing plan",
+]
+
+
+@pytest.mark.slow
+async def test_two_thousand_memories_over_twenty_chats_never_leak(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Overlapping topics in every chat; 1,000 queries per chat see only their own chat."""
+    rng = random.Random(7)
+    store = ChromaMemoryStore(
+        MemorySettings(persist_directory=str(tmp_path / "iso"), relevance_threshold=-1.0)
+    )
+    chats = [f"telegram:-{1000 + i}" for i in range(20)]
+    texts = [f"{rng.choice(TOPICS)} note {n} for team {c[-4:]}" for c in chats for n in range(100)]
+    vectors = await embedder.embed(texts)
+    for text, vector in zip(texts, vectors, strict=True):
+        chat = f"telegram:-{text.rsplit(' ', 1)[1]}"
+        await store.remember(Memory("", chat, "u", text, "s", timestamp=1.0), vector)
+    query_texts = [f"what about the {t}?" for t in TOPICS]
+    query_vectors = await embedder.embed(query_texts)
+    leaks = returned = 0
+    for chat in chats:
+        for _ in range(1000 // 20):
+            found = await store.recall(chat, query_vectors[rng.randrange(len(TOPICS))], 5)
+            returned += len(found)
+            leaks += sum(m.chat_key != chat for m in found)
+    assert returned > 0 and leaks == 0
