@@ -1,104 +1,44 @@
-"""The MCP hub: one client session per configured server, one catalogue above them.
+"""The MCP hub: one supervised client session per configured server, one catalogue above them.
 
-Layers as in the MCP SDK: the transport (stdio subprocess) only moves messages, `ClientSession`
-speaks the protocol, and this module keeps the sessions and their tools together.
-Each server lives in its own task because the SDK's transports must be entered and exited in
-the same task.
+Layers as in the MCP SDK: `mcp_transport` only moves messages, `ClientSession` speaks the
+protocol, and this module keeps sessions alive and their tools together. Each server lives in a
+supervisor task of its own (the SDK's transports must be entered and exited in one task): it
+connects, watches the session (a dead process fails in-flight calls at once and is noticed by a
+ping within a second), marks the server down, and restarts it with exponential backoff and
+jitter until the hub stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import tempfile
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import IO, Any
 
+import anyio
 import mcp_types as types
+from aiolimiter import AsyncLimiter
 from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.shared.dispatcher import ProgressFnT
+from mcp.shared.exceptions import MCPError
+from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
+from orchestrator.backoff import backoff_delay
 from orchestrator.config import Config, ServerSettings
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
+from orchestrator.mcp_transport import open_transport
 from orchestrator.protocols import ServerStatus
+from orchestrator.redact import Redactor
 from orchestrator.tools import ToolResult, ToolSpec
 
 log = logging.getLogger(__name__)
 
-
-class ServerConnection:
-    """One MCP server: started in a task of its own, stopped by setting `_stop`."""
-
-    def __init__(self, name: str, settings: ServerSettings) -> None:
-        self.name = name
-        self.settings = settings
-        self.session: ClientSession | None = None
-        self.tools: list[ToolSpec] = []
-        self.state = "starting" if settings.enabled else "disabled"
-        self.last_error = ""
-        self.restarts = 0
-        self._ready = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        """Launch the server and wait until it is up or has failed (bounded by its timeout)."""
-        if not self.settings.enabled:
-            return
-        self._task = asyncio.create_task(self._run(), name=f"mcp:{self.name}")
-        try:
-            await asyncio.wait_for(self._ready.wait(), self.settings.startup_timeout_seconds)
-        except TimeoutError:
-            self._fail(f"did not start within {self.settings.startup_timeout_seconds:g}s")
-            self._stop.set()
-
-    async def _run(self) -> None:
-        try:
-            command, args = self.settings.launch_command()
-            params = StdioServerParameters(
-                command=command, args=args, env=self._env(), cwd=self.settings.cwd
-            )
-            with open(os.devnull, "w") as errlog:
-                async with stdio_client(params, errlog=errlog) as (read, write):
-                    async with ClientSession(read, write) as session:
-                        await session.initialize()
-                        listed = await session.list_tools()
-                        self.session = session
-                        self.tools = [self._spec(t) for t in listed.tools]
-                        self.state = "up"
-                        log.info("mcp_server_up server=%s tools=%d", self.name, len(self.tools))
-                        self._ready.set()
-                        await self._stop.wait()
-        except Exception as exc:  # noqa: BLE001 - any failure of one server is reported, not raised
-            self._fail(_describe(exc))
-        finally:
-            self.session = None
-            self._ready.set()
-
-    def _env(self) -> dict[str, str] | None:
-        return dict(self.settings.env) or None
-
-    def _spec(self, tool: types.Tool) -> ToolSpec:
-        return ToolSpec(self.name, tool.name, tool.description or "", dict(tool.input_schema or {}))
-
-    def _fail(self, error: str) -> None:
-        self.state = "down"
-        self.last_error = error
-        log.warning("mcp_server_down server=%s error=%s", self.name, error)
-
-    def timeout_for(self, tool: str) -> float:
-        return self.settings.tool_timeouts.get(tool, self.settings.timeout_seconds)
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-        if self.state == "up":
-            self.state = "stopped"
+PING_INTERVAL = 1.0
+PING_TIMEOUT = 5.0
+STOP_TIMEOUT = 10.0
+GONE = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, OSError)
 
 
 def _describe(exc: BaseException) -> str:
@@ -106,23 +46,257 @@ def _describe(exc: BaseException) -> str:
         return _describe(exc.exceptions[0])
     if isinstance(exc, FileNotFoundError):
         return f"command not found: {exc.filename}"
+    if isinstance(exc, TimeoutError):
+        return "timed out while starting"
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
+
+
+class ServerConnection:
+    """One MCP server, supervised: connect, watch, mark down, back off, restart."""
+
+    def __init__(
+        self, name: str, settings: ServerSettings, on_change: Callable[[], None] = lambda: None
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.session: ClientSession | None = None
+        self.tools: list[ToolSpec] = []
+        self.state = "starting" if settings.enabled else "disabled"
+        self.last_error = ""
+        self.restarts = 0
+        self._on_change = on_change
+        self._redact = Redactor([*settings.env.values(), *settings.headers.values()])
+        self._limiter = (
+            AsyncLimiter(settings.rate_limit_per_second, 1)
+            if settings.rate_limit_per_second
+            else None
+        )
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._dead = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Launch the supervisor; return once the first attempt is up or has failed."""
+        if not self.settings.enabled:
+            return
+        self._task = asyncio.create_task(self._supervise(), name=f"mcp:{self.name}")
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.settings.startup_timeout_seconds + 1)
+        except TimeoutError:
+            self._mark_down(f"did not start within {self.settings.startup_timeout_seconds:g}s")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+        except (TimeoutError, asyncio.CancelledError):
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self.state = "stopped"
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            was_up = False
+            with tempfile.TemporaryFile("w+") as errlog:
+                try:
+                    was_up = await self._run_once(errlog)
+                    error = "" if self._stop.is_set() else "the server closed the connection"
+                except Exception as exc:  # noqa: BLE001 - one server's failure is reported
+                    error = _describe(exc)
+                if error:
+                    self._mark_down(self._with_stderr(error, errlog))
+            self._ready.set()
+            if self._stop.is_set():
+                break
+            attempt = 0 if was_up else attempt  # a server that came up starts over
+            delay = backoff_delay(attempt)
+            attempt += 1
+            log.info("mcp_server_restart server=%s in_s=%.2f attempt=%d", self.name, delay, attempt)
+            try:
+                await asyncio.wait_for(self._stop.wait(), delay)
+            except TimeoutError:
+                self.restarts += 1
+                self.state = "starting"
+
+    async def _run_once(self, errlog: IO[str]) -> bool:
+        """Run one session until stop or death; True if it got as far as listing tools."""
+        self._dead.clear()
+        async with (
+            open_transport(self.settings, errlog) as (read, write),
+            ClientSession(read, write, message_handler=self._on_message) as session,
+        ):
+            await asyncio.wait_for(session.initialize(), self.settings.startup_timeout_seconds)
+            await self._list_tools(session)
+            self.session = session
+            self.state, self.last_error = "up", ""
+            log.info(
+                "mcp_server_up server=%s tools=%d restarts=%d",
+                self.name,
+                len(self.tools),
+                self.restarts,
+            )
+            self._ready.set()
+            self._on_change()
+            try:
+                await self._watch(session)
+            finally:
+                self.session = None
+        return True
+
+    async def _watch(self, session: ClientSession) -> None:
+        """Return when stopping or when the session is found dead (call failure or ping)."""
+        while not self._stop.is_set() and not self._dead.is_set():
+            stop = asyncio.ensure_future(self._stop.wait())
+            dead = asyncio.ensure_future(self._dead.wait())
+            done, pending = await asyncio.wait(
+                {stop, dead}, timeout=PING_INTERVAL, return_when=asyncio.FIRST_COMPLETED
+            )
+            for future in pending:
+                future.cancel()
+            if done:
+                return
+            try:
+                await asyncio.wait_for(session.send_ping(), PING_TIMEOUT)
+            except (MCPError, TimeoutError, *GONE):
+                return
+
+    def _mark_down(self, error: str) -> None:
+        was_up = self.state == "up"
+        self.state, self.last_error, self.session = "down", self._redact(error), None
+        self._dead.set()
+        log.warning("mcp_server_down server=%s error=%s", self.name, self.last_error)
+        if was_up:
+            self._on_change()
+
+    def _with_stderr(self, error: str, errlog: IO[str]) -> str:
+        """Add the server's last stderr line: it usually says why a server would not start."""
+        try:
+            errlog.seek(0)
+            lines = [line.strip() for line in errlog.read().splitlines() if line.strip()]
+        except (OSError, ValueError):
+            return error
+        return f"{error}: {lines[-1][:200]}" if lines else error
+
+    # -- catalogue ----------------------------------------------------------------------------
+    async def _list_tools(self, session: ClientSession) -> None:
+        tools: list[ToolSpec] = []
+        cursor: str | None = None
+        while True:
+            params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+            listed = await session.list_tools(params=params)
+            tools.extend(
+                ToolSpec(self.name, t.name, t.description or "", dict(t.input_schema or {}))
+                for t in listed.tools
+            )
+            cursor = getattr(listed, "next_cursor", None)
+            if not cursor:
+                break
+        self.tools = tools
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification) and self.session is not None:
+            asyncio.create_task(self._refresh(self.session))
+
+    async def _refresh(self, session: ClientSession) -> None:
+        try:
+            await self._list_tools(session)
+        except (MCPError, TimeoutError, *GONE) as exc:
+            log.warning(
+                "mcp_tools_refresh_failed server=%s error=%s", self.name, type(exc).__name__
+            )
+            return
+        log.info("mcp_tools_changed server=%s tools=%d", self.name, len(self.tools))
+        self._on_change()
+
+    # -- calls --------------------------------------------------------------------------------
+    def timeout_for(self, tool: str) -> float:
+        return self.settings.tool_timeouts.get(tool, self.settings.timeout_seconds)
+
+    async def call(
+        self, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
+    ) -> ToolResult:
+        session = self.session
+        if session is None or self.state != "up":
+            raise ServerDown(
+                f"server {self.name} is down" + (f": {self.last_error}" if self.last_error else "")
+            )
+        if tool not in {t.name for t in self.tools}:
+            raise UnknownTool(f"server {self.name} has no tool {tool!r}")
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        timeout = self.timeout_for(tool)
+        try:
+            result = await session.call_tool(
+                tool, arguments, read_timeout_seconds=timeout, progress_callback=progress
+            )
+        except MCPError as exc:
+            return self._call_error(exc, tool, timeout)
+        except GONE:
+            self._dead.set()
+            raise ServerDown(f"server {self.name} went down during the call") from None
+        text = _result_text(result)
+        return ToolResult(text, bool(getattr(result, "is_error", False)))
+
+    def _call_error(self, exc: MCPError, tool: str, timeout: float) -> ToolResult:
+        if exc.error.code == REQUEST_TIMEOUT:
+            raise ToolTimeout(
+                f"{self.name}/{tool} did not answer within {timeout:g}s; the request was cancelled"
+            ) from None
+        if exc.error.code == CONNECTION_CLOSED:
+            self._dead.set()
+            raise ServerDown(f"server {self.name} went down during the call") from None
+        return ToolResult(f"error: {exc.error.message}", is_error=True)
+
+
+def _result_text(result: Any) -> str:
+    parts = []
+    for block in getattr(result, "content", []) or []:
+        text = getattr(block, "text", None)
+        parts.append(text if text is not None else f"[{getattr(block, 'type', 'content')}]")
+    if not parts and getattr(result, "structured_content", None) is not None:
+        parts.append(str(result.structured_content))
+    return "\n".join(parts)
 
 
 class McpHub:
     """All configured MCP servers behind one catalogue (implements the ToolHub protocol)."""
 
     def __init__(self, servers: Mapping[str, ServerSettings]) -> None:
-        self.connections = {name: ServerConnection(name, s) for name, s in servers.items()}
+        self.version = 0  # bumped whenever the catalogue may have changed
+        self._listeners: list[Callable[[], None]] = []
+        self.connections = {
+            name: ServerConnection(name, s, self._changed) for name, s in servers.items()
+        }
 
     @classmethod
     def from_config(cls, config: Config) -> McpHub:
         return cls(config.mcp_servers)
 
+    def _changed(self) -> None:
+        self.version += 1
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
     async def start(self) -> None:
         """Start every server at once; the slowest one bounds start-up."""
+        started = time.monotonic()
         await asyncio.gather(*(c.start() for c in self.connections.values()))
+        up = sum(c.state == "up" for c in self.connections.values())
+        log.info(
+            "mcp_hub_ready servers=%d up=%d ms=%d",
+            len(self.connections),
+            up,
+            (time.monotonic() - started) * 1000,
+        )
 
     async def stop(self) -> None:
         await asyncio.gather(*(c.stop() for c in self.connections.values()))
@@ -138,27 +312,24 @@ class McpHub:
             for c in self.connections.values()
         ]
 
-    async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> ToolResult:
+    async def call(
+        self, server: str, tool: str, arguments: dict[str, Any], progress: ProgressFnT | None = None
+    ) -> ToolResult:
         conn = self.connections.get(server)
         if conn is None:
             raise UnknownTool(f"no server named {server!r}")
-        if conn.session is None or conn.state != "up":
-            raise ServerDown(f"server {server} is down: {conn.last_error or conn.state}")
-        if tool not in {t.name for t in conn.tools}:
-            raise UnknownTool(f"server {server} has no tool {tool!r}")
         started = time.monotonic()
         outcome = "error"
         try:
-            result = await asyncio.wait_for(
-                conn.session.call_tool(tool, arguments), conn.timeout_for(tool)
-            )
+            result = await conn.call(tool, arguments, progress)
             outcome = "error_result" if result.is_error else "ok"
-            return ToolResult(_result_text(result), bool(result.is_error))
-        except TimeoutError:
+            return result
+        except ToolTimeout:
             outcome = "timeout"
-            raise ToolTimeout(
-                f"{server}/{tool} did not answer within {conn.timeout_for(tool):g}s"
-            ) from None
+            raise
+        except ServerDown:
+            outcome = "server_down"
+            raise
         finally:
             log.info(
                 "tool_call server=%s tool=%s ms=%d outcome=%s arg_keys=%s",
@@ -168,16 +339,6 @@ class McpHub:
                 outcome,
                 ",".join(sorted(arguments)),
             )
-
-
-def _result_text(result: Any) -> str:
-    parts = []
-    for block in getattr(result, "content", []) or []:
-        text = getattr(block, "text", None)
-        parts.append(text if text is not None else f"[{getattr(block, 'type', 'content')}]")
-    if not parts and getattr(result, "structured_content", None) is not None:
-        parts.append(str(result.structured_content))
-    return "\n".join(parts)
 
 
 async def connect_catalogue(config: Config) -> list[ToolSpec]:
