@@ -1,0 +1,74 @@
+"""Tiny MCP servers (mcp 2.x `MCPServer`) that misbehave on purpose, for the hub tests.
+
+python misbehaving.py sleepy     `sleep(seconds)`; a cancelled call writes $MARKER_FILE
+python misbehaving.py crashy     `echo(text)`, `crash()` exits the process mid-call
+python misbehaving.py changing   `add_tool(name)` adds a tool and sends list_changed
+python misbehaving.py start_crash  exits before speaking MCP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from mcp.server.mcpserver import Context, MCPServer
+
+
+def sleepy() -> MCPServer:
+    server = MCPServer("sleepy")
+
+    @server.tool(description="Sleep for a number of seconds, then answer")
+    async def sleep(seconds: float) -> str:
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            marker = os.environ.get("MARKER_FILE")
+            if marker:
+                Path(marker).write_text("cancelled")
+            raise
+        return f"slept {seconds}"
+
+    @server.tool(description="Answer at once")
+    def quick() -> str:
+        return "quick"
+
+    return server
+
+
+def crashy() -> MCPServer:
+    server = MCPServer("crashy")
+
+    @server.tool(description="Echo the text back")
+    def echo(text: str) -> str:
+        return text
+
+    @server.tool(description="Exit the server process mid-call")
+    def crash() -> str:
+        os._exit(3)
+
+    return server
+
+
+def changing() -> MCPServer:
+    server = MCPServer("changing")
+
+    @server.tool(description="Add a tool with this name and announce the change")
+    async def add_tool(name: str, ctx: Context) -> str:
+        def added() -> str:
+            return f"I am {name}"
+
+        server.add_tool(added, name=name, description=f"A tool added at run time: {name}")
+        await ctx.session.send_tool_list_changed()
+        return f"added {name}"
+
+    return server
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "start_crash":
+        sys.stderr.write("fatal: missing API key\n")
+        sys.exit(1)
+    {"sleepy": sleepy, "crashy": crashy, "changing": changing}[mode]().run("stdio")
