@@ -131,7 +131,8 @@ def test_tools_cli_reports_broken_servers(
     config = tmp_path / "c.yaml"
     config.write_text(
         "mcp_servers:\n"
-        f"  good:\n    command: {sys.executable}\n    args: ['{misbehaving('crashy').args[0]}', crashy]\n"
+        f"  good:\n    command: {sys.executable}\n"
+        f"    args: ['{misbehaving('crashy').args[0]}', crashy]\n"
         "  broken:\n    command: /nonexistent/mcp-server\n"
     )
     assert main(["tools", "--config", str(config)]) == 0

@@ -117,7 +117,8 @@ async def test_a_new_process_sees_earlier_memories(store: ChromaMemoryStore, emb
     code = (
         "import asyncio\nfrom orchestrator.config import MemorySettings\n"
         "from orchestrator.memory_chroma import ChromaMemoryStore\n"
-        f"s = ChromaMemoryStore(MemorySettings(persist_directory={store.settings.persist_directory!r}))\n"
+        "s = ChromaMemoryStore(MemorySettings("
+        f"persist_directory={store.settings.persist_directory!r}))\n"
         "print(asyncio.run(s.recent('telegram:-100'))[0].request)\n"
     )
     out = subprocess.run(
