@@ -1,0 +1,202 @@
+"""A fake Telegram Bot API server on 127.0.0.1, speaking the methods the bot uses.
+
+getMe, getUpdates (offsets and long polling, as the real API: updates below the offset are
+forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
+answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, close, logOut. Every call is
+recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or 400.
+Point python-telegram-bot at it with `base_url=fake.base_url`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 777000
+BOT_USERNAME = "team_ops_bot"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "123:fake-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []
+        self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- control from tests -------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def fail_next(self, method: str, status: int, description: str, *, times: int = 1,
+                  retry_after: int | None = None) -> None:
+        self._failures.setdefault(method, []).extend([(status, description, retry_after)] * times)
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def user(self, user_id: int, name: str = "Ann") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": name, "username": name.lower()}
+
+    def message_update(self, text: str, *, chat_id: int = -100, user_id: int = 1,
+                       chat_type: str = "supergroup", reply_to_bot: bool = False,
+                       entities: list[dict[str, Any]] | None = None) -> int:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type, "title": "Team"},
+            "from": self.user(user_id), "text": text,
+        }
+        if entities is None:
+            entities = _auto_entities(text)
+        if entities:
+            message["entities"] = entities
+        if reply_to_bot:
+            message["reply_to_message"] = {
+                "message_id": 5, "date": int(time.time()), "text": "earlier answer",
+                "chat": message["chat"], "from": self.bot_user()}
+        return self._push({"message": message})
+
+    def callback_update(self, data: str, *, message_id: int, chat_id: int = -100,
+                        user_id: int = 1) -> int:
+        query = {"id": f"cb{next(self._update_ids)}", "from": self.user(user_id),
+                 "chat_instance": "ci", "data": data,
+                 "message": {"message_id": message_id, "date": int(time.time()),
+                             "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
+                             "from": self.bot_user(), "text": "question"}}
+        return self._push({"callback_query": query})
+
+    def _push(self, body: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, **body})
+        self._new_update.set()
+        return update_id
+
+    def bot_user(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Ops", "username": BOT_USERNAME}
+
+    # -- server -------------------------------------------------------------------------------
+    async def __aenter__(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        form = await request.post()
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            try:
+                params[key] = json.loads(str(value))
+            except json.JSONDecodeError:
+                params[key] = str(value)
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append(Call(method, params))
+        failures = self._failures.get(method)
+        if failures:
+            status, description, retry_after = failures.pop(0)
+            doc: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+            if retry_after is not None:
+                doc["parameters"] = {"retry_after": retry_after}
+            return web.json_response(doc, status=status)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404,
+                                      "description": "Not Found: method not found"}, status=404)
+        return web.json_response({"ok": True, "result": await handler(params)})
+
+    async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API names
+        return {**self.bot_user(), "can_join_groups": True,
+                "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout") or 0)
+        if not self.updates and timeout > 0:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), min(timeout, 2))
+            except TimeoutError:
+                pass
+        limit = int(params.get("limit") or 100)
+        return self.updates[:limit]
+
+    def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        return {"message_id": message_id or next(self._message_ids), "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
+                "from": self.bot_user(), "text": params.get("text", "")}
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return self._message(params)
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return self._message(params, int(params.get("message_id") or 0))
+
+    async def _ok(self, params: dict[str, Any]) -> Any:
+        return True
+
+    _m_sendChatAction = _ok  # noqa: N815
+    _m_setMyCommands = _ok  # noqa: N815
+    _m_deleteMyCommands = _ok  # noqa: N815
+    _m_answerCallbackQuery = _ok  # noqa: N815
+    _m_setWebhook = _ok  # noqa: N815
+    _m_deleteWebhook = _ok  # noqa: N815
+    _m_close = _ok
+    _m_logOut = _ok  # noqa: N815
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+
+
+def _auto_entities(text: str) -> list[dict[str, Any]]:
+    """Entities Telegram would attach: a leading bot command and @mentions."""
+    entities = []
+    if text.startswith("/"):
+        length = len(text.split()[0])
+        entities.append({"type": "bot_command", "offset": 0, "length": length})
+    start = 0
+    while (at := text.find("@", start)) != -1:
+        end = at + 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        if end - at > 1 and not (entities and entities[0]["length"] > at):
+            entities.append({"type": "mention", "offset": at, "length": end - at})
+        start = end
+    return entities
