@@ -10,6 +10,7 @@ Point python-telegram-bot at it with `base_url=fake.base_url`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -27,6 +28,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None
 
 
 class FakeTelegram:
@@ -46,9 +48,24 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def fail_next(self, method: str, status: int, description: str, *, times: int = 1,
-                  retry_after: int | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+    ) -> None:
         self._failures.setdefault(method, []).extend([(status, description, retry_after)] * times)
+
+    def message_id_of(self, text_part: str) -> int:
+        """The message_id the fake gave the first message sent with this text."""
+        return next(
+            int(c.result["message_id"])
+            for c in self.calls
+            if c.method == "sendMessage" and text_part in str(c.params.get("text"))
+        )
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -56,13 +73,22 @@ class FakeTelegram:
     def user(self, user_id: int, name: str = "Ann") -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": name, "username": name.lower()}
 
-    def message_update(self, text: str, *, chat_id: int = -100, user_id: int = 1,
-                       chat_type: str = "supergroup", reply_to_bot: bool = False,
-                       entities: list[dict[str, Any]] | None = None) -> int:
+    def message_update(
+        self,
+        text: str,
+        *,
+        chat_id: int = -100,
+        user_id: int = 1,
+        chat_type: str = "supergroup",
+        reply_to_bot: bool = False,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> int:
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
             "chat": {"id": chat_id, "type": chat_type, "title": "Team"},
-            "from": self.user(user_id), "text": text,
+            "from": self.user(user_id),
+            "text": text,
         }
         if entities is None:
             entities = _auto_entities(text)
@@ -70,17 +96,30 @@ class FakeTelegram:
             message["entities"] = entities
         if reply_to_bot:
             message["reply_to_message"] = {
-                "message_id": 5, "date": int(time.time()), "text": "earlier answer",
-                "chat": message["chat"], "from": self.bot_user()}
+                "message_id": 5,
+                "date": int(time.time()),
+                "text": "earlier answer",
+                "chat": message["chat"],
+                "from": self.bot_user(),
+            }
         return self._push({"message": message})
 
-    def callback_update(self, data: str, *, message_id: int, chat_id: int = -100,
-                        user_id: int = 1) -> int:
-        query = {"id": f"cb{next(self._update_ids)}", "from": self.user(user_id),
-                 "chat_instance": "ci", "data": data,
-                 "message": {"message_id": message_id, "date": int(time.time()),
-                             "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
-                             "from": self.bot_user(), "text": "question"}}
+    def callback_update(
+        self, data: str, *, message_id: int, chat_id: int = -100, user_id: int = 1
+    ) -> int:
+        query = {
+            "id": f"cb{next(self._update_ids)}",
+            "from": self.user(user_id),
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
+                "from": self.bot_user(),
+                "text": "question",
+            },
+        }
         return self._push({"callback_query": query})
 
     def _push(self, body: dict[str, Any]) -> int:
@@ -121,8 +160,9 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
@@ -135,13 +175,20 @@ class FakeTelegram:
             return web.json_response(doc, status=status)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
-            return web.json_response({"ok": False, "error_code": 404,
-                                      "description": "Not Found: method not found"}, status=404)
-        return web.json_response({"ok": True, "result": await handler(params)})
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
+        self.calls[-1].result = await handler(params)
+        return web.json_response({"ok": True, "result": self.calls[-1].result})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API names
-        return {**self.bot_user(), "can_join_groups": True,
-                "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            **self.bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:  # noqa: N802
         offset = int(params.get("offset") or 0)
@@ -150,18 +197,20 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         if not self.updates and timeout > 0:
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 2))
-            except TimeoutError:
-                pass
         limit = int(params.get("limit") or 100)
         return self.updates[:limit]
 
     def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
         chat_id = params.get("chat_id")
-        return {"message_id": message_id or next(self._message_ids), "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
-                "from": self.bot_user(), "text": params.get("text", "")}
+        return {
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
+            "from": self.bot_user(),
+            "text": params.get("text", ""),
+        }
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
         return self._message(params)

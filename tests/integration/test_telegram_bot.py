@@ -1,0 +1,309 @@
+"""The real python-telegram-bot Application against a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bots.telegram_bot import create_application
+from orchestrator.app import build_orchestrator
+from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
+from orchestrator.core import Orchestrator
+from tests.conftest import time_server_yaml
+from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
+
+
+def orchestrator_for(llm_url: str | None = None, extra: str = "") -> Orchestrator:
+    llm = (
+        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+        if llm_url
+        else ""
+    )
+    return build_orchestrator(
+        parse_config(
+            f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
+            "  tool_routing: {strategy: all}\n"
+            f"scheduler: {{enabled: false}}\nmcp_servers:\n{time_server_yaml()}{extra}",
+            env={},
+        )
+    )
+
+
+@asynccontextmanager
+async def running_bot(
+    fake: FakeTelegram, orchestrator: Orchestrator, **settings: Any
+) -> AsyncIterator[Any]:
+    app = create_application(
+        TelegramSettings(token=fake.token, base_url=fake.base_url, **settings), orchestrator
+    )
+    await orchestrator.start()
+    try:
+        async with app:
+            await app.post_init(app)  # type: ignore[misc]
+            await app.start()
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)  # type: ignore[union-attr]
+            try:
+                yield app
+            finally:
+                await app.updater.stop()  # type: ignore[union-attr]
+                await app.stop()
+    finally:
+        await orchestrator.stop()
+
+
+def answers(fake: FakeTelegram, contains: str = "") -> list[dict[str, Any]]:
+    return [p for p in fake.sent() if contains in str(p.get("text", ""))]
+
+
+async def test_mention_in_group_gets_a_threaded_reply_and_commands_are_published() -> None:
+    with FakeOpenAI(default=text("Hello team, **all good**.")) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url)):
+            fake.message_update(f"@{BOT_USERNAME} how are we doing?")
+            asking_id = fake.updates[-1]["message"]["message_id"]
+            assert await eventually(lambda: bool(answers(fake, "Hello team")))
+            reply = answers(fake, "Hello team")[0]
+            assert reply["reply_parameters"]["message_id"] == asking_id
+            assert reply["text"].startswith("Hello team, all good.")
+            assert any(e["type"] == "bold" for e in reply["entities"])
+            assert "how are we doing?" in llm.requests[0]["body"]["messages"][-1]["content"]
+            assert "@" not in llm.requests[0]["body"]["messages"][-1]["content"]
+            names = {c["command"] for c in fake.sent("setMyCommands")[0]["commands"]}
+            assert {"help", "tools", "run", "status"} <= names
+            assert fake.sent("sendChatAction")
+
+
+async def test_plain_group_chatter_gets_no_reply_but_private_chat_does() -> None:
+    with FakeOpenAI(default=text("private answer")) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url)):
+            fake.message_update("lunch anyone?")
+            fake.message_update("@someone_else look at this")
+            fake.message_update("/help@another_bot")
+            fake.message_update("just me here", chat_id=42, chat_type="private")
+            assert await eventually(lambda: bool(answers(fake, "private answer")))
+            assert await eventually(lambda: not fake.updates)  # all updates consumed
+            await asyncio.sleep(0.2)
+            assert fake.sent() and {p["chat_id"] for p in fake.sent()} == {42}
+            assert len(llm.requests) == 1
+
+
+async def test_reply_to_the_bot_counts_as_addressing_it() -> None:
+    with FakeOpenAI(default=text("sure")) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url)):
+            fake.message_update("and for Globex?", reply_to_bot=True)
+            assert await eventually(lambda: bool(answers(fake, "sure")))
+
+
+async def test_a_command_in_a_group_is_answered() -> None:
+    async with FakeTelegram() as fake, running_bot(fake, orchestrator_for()):
+        fake.message_update(f"/tools@{BOT_USERNAME}")
+        assert await eventually(lambda: bool(answers(fake, "get_current_time")))
+
+
+async def test_long_markdown_answer_is_split_in_order_with_code_blocks_closed() -> None:
+    sections = []
+    for i in range(12):
+        code = "\n".join(f"    value_{i}_{j} = compute({j})" for j in range(16))
+        sections.append(
+            f"## Part {i}\n\nParagraph {i} " + "words " * 80 + f"\n\n```python\n{code}\n```"
+        )
+    answer = "\n\n".join(sections)
+    assert len(answer) > 10_000
+    with FakeOpenAI(default=text(answer)) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url)):
+            fake.message_update(f"@{BOT_USERNAME} write the report", chat_id=7, chat_type="private")
+            assert await eventually(lambda: any("Summary" in p["text"] for p in fake.sent()))
+    parts = [p for p in fake.sent() if "Summary" not in p["text"]]
+    assert len(parts) >= 3
+    assert all(len(p["text"].encode("utf-16-le")) // 2 <= 4096 for p in parts)
+    joined = "\n".join(p["text"] for p in parts)
+    positions = [joined.index(f"value_{i}_15 = compute(15)") for i in range(12)]
+    assert positions == sorted(positions)
+    for part in parts:
+        for entity in part.get("entities", []):
+            assert entity["offset"] + entity["length"] <= len(part["text"].encode("utf-16-le")) // 2
+        pre = [e for e in part.get("entities", []) if e["type"] == "pre"]
+        assert all(e.get("language") == "python" for e in pre)
+    assert "```" not in joined  # fences became entities, never stray markup
+
+
+async def test_429_is_waited_out_and_the_message_is_delivered_once() -> None:
+    async with FakeTelegram() as fake, running_bot(fake, orchestrator_for()):
+        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        fake.message_update("/status", chat_id=9, chat_type="private")
+        assert await eventually(
+            lambda: len([c for c in fake.calls if c.method == "sendMessage"]) >= 2
+        )
+        await asyncio.sleep(0.3)
+    attempts = [c for c in fake.calls if c.method == "sendMessage"]
+    assert len(attempts) == 2 and attempts[0].params["text"] == attempts[1].params["text"]
+    assert "Servers:" in attempts[1].params["text"]
+
+
+async def test_rejected_markup_is_resent_as_plain_text() -> None:
+    with FakeOpenAI(default=text("**bold** answer")) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url)):
+            fake.fail_next(
+                "sendMessage",
+                400,
+                "Bad Request: can't parse entities: Can't find end of the entity",
+            )
+            fake.message_update("hi", chat_id=9, chat_type="private")
+            assert await eventually(lambda: len(answers(fake, "bold answer")) >= 2)
+    first, second = answers(fake, "bold answer")[:2]
+    assert first.get("entities") and not second.get("entities")
+    assert second["text"] == first["text"]
+
+
+async def test_confirmation_pressed_by_another_user_is_refused() -> None:
+    extra = "    write_tools: [get_current_time]\n"
+    script = [tool_call("time__get_current_time", {"timezone": "UTC"})]
+    with FakeOpenAI(script) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url, extra)):
+            fake.message_update(f"@{BOT_USERNAME} what time is it", user_id=1)
+            assert await eventually(lambda: bool(answers(fake, "Shall I go ahead")))
+            question = answers(fake, "Shall I go ahead")[0]
+            buttons = question["reply_markup"]["inline_keyboard"][0]
+            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run it")
+            message_id = fake.message_id_of("Shall I go ahead")
+            fake.callback_update(confirm, message_id=message_id, user_id=2)
+            assert await eventually(lambda: bool(fake.sent("answerCallbackQuery")))
+            refusal = fake.sent("answerCallbackQuery")[0]
+            assert refusal["show_alert"] is True and "Only the person" in refusal["text"]
+            assert not answers(fake, '"datetime"')
+            fake.callback_update(confirm, message_id=message_id, user_id=1)
+            assert await eventually(lambda: bool(answers(fake, '"datetime"')))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_with_a_wrong_secret_is_not_processed() -> None:
+    port = _free_port()
+    orchestrator = orchestrator_for()
+    async with FakeTelegram() as fake:
+        settings = TelegramSettings(
+            token=fake.token,
+            base_url=fake.base_url,
+            webhook=WebhookSettings(
+                url=f"http://127.0.0.1:{port}/hook",
+                listen="127.0.0.1",
+                port=port,
+                secret_token="s3cret-token",
+                path="hook",
+            ),
+        )
+        app = create_application(settings, orchestrator)
+        await orchestrator.start()
+        async with app:
+            await app.start()
+            await app.updater.start_webhook(  # type: ignore[union-attr]
+                listen="127.0.0.1",
+                port=port,
+                url_path="hook",
+                webhook_url=f"http://127.0.0.1:{port}/hook",
+                secret_token="s3cret-token",
+            )
+            update = {
+                "update_id": 900,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "text": "/status",
+                    "chat": {"id": 5, "type": "private"},
+                    "from": fake.user(5),
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+                },
+            }
+            async with aiohttp.ClientSession() as http:
+                bad = await http.post(
+                    f"http://127.0.0.1:{port}/hook",
+                    data=json.dumps(update),
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Telegram-Bot-Api-Secret-Token": "wrong",
+                    },
+                )
+                await asyncio.sleep(0.3)
+                assert bad.status == 403 and not fake.sent()
+                good = await http.post(
+                    f"http://127.0.0.1:{port}/hook",
+                    data=json.dumps({**update, "update_id": 901}),
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Telegram-Bot-Api-Secret-Token": "s3cret-token",
+                    },
+                )
+                assert good.status == 200
+                assert await eventually(lambda: bool(answers(fake, "Servers:")))
+            assert fake.sent("setWebhook")[0]["secret_token"] == "s3cret-token"
+            await app.updater.stop()  # type: ignore[union-attr]
+            await app.stop()
+        await orchestrator.stop()
+
+
+async def test_a_restart_does_not_handle_answered_updates_again() -> None:
+    async with FakeTelegram() as fake:
+        async with running_bot(fake, orchestrator_for()):
+            fake.message_update("/status", chat_id=3, chat_type="private")
+            assert await eventually(lambda: len(answers(fake, "Servers:")) == 1)
+        async with running_bot(fake, orchestrator_for()):
+            fake.message_update("/help", chat_id=3, chat_type="private")
+            assert await eventually(lambda: bool(answers(fake, "Commands:")))
+            await asyncio.sleep(0.3)
+        assert len(answers(fake, "Servers:")) == 1
+
+
+async def test_slow_answers_post_one_working_notice_that_the_answer_replaces() -> None:
+    def slow(body: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(1.0)
+        return text("finally done")
+
+    with FakeOpenAI([slow]) as llm:
+        async with (
+            FakeTelegram() as fake,
+            running_bot(fake, orchestrator_for(llm.base_url), working_notice_seconds=0.2),
+        ):
+            fake.message_update("take your time", chat_id=8, chat_type="private")
+            assert await eventually(
+                lambda: bool(
+                    [e for e in fake.sent("editMessageText") if "finally done" in e["text"]]
+                )
+            )
+    notices = answers(fake, "Working on it")
+    assert len(notices) == 1
+    assert not answers(fake, "finally done")  # the notice was edited into the answer
+
+
+async def test_a_failing_handler_is_logged_answered_briefly_and_the_bot_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with FakeTelegram() as fake, running_bot(fake, orchestrator_for()):
+        fake.fail_next("sendMessage", 400, "Bad Request: message thread not found")
+        update_id = fake.message_update("/status", chat_id=4, chat_type="private")
+        assert await eventually(lambda: bool(answers(fake, "something went wrong")))
+        fake.message_update("/help", chat_id=4, chat_type="private")
+        assert await eventually(lambda: bool(answers(fake, "Commands:")))
+    assert any(
+        f"telegram_update_failed update_id={update_id}" in r.getMessage() for r in caplog.records
+    )
