@@ -21,8 +21,9 @@ HANG_LIMIT = 10.0  # a call that takes longer than this without raising counts a
 
 
 def server() -> ServerSettings:
-    return ServerSettings(type="custom", command=sys.executable, args=[str(SERVER), "crashy"],
-                          timeout_seconds=5)
+    return ServerSettings(
+        type="custom", command=sys.executable, args=[str(SERVER), "crashy"], timeout_seconds=5
+    )
 
 
 def child_pid(match: str) -> int:
@@ -72,20 +73,35 @@ async def kill_and_recover(rounds: int) -> tuple[list[float], int, int]:
 
 async def main() -> None:
     default = load_config(ROOT / "config" / "orchestrator.yaml", env={})
-    rows = [("embedded default config (1 server: mcp-server-time)",
-             await startup(dict(default.mcp_servers)))]
+    rows = [
+        (
+            "embedded default config (1 server: mcp-server-time)",
+            await startup(dict(default.mcp_servers)),
+        )
+    ]
     rows.append(("1 test server", await startup({"s0": server()})))
     rows.append(("8 test servers at once", await startup({f"s{i}": server() for i in range(8)})))
     recoveries, hung, calls = await kill_and_recover(10)
-    lines = ["# MCP hub", "", f"Machine: {os.cpu_count()} CPUs. Python servers from "
-             "tests/servers/misbehaving.py; times are wall clock.", "",
-             "| start-up | seconds |", "|---|---|"]
+    lines = [
+        "# MCP hub",
+        "",
+        f"Machine: {os.cpu_count()} CPUs. Python servers from "
+        "tests/servers/misbehaving.py; times are wall clock.",
+        "",
+        "| start-up | seconds |",
+        "|---|---|",
+    ]
     lines += [f"| {name} | {secs:.2f} |" for name, secs in rows]
-    lines += ["", "| kill -9 to first successful call (10 rounds) | seconds |", "|---|---|",
-              f"| median | {statistics.median(recoveries):.2f} |",
-              f"| max | {max(recoveries):.2f} |", "",
-              f"Calls made while the server was down or restarting: {calls}; "
-              f"calls that hung (no answer or error within {HANG_LIMIT:g} s): **{hung}**."]
+    lines += [
+        "",
+        "| kill -9 to first successful call (10 rounds) | seconds |",
+        "|---|---|",
+        f"| median | {statistics.median(recoveries):.2f} |",
+        f"| max | {max(recoveries):.2f} |",
+        "",
+        f"Calls made while the server was down or restarting: {calls}; "
+        f"calls that hung (no answer or error within {HANG_LIMIT:g} s): **{hung}**.",
+    ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
