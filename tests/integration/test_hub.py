@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -183,3 +184,60 @@ async def test_server_everything_echo_sum_and_long_running_progress(everything_e
         assert len(progress) == 4
     finally:
         await hub.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_http_server(port: int) -> subprocess.Popen[bytes]:
+    from tests.hubkit import SERVERS
+
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVERS), "http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import socket
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("HTTP MCP server did not start")
+
+
+async def test_streamable_http_server_serves_goes_down_and_comes_back() -> None:
+    port = _free_port()
+    server = _start_http_server(port)
+    hub = McpHub(
+        {
+            "remote": ServerSettings(
+                type="http",
+                url=f"http://127.0.0.1:{port}/mcp",
+                headers={"X-Api-Key": "secret-header-value"},
+            )
+        }
+    )
+    try:
+        await hub.start()
+        assert hub.status()[0].state == "up"
+        assert (await hub.call("remote", "echo", {"text": "over http"})).text == "over http"
+        server.kill()
+        server.wait()
+        assert await wait_until(lambda: hub.status()[0].state == "down", 10)
+        assert "secret-header-value" not in hub.status()[0].last_error
+        server = _start_http_server(port)
+        assert await wait_until(lambda: hub.status()[0].state == "up", 40)
+        assert (await hub.call("remote", "echo", {"text": "again"})).text == "again"
+    finally:
+        await hub.stop()
+        server.kill()
+        server.wait()

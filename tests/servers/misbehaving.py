@@ -71,4 +71,7 @@ if __name__ == "__main__":
     if mode == "start_crash":
         sys.stderr.write("fatal: missing API key\n")
         sys.exit(1)
+    if mode == "http":
+        crashy().run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+        sys.exit(0)
     {"sleepy": sleepy, "crashy": crashy, "changing": changing}[mode]().run("stdio")
