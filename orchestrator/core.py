@@ -96,6 +96,17 @@ class Orchestrator:
         await self.services.hub.start()
         if self.scheduler is not None and self.config.scheduler.enabled:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))
+        if hasattr(self.services.memory, "prune"):
+            self._background.append(asyncio.create_task(self._prune_memory_forever()))
+
+    async def _prune_memory_forever(self, every_seconds: float = 3600) -> None:
+        """Retention: `max_items_per_chat` and `max_age_days`, enforced hourly."""
+        while True:
+            try:
+                await self.services.memory.prune()  # type: ignore[union-attr]
+            except Exception as exc:  # noqa: BLE001 - retention must never stop the bot
+                log.warning("memory_prune_failed error=%s", type(exc).__name__)
+            await asyncio.sleep(every_seconds)
 
     async def stop(self) -> None:
         for task in self._background:

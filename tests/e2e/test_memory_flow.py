@@ -1,0 +1,52 @@
+"""Memory through the orchestrator: stored per chat, recalled into the prompt, /memory, /forget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.app import build_orchestrator
+from orchestrator.config import parse_config
+from orchestrator.messages import ChatMessage
+from tests.fakes.openai_server import FakeOpenAI, text
+
+
+def msg(chat: str, text_: str, user: str = "ann", admin: bool = False) -> ChatMessage:
+    return ChatMessage("telegram", chat, user, text_, user_name=user, is_admin=admin)
+
+
+async def test_memories_stay_in_their_chat_and_can_be_listed_and_forgotten(
+    tmp_path: Path, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    with FakeOpenAI(default=text("Noted: the Globex invoice is due Friday.")) as llm:
+        config = parse_config(
+            f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
+            f"  memory_system: {{persist_directory: '{tmp_path / 'mem'}'}}\n"
+            "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n",
+            env={},
+        )
+        bot = build_orchestrator(config)
+        await bot.start()
+        try:
+            await bot.handle(msg("-1", "remember that the Globex invoice is due Friday"))
+            await bot.handle(msg("-1", "when is the Globex invoice due?"))
+            recalled = llm.requests[-1]["body"]["messages"][0]["content"]
+            await bot.handle(msg("-2", "when is the Globex invoice due?", user="eve"))
+            other_chat = llm.requests[-1]["body"]["messages"][0]["content"]
+            listed = (await bot.handle(msg("-1", "/memory")))[0].text
+            elsewhere = (await bot.handle(msg("-3", "/memory")))[0].text
+            refused = (await bot.handle(msg("-1", "/forget all")))[0].text
+            mine = (await bot.handle(msg("-1", "/forget")))[0].text
+            wiped = (await bot.handle(msg("-1", "/forget all", admin=True)))[0].text
+            after = (await bot.handle(msg("-1", "/memory")))[0].text
+        finally:
+            await bot.stop()
+    assert (
+        "Relevant earlier interactions" in recalled and "Globex invoice is due Friday" in recalled
+    )
+    assert "Relevant earlier interactions" not in other_chat
+    assert "Memories (page 1)" in listed and "Globex" in listed
+    assert elsewhere == "Nothing remembered here yet."
+    assert "Only admins" in refused
+    assert mine == "Forgot your last request."
+    assert wiped.startswith("Forgot everything in this chat (")
+    assert after == "Nothing remembered here yet."
