@@ -41,8 +41,8 @@ async def run_search(
     router: ToolRouter, query: str, limit: int, allowed: Callable[[ToolSpec], bool] | None
 ) -> list[RoutedTool]:
     """Route the model's query over the whole catalogue (no threshold: it asked explicitly)."""
-    vector = (await router.embedder.embed([query]))[0]
-    fused, _ = router.scores(query, vector)
+    vector, parts = await router.request_vectors(query)
+    fused, _ = router.scores(query, vector, parts)
     out = []
     for i in fused.argsort()[::-1]:
         tool = router.tools[int(i)]

@@ -13,34 +13,44 @@ STOPWORDS = frozenset(
     "your their me us you we i can could would should please will do does did what which who "
     "how when where get show tell give let make want need some any all as into about".split()
 )
+# Step boundaries in a request: sentence ends, semicolons, "and then", "then", "and", commas.
 _SPLIT = re.compile(
-    r"\s*(?:;|,?\s+and then\s+|,?\s+then\s+|,\s*and\s+|\s+and\s+|,\s+)\s*", re.IGNORECASE
+    r"(?<=[.!?;])\s+|\s*,?\s+(?:and then|then|after that|and also|as well as|and|plus)\s+|,\s+",
+    re.IGNORECASE,
 )
+MAX_TEXT = 2000
 
 
 def words(name: str) -> str:
-    """'get_currentTime' -> 'get current time'."""
+    """'get_currentTime' -> 'get current Time': identifiers as words a model can read."""
     return " ".join(_CAMEL.sub(" ", name).replace("_", " ").replace("-", " ").split())
 
 
 def tokens(text: str) -> list[str]:
+    """Lower-case word tokens, identifiers split, stopwords dropped (not stemmed)."""
     return [t for t in _WORD.findall(_CAMEL.sub(" ", text).lower()) if t not in STOPWORDS]
 
 
+def name_text(tool: ToolSpec) -> str:
+    """The short view: the tool's name in words and its description."""
+    return f"{words(tool.name)}: {tool.description.strip()}"[:MAX_TEXT]
+
+
 def tool_text(tool: ToolSpec) -> str:
-    """Server, name in words, description, and each parameter with its description."""
+    """The rich view: server, name in words, description, each parameter with its description."""
     params = []
     props = tool.input_schema.get("properties", {}) or {}
-    for pname, spec in props.items():
-        desc = (spec or {}).get("description", "") if isinstance(spec, dict) else ""
-        params.append(f"{words(pname)} {desc}".strip())
+    if isinstance(props, dict):
+        for pname, spec in props.items():
+            desc = spec.get("description", "") if isinstance(spec, dict) else ""
+            params.append(f"{words(pname)} {desc}".strip())
     text = f"{words(tool.server)} {words(tool.name)}: {tool.description.strip()}"
     if params:
         text += " Parameters: " + "; ".join(params)
-    return text[:2000]
+    return text[:MAX_TEXT]
 
 
 def request_parts(query: str) -> list[str]:
-    """Split a multi-step request into its steps ('X, then Y and Z')."""
-    parts = [p for p in _SPLIT.split(query.strip()) if len(tokens(p)) >= 2]
+    """The steps of a multi-step request ('X, then Y and Z'); [] for a one-step request."""
+    parts = [p.strip() for p in _SPLIT.split(query.strip()) if p and len(tokens(p)) >= 2]
     return parts if len(parts) > 1 else []
