@@ -46,6 +46,14 @@ NO_LLM_TEXT = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A message's vector, and its steps' vectors when the router split it into steps."""
+
+    vector: np.ndarray
+    steps: np.ndarray | None = None
+
+
 @dataclass
 class Services:
     """The real parts the core talks to, each behind its seam."""
@@ -67,7 +75,7 @@ class Orchestrator:
         self.names = ToolNameMap()
         self.redact = Redactor(config.secrets)
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
-        self._indexed: frozenset[str] = frozenset()
+        self._indexed: tuple[int, frozenset[str]] | None = None
         self.adapters: dict[str, ChatAdapter] = {}
         self.scheduler: Any = None  # orchestrator.scheduling.engine.Scheduler, when attached
         self.message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None = None
@@ -194,9 +202,9 @@ class Orchestrator:
         sessions = self.services.sessions
         async with sessions.lock(message.chat_key):
             session = await sessions.load(message.chat_key)
-            vector = await self.embed(message.text)
-            memories = await self.recall(message.chat_key, vector)
-            tools = await self.select_tools(message, vector, memories)
+            embedded = await self.embed(message.text)
+            memories = await self.recall(message.chat_key, embedded)
+            tools = await self.select_tools(message, embedded, memories)
             try:
                 result = await self._run_agent(message, session, memories, tools)
             except LLMError as exc:
@@ -209,7 +217,7 @@ class Orchestrator:
                 ]
             self._record(session, message, result)
             await sessions.save(message.chat_key, session)
-        await self.remember(message, result, vector)
+        await self.remember(message, result, embedded)
         return self._result_replies(message, result)
 
     async def _run_agent(
@@ -268,27 +276,32 @@ class Orchestrator:
         return [Reply(result.text), Reply(summary_line(result), ReplyKind.SUMMARY)]
 
     # -- embedding, memory, routing -----------------------------------------------------------
-    async def embed(self, text: str) -> np.ndarray | None:
-        """Embed a message once; the vector serves memory and routing alike."""
-        if self.services.embedder is None:
+    async def embed(self, text: str) -> Embedded | None:
+        """Embed a message once (with its steps, in the same batch, when the router splits
+        multi-step requests); the vectors serve memory and routing alike."""
+        router, embedder = self.services.router, self.services.embedder
+        if router is not None:
+            vector, steps = await router.request_vectors(text)
+            return Embedded(vector, steps)
+        if embedder is None:
             return None
-        return (await self.services.embedder.embed([text]))[0]
+        return Embedded((await embedder.embed([text]))[0])
 
-    async def recall(self, chat_key: str, vector: np.ndarray | None) -> list[Memory]:
+    async def recall(self, chat_key: str, embedded: Embedded | None) -> list[Memory]:
         memory, k = self.services.memory, self.config.orchestrator.memory_system.recall_k
-        if memory is None or vector is None or k == 0:
+        if memory is None or embedded is None or k == 0:
             return []
         try:
-            return await memory.recall(chat_key, vector, k)
+            return await memory.recall(chat_key, embedded.vector, k)
         except Exception as exc:  # noqa: BLE001 - memory is an aid, never a blocker
             log.warning("memory_recall_failed error=%s", type(exc).__name__)
             return []
 
     async def remember(
-        self, message: ChatMessage, result: AgentResult, vector: np.ndarray | None
+        self, message: ChatMessage, result: AgentResult, embedded: Embedded | None
     ) -> None:
         memory = self.services.memory
-        if memory is None or vector is None or result.pending is not None:
+        if memory is None or embedded is None or result.pending is not None:
             return
         item = Memory(
             id="",
@@ -301,7 +314,7 @@ class Orchestrator:
             timestamp=time.time(),
         )
         try:
-            await memory.remember(item, vector)
+            await memory.remember(item, embedded.vector)
         except Exception as exc:  # noqa: BLE001
             log.warning("memory_store_failed error=%s", type(exc).__name__)
 
@@ -310,22 +323,23 @@ class Orchestrator:
         return [t for t in self.services.hub.catalogue() if tool_allowed(policy, t)]
 
     async def select_tools(
-        self, message: ChatMessage, vector: np.ndarray | None, memories: Sequence[Memory] = ()
+        self, message: ChatMessage, embedded: Embedded | None, memories: Sequence[Memory] = ()
     ) -> list[ToolSpec]:
         """The few tools this message needs (semantic routing), or all allowed ones."""
         allowed = self.allowed_tools(message.chat_key)
         router = self.services.router
-        if (
-            self.config.orchestrator.tool_routing.strategy == "all"
-            or router is None
-            or vector is None
-        ):
+        strategy = self.config.orchestrator.tool_routing.strategy
+        if strategy == "all" or router is None or embedded is None:
             return allowed
         await self.refresh_router()
         policy = self.config.policy_for(message.chat_key)
         hints = [key for m in memories if m.success for key in m.tools_used]
         routed = router.route(
-            message.text, vector, allowed=lambda t: tool_allowed(policy, t), chat_hints=hints
+            message.text,
+            embedded.vector,
+            part_vectors=embedded.steps,
+            chat_hints=hints,
+            allowed=lambda t: tool_allowed(policy, t),
         )
         return [r.tool for r in routed]
 
@@ -334,18 +348,18 @@ class Orchestrator:
         if router is None:
             return
         catalogue = self.services.hub.catalogue()
-        keys = frozenset(t.key for t in catalogue)
-        if keys != self._indexed:
+        signature = (getattr(self.services.hub, "version", 0), frozenset(t.key for t in catalogue))
+        if signature != self._indexed:
             await router.refresh(catalogue)
-            self._indexed = keys
+            self._indexed = signature
 
     async def no_llm_replies(self, message: ChatMessage) -> list[Reply]:
         """Without an LLM, free text still gets the best matching tools as ready /run lines."""
         from orchestrator.suggest import suggestion_text
 
-        vector = await self.embed(message.text)
-        tools = await self.select_tools(message, vector) if vector is not None else []
-        return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5] if vector is not None else []))]
+        embedded = await self.embed(message.text)
+        tools = await self.select_tools(message, embedded) if embedded is not None else []
+        return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5]))]
 
 
 def summary_line(result: AgentResult) -> str:
