@@ -6,6 +6,7 @@ parsing, limits, permission checks and wording.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +38,17 @@ def parse_target(text: str | None) -> tuple[str, str] | None:
     return platform, chat_id
 
 
+_TARGET = re.compile(r"\s*(?:->|→)\s*([a-z]+:\S+)\s*$")
+
+
+def split_target(text: str) -> tuple[str, str | None]:
+    """'daily at 9 post stats -> discord:123' -> ('daily at 9 post stats', 'discord:123')."""
+    match = _TARGET.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()], match.group(1)
+
+
 async def create_schedule(
     scheduler: Scheduler,
     timezone_of: TimezoneOf,
@@ -53,6 +65,8 @@ async def create_schedule(
     now = scheduler.clock.now()
     when: When
     if text is not None:
+        text, named = split_target(text)
+        target = target or named
         when, what = split_when_what(text, tz, now)
         words = text.split()
         when_text = " ".join(words[: len(words) - len(what.split())]).strip(" ,;:-")

@@ -17,7 +17,8 @@ from orchestrator.scheduling.errors import ScheduleError
 
 SCHEDULE_HELP = (
     "run something on a schedule: /schedule every monday at 9am check the weather "
-    "(also: daily at 8, every 2 hours, tomorrow at 9, in 20 minutes, 0 9 * * MON)"
+    "(also: daily at 8, every 2 hours, tomorrow at 9, in 20 minutes, 0 9 * * MON); "
+    "end with -> platform:chat_id to post elsewhere (admins)"
 )
 
 

@@ -371,3 +371,17 @@ async def test_runner_helper_runs_as_the_creator_and_posts_to_the_target(tmp_pat
 
 async def _utc(chat_key: str) -> str:
     return "UTC"
+
+
+def test_a_target_named_at_the_end_is_split_off() -> None:
+    from orchestrator.scheduling.actions import split_target
+
+    assert split_target("every monday at 9am post stats -> discord:12345") == (
+        "every monday at 9am post stats",
+        "discord:12345",
+    )
+    assert split_target("daily at 8 check -> the weather") == (
+        "daily at 8 check -> the weather",
+        None,
+    )
+    assert split_target("daily at 8 check") == ("daily at 8 check", None)
