@@ -12,27 +12,16 @@ import discord.ext.test as dpytest
 import pytest
 
 from bots.discord_bot import ConfirmView, OrchestratorBot, create_bot
-from orchestrator.app import build_orchestrator
 from orchestrator.commands import CommandContext, Param
-from orchestrator.config import DiscordSettings, parse_config
+from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import Choice, Reply
 from tests.fakes.openai_server import FakeOpenAI, text
+from tests.helpers import chat_orchestrator
 
 
 def make_orchestrator(llm_url: str | None = None) -> Orchestrator:
-    llm = (
-        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
-        if llm_url
-        else ""
-    )
-    return build_orchestrator(
-        parse_config(
-            f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
-            "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n",
-            env={},
-        )
-    )
+    return chat_orchestrator(llm_url, with_time_server=False)
 
 
 @pytest.fixture

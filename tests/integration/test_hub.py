@@ -15,16 +15,8 @@ import pytest
 from orchestrator.config import ServerSettings
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
 from orchestrator.hub import McpHub
+from tests.helpers import eventually, free_port
 from tests.hubkit import child_processes, install_server_everything, misbehaving
-
-
-async def wait_until(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return condition()
 
 
 async def test_timeout_cancels_the_request_and_the_server_keeps_serving(tmp_path: Path) -> None:
@@ -40,7 +32,7 @@ async def test_timeout_cancels_the_request_and_the_server_keeps_serving(tmp_path
     try:
         with pytest.raises(ToolTimeout, match="did not answer within 0.5s"):
             await hub.call("sleepy", "sleep", {"seconds": 30})
-        assert await wait_until(marker.exists, 5), "server never saw notifications/cancelled"
+        assert await eventually(marker.exists, 5), "server never saw notifications/cancelled"
         assert (await hub.call("sleepy", "quick", {})).text == "quick"
     finally:
         await hub.stop()
@@ -54,7 +46,7 @@ async def test_crash_mid_call_fails_fast_then_the_server_is_restarted() -> None:
         with pytest.raises(ServerDown, match="crashy"):
             await hub.call("crashy", "crash", {})
         assert time.monotonic() - started < 30  # failed fast, not at the 60 s timeout
-        assert await wait_until(
+        assert await eventually(
             lambda: hub.status()[0].state == "up" and hub.status()[0].restarts >= 1
         )
         assert (await hub.call("crashy", "echo", {"text": "back"})).text == "back"
@@ -93,7 +85,7 @@ async def test_tool_list_changes_refresh_the_catalogue() -> None:
         version = hub.version
         assert "fresh" not in {t.name for t in hub.catalogue()}
         await hub.call("changing", "add_tool", {"name": "fresh"})
-        assert await wait_until(lambda: "fresh" in {t.name for t in hub.catalogue()}, 5)
+        assert await eventually(lambda: "fresh" in {t.name for t in hub.catalogue()}, 5)
         assert hub.version > version
         assert (await hub.call("changing", "fresh", {})).text == "I am fresh"
     finally:
@@ -121,7 +113,7 @@ async def test_ten_servers_two_broken_the_other_eight_serve_and_no_zombies_remai
             await hub.call("nosuch", "x", {})
     finally:
         await hub.stop()
-    assert await wait_until(lambda: not child_processes("misbehaving.py"), 5), child_processes()
+    assert await eventually(lambda: not child_processes("misbehaving.py"), 5), child_processes()
 
 
 def test_tools_cli_reports_broken_servers(
@@ -186,14 +178,6 @@ async def test_server_everything_echo_sum_and_long_running_progress(everything_e
         await hub.stop()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_http_server(port: int) -> subprocess.Popen[bytes]:
     from tests.hubkit import SERVERS
 
@@ -215,7 +199,7 @@ def _start_http_server(port: int) -> subprocess.Popen[bytes]:
 
 
 async def test_streamable_http_server_serves_goes_down_and_comes_back() -> None:
-    port = _free_port()
+    port = free_port()
     server = _start_http_server(port)
     hub = McpHub(
         {
@@ -232,10 +216,10 @@ async def test_streamable_http_server_serves_goes_down_and_comes_back() -> None:
         assert (await hub.call("remote", "echo", {"text": "over http"})).text == "over http"
         server.kill()
         server.wait()
-        assert await wait_until(lambda: hub.status()[0].state == "down", 10)
+        assert await eventually(lambda: hub.status()[0].state == "down", 10)
         assert "secret-header-value" not in hub.status()[0].last_error
         server = _start_http_server(port)
-        assert await wait_until(lambda: hub.status()[0].state == "up", 40)
+        assert await eventually(lambda: hub.status()[0].state == "up", 40)
         assert (await hub.call("remote", "echo", {"text": "again"})).text == "again"
     finally:
         await hub.stop()

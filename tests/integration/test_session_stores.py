@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from orchestrator.session import PendingConfirmation, Session, Turn
 from orchestrator.sessions_inprocess import InProcessSessionStore
 from orchestrator.sessions_redis import RedisSessionStore
 from tests.conftest import REPO
+from tests.helpers import free_port
 
 
 @pytest.fixture(params=["inprocess", "redis"])
@@ -110,12 +110,6 @@ async def test_a_new_process_sees_earlier_sessions(
     assert out.stdout.strip() == "remember the Globex deal", out.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _redis_server(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [
@@ -153,7 +147,7 @@ async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
     from orchestrator.messages import ChatMessage
 
     caplog.set_level("INFO", logger="orchestrator.sessions_redis")
-    port = _free_port()
+    port = free_port()
     server = _redis_server(port)
     config = parse_config(
         "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"

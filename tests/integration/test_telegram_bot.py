@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,37 +13,15 @@ import aiohttp
 import pytest
 
 from bots.telegram_bot import create_application
-from orchestrator.app import build_orchestrator
-from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
+from orchestrator.config import TelegramSettings, WebhookSettings
 from orchestrator.core import Orchestrator
-from tests.conftest import time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-
-
-async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()
+from tests.helpers import chat_orchestrator, eventually, free_port
 
 
 def orchestrator_for(llm_url: str | None = None, extra: str = "") -> Orchestrator:
-    llm = (
-        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
-        if llm_url
-        else ""
-    )
-    return build_orchestrator(
-        parse_config(
-            f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
-            "  tool_routing: {strategy: all}\n"
-            f"scheduler: {{enabled: false}}\nmcp_servers:\n{time_server_yaml()}{extra}",
-            env={},
-        )
-    )
+    return chat_orchestrator(llm_url, extra)
 
 
 @asynccontextmanager
@@ -192,14 +169,8 @@ async def test_confirmation_pressed_by_another_user_is_refused() -> None:
             assert await eventually(lambda: bool(answers(fake, '"datetime"')))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_webhook_with_a_wrong_secret_is_not_processed() -> None:
-    port = _free_port()
+    port = free_port()
     orchestrator = orchestrator_for()
     async with FakeTelegram() as fake:
         settings = TelegramSettings(

@@ -1,0 +1,48 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+
+from orchestrator.app import build_orchestrator
+from orchestrator.config import parse_config
+from orchestrator.core import Orchestrator
+from tests.conftest import time_server_yaml
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; the final value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def chat_orchestrator(
+    llm_url: str | None = None, extra: str = "", *, with_time_server: bool = True
+) -> Orchestrator:
+    """A real core for adapter tests: optional fake LLM, no memory, no scheduler."""
+    llm = (
+        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+        if llm_url
+        else ""
+    )
+    servers = f"mcp_servers:\n{time_server_yaml()}{extra}" if with_time_server else ""
+    return build_orchestrator(
+        parse_config(
+            f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
+            f"  tool_routing: {{strategy: all}}\nscheduler: {{enabled: false}}\n{servers}",
+            env={},
+        )
+    )
