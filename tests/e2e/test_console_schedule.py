@@ -30,8 +30,9 @@ async def test_console_schedule_fires_on_monday_and_posts_into_the_chat(tmp_path
         console = ConsoleAdapter(bot, out=out, user_id="ann")
         await bot.start()
         try:
-            await console.run(io.StringIO("/schedule every monday at 9am check the weather\n"
-                                          "/schedules\n"))
+            await console.run(
+                io.StringIO("/schedule every monday at 9am check the weather\n/schedules\n")
+            )
             created = out.getvalue()
             assert bot.scheduler is not None
             assert await bot.scheduler.tick() == 0  # not due yet
@@ -41,7 +42,7 @@ async def test_console_schedule_fires_on_monday_and_posts_into_the_chat(tmp_path
         finally:
             await bot.stop()
     assert "every Monday at 09:00" in created
-    posted = out.getvalue()[len(created):]
+    posted = out.getvalue()[len(created) :]
     assert "check the weather" in posted and "Sunny, 14°C." in posted
     user_turn = llm.requests[-1]["body"]["messages"][-1]
     assert user_turn["role"] == "user" and user_turn["content"].endswith("check the weather")

@@ -17,8 +17,15 @@ def test_plain_names_are_readable_and_map_back() -> None:
 
 
 def test_unsafe_and_long_names_are_made_safe_and_still_map_back_exactly() -> None:
-    tricky = [("everything", "get-sum"), ("files", "read file.txt"), ("srv", "tool/with/slash"),
-              ("a" * 40, "b" * 40), ("x", "ünïcödé"), ("x", "a.b"), ("x", "a_b")]
+    tricky = [
+        ("everything", "get-sum"),
+        ("files", "read file.txt"),
+        ("srv", "tool/with/slash"),
+        ("a" * 40, "b" * 40),
+        ("x", "ünïcödé"),
+        ("x", "a.b"),
+        ("x", "a_b"),
+    ]
     names = ToolNameMap()
     issued = {pair: names.safe_name(*pair) for pair in tricky}
     assert all(SAFE.match(n) for n in issued.values())
@@ -29,8 +36,11 @@ def test_unsafe_and_long_names_are_made_safe_and_still_map_back_exactly() -> Non
 def test_same_tool_name_on_two_servers_stays_distinct() -> None:
     names = ToolNameMap([ToolSpec("github", "search"), ToolSpec("web", "search")])
     a, b = names.safe_name("github", "search"), names.safe_name("web", "search")
-    assert a != b and names.resolve(a) == ("github", "search") and names.resolve(b) == (
-        "web", "search")
+    assert (
+        a != b
+        and names.resolve(a) == ("github", "search")
+        and names.resolve(b) == ("web", "search")
+    )
 
 
 def test_a_collision_after_sanitising_gets_a_distinct_name() -> None:
