@@ -23,7 +23,7 @@ import numpy as np
 
 from orchestrator.protocols import Embedder
 from orchestrator.routing.index import ToolIndex
-from orchestrator.routing.text import request_parts
+from orchestrator.routing.text import plain_request, request_parts
 from orchestrator.tools import ToolSpec
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ToolRouter:
         """(fused score, best plain cosine) for every indexed tool."""
         index = self.index
         dense = index.dense(vector)[0]
-        fused = dense + LEXICAL_WEIGHT * index.lexical.scores(query)
+        fused = dense + LEXICAL_WEIGHT * index.lexical.scores(plain_request(query))
         confidence = dense
         parts = request_parts(query)
         if parts:

@@ -19,6 +19,9 @@ _SPLIT = re.compile(
     re.IGNORECASE,
 )
 MAX_TEXT = 2000
+# A path or URL says "a file" / "a web page"; its directories say little about which tool.
+_URL = re.compile(r"\bhttps?://[^\s/]+[^\s,;]*?(?=[.,;!?)]?(?:\s|$))")
+_PATH = re.compile(r"(?<![\w/])(?:~|\.{1,2})?(?:/[\w.@+\-]+){2,}")
 
 
 def words(name: str) -> str:
@@ -50,7 +53,14 @@ def tool_text(tool: ToolSpec) -> str:
     return text[:MAX_TEXT]
 
 
+def plain_request(text: str) -> str:
+    """'save it to /root/notes/a.md' -> 'save it to file a.md'; URLs become 'web page <host>'."""
+    text = _URL.sub(lambda m: " web page " + m.group(0).split("/")[2] + " ", text)
+    return _PATH.sub(lambda m: " file " + m.group(0).rsplit("/", 1)[-1] + " ", text)
+
+
 def request_parts(query: str) -> list[str]:
     """The steps of a multi-step request ('X, then Y and Z'); [] for a one-step request."""
-    parts = [p.strip() for p in _SPLIT.split(query.strip()) if p and len(tokens(p)) >= 2]
+    plain = plain_request(query.strip())
+    parts = [" ".join(p.split()) for p in _SPLIT.split(plain) if p and tokens(p)]
     return parts if len(parts) > 1 else []
