@@ -153,7 +153,7 @@ class SessionSettings(Model):
     url: str | None = None
     key_prefix: str = "orch"
     max_turns: int = Field(20, ge=1)
-    max_chars: int = Field(12000, ge=100)
+    max_tokens: int = Field(3000, ge=25)
     ttl_seconds: int = Field(7 * 24 * 3600, ge=1)
     lock_timeout_seconds: float = Field(120, gt=0)
     connect_timeout_seconds: float = Field(1.0, gt=0)

@@ -260,7 +260,7 @@ class Orchestrator:
         }
 
     def _record(self, session: Session, message: ChatMessage, result: AgentResult) -> None:
-        bounds = (self.config.sessions.max_turns, self.config.sessions.max_chars)
+        bounds = (self.config.sessions.max_turns, self.config.sessions.max_tokens)
         now = time.time()
         author = f"{message.user_name}: " if message.user_name else ""
         session.add_turn(Turn("user", author + message.text, message.user_id, now), *bounds)

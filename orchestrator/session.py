@@ -7,6 +7,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def estimate_tokens(text: str) -> int:
+    """About four characters a token for English text (cl100k_base averages close to that);
+    close enough to bound a prompt without loading a tokenizer on every message."""
+    return (len(text) + 3) // 4
+
+
 @dataclass(slots=True)
 class Turn:
     role: str  # "user" | "assistant"
@@ -33,11 +39,11 @@ class Session:
     pending: dict[str, PendingConfirmation] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
 
-    def add_turn(self, turn: Turn, max_turns: int, max_chars: int) -> None:
-        """Append, then drop the oldest turns beyond the count and size bounds."""
+    def add_turn(self, turn: Turn, max_turns: int, max_tokens: int) -> None:
+        """Append, then drop the oldest turns beyond the count and token bounds."""
         self.turns.append(turn)
         del self.turns[: max(0, len(self.turns) - max_turns)]
-        while len(self.turns) > 1 and sum(len(t.text) for t in self.turns) > max_chars:
+        while len(self.turns) > 1 and sum(estimate_tokens(t.text) for t in self.turns) > max_tokens:
             self.turns.pop(0)
 
     def to_json(self) -> str:

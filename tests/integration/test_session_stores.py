@@ -69,13 +69,17 @@ async def test_fifty_concurrent_messages_keep_every_turn_in_arrival_order(
     assert [t.text for t in (await store.load("t:busy")).turns] == [f"m{i}" for i in range(50)]
 
 
-def test_turns_are_bounded_by_count_and_size() -> None:
+def test_turns_are_bounded_by_count_and_tokens() -> None:
     session = Session()
     for i in range(30):
-        session.add_turn(Turn("user", f"message {i:02d}", "u"), 20, 10_000)
+        session.add_turn(Turn("user", f"message {i:02d}", "u"), 20, 2_500)
     assert len(session.turns) == 20 and session.turns[0].text == "message 10"
-    session.add_turn(Turn("user", "x" * 9_995, "u"), 20, 10_000)
-    assert len(session.turns) == 1
+    session.add_turn(Turn("user", "x" * 9_900, "u"), 20, 2_500)  # ~2,475 tokens
+    # 20 turns of 3 tokens + 2,475 is 35 over: the 12 oldest go, oldest first.
+    assert len(session.turns) == 9 and session.turns[0].text == "message 22"
+    assert session.turns[-1].text.startswith("xxx")
+    session.add_turn(Turn("user", "y" * 9_999, "u"), 20, 2_500)
+    assert [t.text[0] for t in session.turns] == ["y"]
 
 
 async def test_sessions_expire_after_idle_ttl(
