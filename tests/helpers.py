@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
+from bots.telegram_bot import create_application
 from orchestrator.app import build_orchestrator
-from orchestrator.config import parse_config
+from orchestrator.config import TelegramSettings, parse_config
 from orchestrator.core import Orchestrator
 from tests.conftest import time_server_yaml
+from tests.fakes.telegram_api import FakeTelegram
 
 
 async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
@@ -46,3 +50,25 @@ def chat_orchestrator(
             env={},
         )
     )
+
+
+@asynccontextmanager
+async def running_bot(
+    fake: FakeTelegram, orchestrator: Orchestrator, **settings: Any
+) -> AsyncIterator[Any]:
+    app = create_application(
+        TelegramSettings(token=fake.token, base_url=fake.base_url, **settings), orchestrator
+    )
+    await orchestrator.start()
+    try:
+        async with app:
+            await app.post_init(app)  # type: ignore[misc]
+            await app.start()
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)  # type: ignore[union-attr]
+            try:
+                yield app
+            finally:
+                await app.updater.stop()  # type: ignore[union-attr]
+                await app.stop()
+    finally:
+        await orchestrator.stop()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -17,33 +15,11 @@ from orchestrator.config import TelegramSettings, WebhookSettings
 from orchestrator.core import Orchestrator
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import chat_orchestrator, eventually, free_port
+from tests.helpers import chat_orchestrator, eventually, free_port, running_bot
 
 
 def orchestrator_for(llm_url: str | None = None, extra: str = "") -> Orchestrator:
     return chat_orchestrator(llm_url, extra)
-
-
-@asynccontextmanager
-async def running_bot(
-    fake: FakeTelegram, orchestrator: Orchestrator, **settings: Any
-) -> AsyncIterator[Any]:
-    app = create_application(
-        TelegramSettings(token=fake.token, base_url=fake.base_url, **settings), orchestrator
-    )
-    await orchestrator.start()
-    try:
-        async with app:
-            await app.post_init(app)  # type: ignore[misc]
-            await app.start()
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)  # type: ignore[union-attr]
-            try:
-                yield app
-            finally:
-                await app.updater.stop()  # type: ignore[union-attr]
-                await app.stop()
-    finally:
-        await orchestrator.stop()
 
 
 def answers(fake: FakeTelegram, contains: str = "") -> list[dict[str, Any]]:

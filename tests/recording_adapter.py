@@ -1,0 +1,19 @@
+"""A chat backend for tests (errbot's test backend in spirit): it records what the core posts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from orchestrator.messages import Reply
+
+
+class RecordingAdapter:
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.sent: list[tuple[str, Reply]] = []
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        self.sent.extend((chat_id, reply) for reply in replies)
+
+    def texts(self, chat_id: str) -> list[str]:
+        return [r.text for c, r in self.sent if c == chat_id]
