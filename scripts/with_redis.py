@@ -31,8 +31,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_throwaway() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A redis-server on 127.0.0.1:`port` that keeps nothing on disk, answering when returned."""
     proc = subprocess.Popen(
         [
             "redis-server",
@@ -50,10 +50,10 @@ def start_throwaway() -> tuple[subprocess.Popen[bytes], str]:
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(100):
         if answers(url):
-            return proc, url
+            return proc
         time.sleep(0.05)
     proc.terminate()
-    sys.exit("with_redis: redis-server did not start")
+    raise RuntimeError(f"redis-server did not start on port {port}")
 
 
 def main(argv: list[str]) -> int:
@@ -67,7 +67,8 @@ def main(argv: list[str]) -> int:
                 "Redis tests will fail. Install redis or set REDIS_URL.\n"
             )
         else:
-            proc, url = start_throwaway()
+            port = free_port()
+            proc, url = start_redis_server(port), f"redis://127.0.0.1:{port}/0"
             sys.stderr.write(f"with_redis: started a throwaway redis-server at {url}\n")
     env = {**os.environ, "REDIS_URL": url}
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,7 +12,7 @@ from bots.telegram_bot import create_application
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, parse_config
 from orchestrator.core import Orchestrator
-from tests.conftest import time_server_yaml
+from tests.conftest import REPO, time_server_yaml
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -27,10 +26,14 @@ async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bo
     return condition()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def clickup_server_yaml(clickup_url: str, extra: str = "") -> str:
+    """Config lines for our ClickUp MCP server pointed at a fake ClickUp API."""
+    return (
+        "  clickup:\n    type: custom\n    command: python3\n"
+        f"    args: ['{REPO}/custom_servers/clickup_mcp_server.py']\n    env:\n"
+        "      - {name: CLICKUP_API_TOKEN, value: '${CLICKUP_API_TOKEN}'}\n"
+        f"      - {{name: CLICKUP_API_URL, value: '{clickup_url}'}}\n{extra}"
+    )
 
 
 def chat_orchestrator(

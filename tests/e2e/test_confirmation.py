@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.messages import ChatMessage, ReplyKind
-from tests.conftest import REPO
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.helpers import clickup_server_yaml
 
 
 def config(llm_url: str, clickup_url: str) -> str:
-    return f"""
-orchestrator:
-  llm_settings: {{base_url: "{llm_url}", api_key: k, max_retries: 0}}
-  memory_system: {{type: none}}
-  tool_routing: {{strategy: all}}
-mcp_servers:
-  clickup:
-    type: custom
-    command: {sys.executable}
-    args: ["{REPO}/custom_servers/clickup_mcp_server.py"]
-    env:
-      - {{name: CLICKUP_API_TOKEN, value: "${{CLICKUP_API_TOKEN}}"}}
-      - {{name: CLICKUP_API_URL, value: "{clickup_url}"}}
-    write_tools: [create_task]
-"""
+    return (
+        f"orchestrator:\n  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+        "  memory_system: {type: none}\n  tool_routing: {strategy: all}\nmcp_servers:\n"
+        + clickup_server_yaml(clickup_url, "    write_tools: [create_task]\n")
+    )
 
 
 def msg(text_: str, user: str) -> ChatMessage:

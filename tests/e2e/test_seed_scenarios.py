@@ -19,11 +19,10 @@ from orchestrator.app import build_orchestrator
 from orchestrator.clock import FakeClock
 from orchestrator.config import parse_config
 from orchestrator.messages import ChatMessage
-from tests.conftest import REPO
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import eventually, running_bot
+from tests.helpers import clickup_server_yaml, eventually, running_bot
 from tests.recording_adapter import RecordingAdapter
 
 SEED = Path(__file__).resolve().parent.parent / "servers" / "seed_services.py"
@@ -46,14 +45,7 @@ mcp_servers:
   youtube:
     command: {sys.executable}
     args: ["{SEED}", youtube]
-  clickup:
-    type: custom
-    command: python3
-    args: ["{REPO}/custom_servers/clickup_mcp_server.py"]
-    env:
-      - {{name: CLICKUP_API_TOKEN, value: "${{CLICKUP_API_TOKEN}}"}}
-      - {{name: CLICKUP_API_URL, value: "{clickup_url}"}}
-{extra}"""
+{clickup_server_yaml(clickup_url)}{extra}"""
 
 
 def create_tasks_for_invoices(body: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from orchestrator.protocols import SessionStore
 from orchestrator.session import PendingConfirmation, Session, Turn
 from orchestrator.sessions_inprocess import InProcessSessionStore
 from orchestrator.sessions_redis import RedisSessionStore
+from scripts.with_redis import free_port, start_redis_server
 from tests.conftest import REPO
-from tests.helpers import free_port
 
 
 @pytest.fixture(params=["inprocess", "redis"])
@@ -114,32 +114,6 @@ async def test_a_new_process_sees_earlier_sessions(
     assert out.stdout.strip() == "remember the Globex deal", out.stderr
 
 
-def _redis_server(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    for _ in range(100):
-        try:
-            if redis.Redis(port=port, socket_connect_timeout=0.2).ping():
-                return proc
-        except redis.RedisError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
 async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
@@ -152,7 +126,7 @@ async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
 
     caplog.set_level("INFO", logger="orchestrator.sessions_redis")
     port = free_port()
-    server = _redis_server(port)
+    server = start_redis_server(port)
     config = parse_config(
         "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
         f"sessions:\n  backend: redis\n  url: redis://127.0.0.1:{port}/0\n"
@@ -169,7 +143,7 @@ async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
                 server.terminate()
                 server.wait()
             if i == 600:
-                server = _redis_server(port)
+                server = start_redis_server(port)
             chat = f"c{i % 100}"
             replies = await bot.handle(ChatMessage("test", chat, f"u{i % 7}", "/confirm nope"))
             answered += bool(replies)

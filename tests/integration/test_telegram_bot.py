@@ -13,9 +13,10 @@ import pytest
 from bots.telegram_bot import create_application
 from orchestrator.config import TelegramSettings, WebhookSettings
 from orchestrator.core import Orchestrator
+from scripts.with_redis import free_port
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import chat_orchestrator, eventually, free_port, running_bot
+from tests.helpers import chat_orchestrator, eventually, running_bot
 
 
 def orchestrator_for(llm_url: str | None = None, extra: str = "") -> Orchestrator:
