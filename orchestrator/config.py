@@ -177,6 +177,7 @@ class ChatPolicy(Model):
     tools: list[str] | None = None
     respond_to: Literal["mentions", "all"] | None = None
     admins: list[str] = Field(default_factory=list)
+    schedule_target: str | None = None  # "platform:chat_id" where this chat's schedules post
 
 
 class LimitSettings(Model):

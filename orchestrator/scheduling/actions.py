@@ -59,6 +59,7 @@ async def create_schedule(
     when_text: str | None = None,
     what: str | None = None,
     target: str | None = None,
+    default_target: str | None = None,
 ) -> str:
     """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool)."""
     tz = await chat_zone(scheduler, timezone_of, message.chat_key)
@@ -72,6 +73,8 @@ async def create_schedule(
         when_text = " ".join(words[: len(words) - len(what.split())]).strip(" ,;:-")
     else:
         when = parse_when(when_text or "", tz, now)
+    if not target and default_target:
+        target, is_admin = default_target, True  # set by an admin in the config
     schedule = await scheduler.create(
         message,
         when=when,

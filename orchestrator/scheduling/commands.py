@@ -27,8 +27,12 @@ def register_schedule_commands(
     scheduler: Scheduler,
     timezone_of: Callable[[str], Awaitable[str]],
     set_timezone: Callable[[str, str], Awaitable[None]],
+    default_target: Callable[[str], str | None] = lambda chat_key: None,
 ) -> None:
-    """Declare /schedule, /schedules, /unschedule, /pause, /resume and /timezone."""
+    """Declare /schedule, /schedules, /unschedule, /pause, /resume and /timezone.
+
+    `default_target(chat_key)` names where a chat's schedules post when the text names no
+    target (config: `chats.<chat>.schedule_target`)."""
 
     def refused(exc: ScheduleError) -> list[Reply]:
         return [Reply(str(exc), ReplyKind.ERROR)]
@@ -41,7 +45,12 @@ def register_schedule_commands(
     async def schedule(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         try:
             text = await actions.create_schedule(
-                scheduler, timezone_of, ctx.message, ctx.is_admin, text=args["when_what"]
+                scheduler,
+                timezone_of,
+                ctx.message,
+                ctx.is_admin,
+                text=args["when_what"],
+                default_target=default_target(ctx.message.chat_key),
             )
         except ScheduleError as exc:
             return refused(exc)

@@ -47,7 +47,10 @@ def attach_scheduler(app: Orchestrator, clock: Clock | None = None) -> Scheduler
             message, is_admin(app.config, message), scheduler, timezone_of
         )
 
-    register_schedule_commands(app.commands, scheduler, timezone_of, set_timezone)
+    def default_target(chat_key: str) -> str | None:
+        return app.config.policy_for(chat_key).schedule_target
+
+    register_schedule_commands(app.commands, scheduler, timezone_of, set_timezone, default_target)
     app.message_tools = tools_for
     app.scheduler = scheduler
     return scheduler

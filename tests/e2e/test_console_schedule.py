@@ -46,3 +46,33 @@ async def test_console_schedule_fires_on_monday_and_posts_into_the_chat(tmp_path
     assert "check the weather" in posted and "Sunny, 14°C." in posted
     user_turn = llm.requests[-1]["body"]["messages"][-1]
     assert user_turn["role"] == "user" and user_turn["content"].endswith("check the weather")
+
+
+async def test_a_chats_configured_schedule_target_receives_its_runs(tmp_path: Path) -> None:
+    from orchestrator.messages import ChatMessage
+    from tests.recording_adapter import RecordingAdapter
+
+    clock = FakeClock(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    with FakeOpenAI(default=text("Stats are up.")) as llm:
+        config = parse_config(
+            f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
+            "  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+            f"scheduler:\n  path: {tmp_path / 's.json'}\n"
+            "chats:\n  'discord:555': {schedule_target: 'telegram:-100'}\n",
+            env={},
+        )
+        bot = build_orchestrator(config, clock=clock)
+        telegram = RecordingAdapter("telegram")
+        bot.attach(telegram)
+        await bot.start()
+        try:
+            created = await bot.handle(
+                ChatMessage("discord", "555", "7", "/schedule daily at 9 post the stats")
+            )
+            clock.set(datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC))
+            assert await bot.scheduler.tick() == 1
+            await bot.scheduler.drain()
+        finally:
+            await bot.stop()
+    assert "in telegram:-100" in created[0].text, created[0].text
+    assert any("Stats are up." in t for t in telegram.texts("-100"))
