@@ -116,6 +116,9 @@ class AgentLoop:
         return self.result
 
     async def _run_call(self, call: ToolCall) -> str:
+        if call.malformed:
+            self.result.failures.append(call.name)
+            return "error: the arguments were not a JSON object; call the tool again with one"
         if call.name in self.builtins:
             return await self._run_builtin(self.builtins[call.name], call)
         target = self.names.resolve(call.name)

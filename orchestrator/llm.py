@@ -61,10 +61,11 @@ def _to_turn(response: Any) -> LLMTurn:
         try:
             arguments = json.loads(raw)
         except json.JSONDecodeError:
-            arguments = {}
+            arguments = None
+        valid = isinstance(arguments, dict)
         calls.append(
             ToolCall(
-                call.id, call.function.name, arguments if isinstance(arguments, dict) else {}, raw
+                call.id, call.function.name, arguments if valid else {}, raw, malformed=not valid
             )
         )
     usage = {}

@@ -33,6 +33,7 @@ class ToolCall:
     name: str
     arguments: dict[str, Any]
     raw_arguments: str = ""
+    malformed: bool = False  # the model's arguments were not a JSON object
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,3 +159,17 @@ def test_piped_console_lists_tools_and_exits_0(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "get_current_time" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+async def test_malformed_tool_arguments_are_sent_back_to_the_model_not_run() -> None:
+    bad = {"tool_calls": [{"name": "time__get_current_time", "arguments": "oops", "id": "c1"}]}
+    script = [bad, lambda body: text("model saw: " + last_tool_result(body))]
+    with FakeOpenAI(script) as llm:
+        bot = build_orchestrator(parse_config(config_text(llm.base_url), env={}))
+        await bot.start()
+        try:
+            replies = await bot.handle(message("time please"))
+        finally:
+            await bot.stop()
+    assert "not a JSON object" in replies[0].text
+    assert "1 failed" in replies[-1].text
