@@ -317,5 +317,14 @@ def run_discord(config: Config) -> int:
         finally:
             await orchestrator.stop()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (discord.LoginFailure, discord.GatewayNotFound, discord.HTTPException, OSError) as exc:
+        # Start-up failures (bad token, no network): one clear line, never the token.
+        log.error(
+            "discord_start_failed error=%s detail=%s",
+            type(exc).__name__,
+            str(exc).replace(str(settings.token), "***"),
+        )
+        return 2
     return 0

@@ -327,16 +327,30 @@ def run_telegram(config: Config) -> int:
         await orchestrator.stop()
 
     app.post_init, app.post_shutdown = start, stop
+    try:
+        _serve(app, settings)
+    except TelegramError as exc:
+        # Start-up failures (bad token, no network): one clear line, never the token.
+        log.error(
+            "telegram_start_failed error=%s detail=%s",
+            type(exc).__name__,
+            str(exc).replace(str(settings.token), "***"),
+        )
+        return 2
+    return 0
+
+
+def _serve(app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings) -> None:
+    """Long polling, or the webhook server when `bots.telegram.webhook` is set."""
     hook = settings.webhook
     if hook is None:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=hook.path,
-            webhook_url=hook.url,
-            secret_token=hook.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    return 0
+        return
+    app.run_webhook(
+        listen=hook.listen,
+        port=hook.port,
+        url_path=hook.path,
+        webhook_url=hook.url,
+        secret_token=hook.secret_token,
+        allowed_updates=Update.ALL_TYPES,
+    )

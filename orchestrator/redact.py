@@ -33,4 +33,7 @@ class RedactingFilter(logging.Filter):
         cleaned = self.redactor(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Tracebacks can carry URLs and arguments: format once, masked.
+            record.exc_text = self.redactor(logging.Formatter().formatException(record.exc_info))
         return True
