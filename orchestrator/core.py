@@ -333,12 +333,11 @@ class Orchestrator:
             return allowed
         await self.refresh_router()
         policy = self.config.policy_for(message.chat_key)
-        hints = [key for m in memories if m.success for key in m.tools_used]
         routed = router.route(
             message.text,
             embedded.vector,
             part_vectors=embedded.steps,
-            chat_hints=hints,
+            past=past_uses(memories),
             allowed=lambda t: tool_allowed(policy, t),
         )
         return [r.tool for r in routed]
@@ -360,6 +359,15 @@ class Orchestrator:
         embedded = await self.embed(message.text)
         tools = await self.select_tools(message, embedded) if embedded is not None else []
         return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5]))]
+
+
+def past_uses(memories: Sequence[Memory]) -> list[Any]:
+    """What earlier successful requests like this one used: the router's experience vote."""
+    from orchestrator.routing.router import PastUse
+
+    return [
+        PastUse(key, m.score) for m in memories if m.success for key in dict.fromkeys(m.tools_used)
+    ]
 
 
 def summary_line(result: AgentResult) -> str:

@@ -2,6 +2,11 @@
 
 Vectors are cached by tool key and a hash of the tool's text, so a refresh after a catalogue
 change embeds only the tools that are new or whose description or schema changed.
+
+For ranking, the views are centred on the catalogue's mean vector and re-normalised: every tool
+description shares a "this is a software tool" direction, and taking it out lets the words that
+tell tools apart decide (a common fix for the anisotropy of sentence embeddings). Small
+catalogues are left as they are, since their mean is mostly the tools themselves.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from orchestrator.tools import ToolSpec
 
 log = logging.getLogger(__name__)
 
+CENTRE_MIN_TOOLS = 20
+
 
 def _digest(*texts: str) -> str:
     return hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:32]
@@ -31,6 +38,12 @@ class ToolIndex:
         self.tools: list[ToolSpec] = []
         self.short = np.zeros((0, self.dim), dtype=np.float32)  # "name in words: description"
         self.rich = np.zeros((0, self.dim), dtype=np.float32)  # server, name, description, params
+        self.short_ranked = self.rich_ranked = self.short  # centred views, for ranking
+        # Both centred views side by side, and what turns them back into plain cosines.
+        self._columns = np.zeros((self.dim, 0), dtype=np.float32)
+        self._norms = np.zeros(0, dtype=np.float32)
+        self._means = np.zeros((self.dim, 2), dtype=np.float32)
+        self.position: dict[str, int] = {}
         self.lexical = LexicalIndex([])
         self.server_ids = np.zeros(0, dtype=np.intp)
         self.server_count = 0
@@ -54,6 +67,14 @@ class ToolIndex:
             self.rich = np.stack([self._cache[k][1] for k in keys])
         else:
             self.short = self.rich = np.zeros((0, self.dim), dtype=np.float32)
+        (self.short_ranked, short_mean, short_norms) = _centred(self.short)
+        (self.rich_ranked, rich_mean, rich_norms) = _centred(self.rich)
+        self._columns = np.ascontiguousarray(
+            np.concatenate([self.short_ranked, self.rich_ranked]).T
+        )
+        self._norms = np.concatenate([short_norms, rich_norms])
+        self._means = np.stack([short_mean, rich_mean], axis=1)
+        self.position = {t.key: i for i, t in enumerate(tools)}
         self.lexical = LexicalIndex([rich for _, rich in views])
         servers: dict[str, int] = {}
         self.server_ids = np.array(
@@ -62,13 +83,47 @@ class ToolIndex:
         self.server_count = len(servers)
         log.info("tool_index_refreshed tools=%d embedded=%d", len(tools), len(missing))
 
-    def dense(self, vectors: np.ndarray) -> np.ndarray:
-        """Cosine of each query row with each tool: the better of the two views."""
+    def similarity(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ranking similarity, plain cosine) of each query row with each tool, the better view
+        for each. One product with the centred views gives both, since
+        q.t = q.(t - mean) + q.mean = centred_score * |t - mean| + q.mean; the catalogue is
+        read from memory once, which is what a thousand-tool routing costs."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        return np.maximum(vectors @ self.short.T, vectors @ self.rich.T)
+        n = len(self.tools)
+        centred = vectors @ self._columns
+        offsets = vectors @ self._means
+        plain = centred * self._norms
+        plain[:, :n] += offsets[:, :1]
+        plain[:, n:] += offsets[:, 1:]
+        ranked = np.maximum(centred[:, :n], centred[:, n:])
+        return ranked, np.maximum(plain[:, :n], plain[:, n:])
+
+    def dense(self, vectors: np.ndarray) -> np.ndarray:
+        """Ranking similarity (centred views)."""
+        return self.similarity(vectors)[0]
+
+    def cosine(self, vectors: np.ndarray) -> np.ndarray:
+        """Plain cosine: the confidence."""
+        return self.similarity(vectors)[1]
 
     def server_max(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's server's best score, per tool."""
         best = np.full(self.server_count, -np.inf, dtype=np.float32)
         np.maximum.at(best, self.server_ids, scores)
         return best[self.server_ids]
+
+
+def _centred(views: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows minus their mean and re-normalised, the mean, each centred row's norm); rows are
+    left as they are (mean 0, norms 1) under `CENTRE_MIN_TOOLS` of them."""
+    dim = views.shape[1]
+    if len(views) < CENTRE_MIN_TOOLS:
+        return views, np.zeros(dim, np.float32), np.ones(len(views), np.float32)
+    mean = views.mean(axis=0)
+    centred = views - mean
+    norms = np.maximum(np.linalg.norm(centred, axis=1), 1e-6)
+    return (
+        (centred / norms[:, None]).astype(np.float32),
+        mean.astype(np.float32),
+        norms.astype(np.float32),
+    )

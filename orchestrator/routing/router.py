@@ -8,9 +8,11 @@ Scores (all weights are fixed, none is learned from any benchmark):
   message  = cosine(message, tool) + LEXICAL_WEIGHT * bm25(message, tool)
   steps    = max over the request's steps of the same (cosine only when step vectors are given)
   fused    = message + PART_WEIGHT * steps + SERVER_WEIGHT * best fused score of the tool's server
-  + HINT_BOOST for tools this chat used in earlier successful requests.
-The confidence threshold applies to the best plain cosine (message or step), so its meaning
-does not depend on the fusion weights.
+  + EXPERIENCE_WEIGHT * similarity, for each tool an earlier successful request of this chat
+    used, per such request (recalled from long-term memory: a similarity-weighted vote).
+Cosines for ranking are taken against the centred catalogue (see `ToolIndex`); the confidence
+threshold applies to the best plain cosine (message or step), so its meaning does not depend on
+the fusion weights or on the rest of the catalogue.
 """
 
 from __future__ import annotations
@@ -31,8 +33,17 @@ log = logging.getLogger(__name__)
 LEXICAL_WEIGHT = 0.15
 PART_WEIGHT = 1.0
 SERVER_WEIGHT = 0.2
-HINT_BOOST = 0.05
+EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PastUse:
+    """A tool an earlier successful request of this chat used, and how similar that request is
+    to this one (cosine of the two message vectors, as memory recall reports it)."""
+
+    tool_key: str
+    similarity: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +82,16 @@ class ToolRouter:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(fused score, best plain cosine) for every indexed tool."""
         index = self.index
-        dense = index.dense(vector)[0]
-        fused = dense + LEXICAL_WEIGHT * index.lexical.scores(plain_request(query))
-        confidence = dense
         parts = request_parts(query)
+        stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
+        rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
+        ranked, cosine = index.similarity(rows)
+        fused = ranked[0] + LEXICAL_WEIGHT * index.lexical.scores(plain_request(query))
+        confidence = cosine.max(axis=0)
         if parts:
             steps = np.stack([LEXICAL_WEIGHT * index.lexical.scores(p) for p in parts])
-            if part_vectors is not None and len(part_vectors) == len(parts):
-                part_dense = index.dense(part_vectors)
-                steps = steps + part_dense
-                confidence = np.maximum(confidence, part_dense.max(axis=0))
+            if stepped:
+                steps = steps + ranked[1:]
             fused = fused + PART_WEIGHT * steps.max(axis=0)
         if index.server_count > 1:
             fused = fused + SERVER_WEIGHT * index.server_max(fused)
@@ -93,7 +104,7 @@ class ToolRouter:
         *,
         allowed: Callable[[ToolSpec], bool] | None = None,
         top_k: int | None = None,
-        chat_hints: Sequence[str] = (),
+        past: Sequence[PastUse] = (),
         part_vectors: np.ndarray | None = None,
     ) -> list[RoutedTool]:
         """Top-k allowed tools, best first.
@@ -105,23 +116,45 @@ class ToolRouter:
         if not self.tools:
             return []
         fused, confidence = self.scores(query, vector, part_vectors)
-        if chat_hints:
-            hinted = set(chat_hints)
-            fused = fused + HINT_BOOST * np.fromiter(
-                (t.key in hinted for t in self.tools), dtype=np.float32, count=len(self.tools)
-            )
-        k = top_k or self.top_k
-        picked: list[RoutedTool] = []
-        for i in np.argsort(-fused, kind="stable"):
-            tool = self.tools[int(i)]
-            if allowed is not None and not allowed(tool):
-                continue
-            if confidence[i] < self.threshold and len(picked) >= MIN_TOOLS:
-                continue
-            picked.append(RoutedTool(tool, float(fused[i])))
+        if past:
+            fused = fused + self.experience(past)
+        return self._pick(fused, confidence, allowed, top_k or self.top_k)
+
+    def _pick(
+        self,
+        fused: np.ndarray,
+        confidence: np.ndarray,
+        allowed: Callable[[ToolSpec], bool] | None,
+        k: int,
+    ) -> list[RoutedTool]:
+        """The best `MIN_TOOLS` allowed tools whatever their confidence, then the next allowed
+        ones at or above the threshold, up to k (numpy does the skipping of weak tools)."""
+        order = np.argsort(-fused, kind="stable")
+        tools, picked = self.tools, []
+        rest = order[:0]
+        for n, i in enumerate(order):
+            if len(picked) >= min(MIN_TOOLS, k):
+                rest = order[n:]
+                break
+            if allowed is None or allowed(tools[i]):
+                picked.append(RoutedTool(tools[i], float(fused[i])))
+        for i in rest[confidence[rest] >= self.threshold]:
             if len(picked) >= k:
                 break
+            if allowed is None or allowed(tools[i]):
+                picked.append(RoutedTool(tools[i], float(fused[i])))
         return picked
+
+    def experience(self, past: Sequence[PastUse]) -> np.ndarray:
+        """The vote of earlier successful requests: each adds its similarity to this request
+        to the tools it used, so a tool that similar requests kept using rises, however its
+        description is worded."""
+        boost = np.zeros(len(self.tools), dtype=np.float32)
+        for use in past:
+            row = self.index.position.get(use.tool_key)
+            if row is not None:
+                boost[row] += EXPERIENCE_WEIGHT * max(use.similarity, 0.0)
+        return boost
 
     async def route_text(self, query: str, **kwargs: object) -> list[RoutedTool]:
         """Embed the request (message and steps in one call), then route it."""

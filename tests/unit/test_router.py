@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from orchestrator.cli import main
 from orchestrator.routing.metatool import SEARCH_TOOL_NAME, run_search, search_tool_schema
-from orchestrator.routing.router import ToolRouter
+from orchestrator.routing.router import PastUse, ToolRouter
 from orchestrator.routing.text import request_parts
 from orchestrator.tools import ToolSpec
 
@@ -145,14 +146,18 @@ async def test_threshold_drops_weak_tools_but_keeps_a_few(embedder) -> None:  # 
     assert len(await loose.route_text("add a ClickUp task")) == 10
 
 
-async def test_chat_hints_lift_tools_this_chat_used_before(embedder) -> None:  # type: ignore[no-untyped-def]
+async def test_earlier_successful_requests_lift_the_tools_they_used(embedder) -> None:  # type: ignore[no-untyped-def]
     r = ToolRouter(embedder, top_k=15, threshold=-1.0)
     await r.refresh(CATALOGUE)
     query = "post the news"
     plain = [x.tool.key for x in await r.route_text(query)]
-    hinted = [x.tool.key for x in await r.route_text(query, chat_hints=["telegram/send_message"])]
+    close = [PastUse("telegram/send_message", 0.8)]
+    lifted = [x.tool.key for x in await r.route_text(query, past=close)]
     assert plain.index("telegram/send_message") > 0
-    assert hinted.index("telegram/send_message") < plain.index("telegram/send_message")
+    assert lifted.index("telegram/send_message") < plain.index("telegram/send_message")
+    # A dissimilar earlier request, or a tool no longer in the catalogue, moves nothing.
+    far = [PastUse("telegram/send_message", -0.2), PastUse("gone/tool", 0.9)]
+    assert [x.tool.key for x in await r.route_text(query, past=far)] == plain
 
 
 async def test_meta_tool_finds_tools_beyond_the_first_routing(router: ToolRouter) -> None:
@@ -209,3 +214,19 @@ def test_route_cli_bad_catalogue_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text("[1, 2]")
     assert main(["route", "--catalogue", str(path), "x"]) == 2
+
+
+async def test_large_catalogues_rank_centred_but_keep_plain_cosine_as_confidence(embedder) -> None:  # type: ignore[no-untyped-def]
+    copies = [ToolSpec(f"{t.server}2", t.name, t.description, t.input_schema) for t in CATALOGUE]
+    big = ToolRouter(embedder, top_k=5, threshold=-1.0)
+    await big.refresh(CATALOGUE + copies)
+    small = ToolRouter(embedder, top_k=5, threshold=-1.0)
+    await small.refresh(CATALOGUE)
+    vector, _ = await big.request_vectors("which invoices are still unpaid?")
+    plain = vector @ big.index.short.T
+    assert not np.allclose(big.index.dense(vector)[0], big.index.cosine(vector)[0])
+    assert np.allclose(big.index.cosine(vector)[0], np.maximum(plain, vector @ big.index.rich.T))
+    assert np.allclose(small.index.dense(vector), small.index.cosine(vector))
+    for request_text, key in REQUESTS.items():
+        top = [r.tool.key for r in await big.route_text(request_text)][:4]
+        assert key in top or key.replace("/", "2/", 1) in top, request_text
