@@ -71,7 +71,7 @@ def test_paths_and_urls_read_as_files_and_pages() -> None:
     assert "web page www.youtube.com" in plain_request("see https://www.youtube.com/watch?v=x")
     assert request_parts("get the rank, then save it to /root/out/rank.md") == [
         "get the rank",
-        "save it to file rank.md",
+        "save it to a local md file",
     ]
 
 
