@@ -333,12 +333,19 @@ class Orchestrator:
             return allowed
         await self.refresh_router()
         policy = self.config.policy_for(message.chat_key)
+        past = past_uses(memories)
         routed = router.route(
             message.text,
             embedded.vector,
             part_vectors=embedded.steps,
-            past=past_uses(memories),
+            past=past,
             allowed=lambda t: tool_allowed(policy, t),
+        )
+        log.info(
+            "tools_routed chat=%s past_uses=%d tools=%s",
+            message.chat_key,
+            len(past),
+            ",".join(r.tool.key for r in routed),
         )
         return [r.tool for r in routed]
 

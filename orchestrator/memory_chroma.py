@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -80,18 +81,30 @@ class ChromaMemoryStore:
         self.settings = settings
         self._client = client
         self._collections: dict[str, Any] = {}
+        # Calls run in worker threads; Chroma's client start-up is not thread-safe (two threads
+        # opening one path at once fail inside chromadb), so opening is serialised.
+        self._opening = threading.Lock()
+
+    def _get_client(self) -> Any:
+        with self._opening:
+            return self._get_client_unlocked()
+
+    def _get_client_unlocked(self) -> Any:
+        if self._client is None:
+            self._client = _client(self.settings)
+        return self._client
 
     def _collection(self, chat_key: str, create: bool = True) -> Any:
         name = collection_name(chat_key)
-        if name not in self._collections:
-            if self._client is None:
-                self._client = _client(self.settings)
-            if not create and name not in {c.name for c in self._client.list_collections()}:
-                return None
-            self._collections[name] = self._client.get_or_create_collection(
-                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
-        return self._collections[name]
+        client = self._get_client()
+        with self._opening:
+            if name not in self._collections:
+                if not create and name not in {c.name for c in client.list_collections()}:
+                    return None
+                self._collections[name] = client.get_or_create_collection(
+                    name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                )
+            return self._collections[name]
 
     async def recall(self, chat_key: str, vector: np.ndarray, k: int = 5) -> list[Memory]:
         return await asyncio.to_thread(self._recall, chat_key, vector, k)
@@ -154,8 +167,9 @@ class ChromaMemoryStore:
         if col is None:
             return 0
         count = col.count()
-        self._client.delete_collection(col.name)
-        self._collections.pop(col.name, None)
+        with self._opening:
+            self._get_client_unlocked().delete_collection(col.name)
+            self._collections.pop(col.name, None)
         log.info("memory_forgot_chat items=%d", count)
         return int(count)
 
@@ -174,12 +188,11 @@ class ChromaMemoryStore:
         return await asyncio.to_thread(self._prune, now or time.time())
 
     def _prune(self, now: float) -> int:
-        if self._client is None:
-            self._client = _client(self.settings)
+        client = self._get_client()
         cutoff = now - self.settings.max_age_days * 86400
         removed = 0
-        for listed in self._client.list_collections():
-            col = self._client.get_collection(listed.name, embedding_function=None)
+        for listed in client.list_collections():
+            col = client.get_collection(listed.name, embedding_function=None)
             got = col.get(include=["metadatas"])
             ranked = sorted(
                 zip(got["ids"], got["metadatas"], strict=True),
