@@ -117,7 +117,9 @@ class ToolRouter:
             return []
         fused, confidence = self.scores(query, vector, part_vectors)
         if past:
-            fused = fused + self.experience(past)
+            votes, closest = self.experience(past)
+            fused = fused + EXPERIENCE_WEIGHT * votes
+            confidence = np.maximum(confidence, closest)
         return self._pick(fused, confidence, allowed, top_k or self.top_k)
 
     def _pick(
@@ -145,16 +147,19 @@ class ToolRouter:
                 picked.append(RoutedTool(tools[i], float(fused[i])))
         return picked
 
-    def experience(self, past: Sequence[PastUse]) -> np.ndarray:
-        """The vote of earlier successful requests: each adds its similarity to this request
-        to the tools it used, so a tool that similar requests kept using rises, however its
-        description is worded."""
-        boost = np.zeros(len(self.tools), dtype=np.float32)
+    def experience(self, past: Sequence[PastUse]) -> tuple[np.ndarray, np.ndarray]:
+        """The vote of earlier successful requests, per tool: the sum of their similarities to
+        this request (so a tool that similar requests kept using rises, however its description
+        is worded), and the closest one's similarity (a cosine too, so it counts towards the
+        confidence threshold: a tool that served a request like this one is not weak)."""
+        votes = np.zeros(len(self.tools), dtype=np.float32)
+        closest = np.full(len(self.tools), -1.0, dtype=np.float32)
         for use in past:
             row = self.index.position.get(use.tool_key)
-            if row is not None:
-                boost[row] += EXPERIENCE_WEIGHT * max(use.similarity, 0.0)
-        return boost
+            if row is not None and use.similarity > 0:
+                votes[row] += use.similarity
+                closest[row] = max(closest[row], use.similarity)
+        return votes, closest
 
     async def route_text(self, query: str, **kwargs: object) -> list[RoutedTool]:
         """Embed the request (message and steps in one call), then route it."""

@@ -230,3 +230,15 @@ async def test_large_catalogues_rank_centred_but_keep_plain_cosine_as_confidence
     for request_text, key in REQUESTS.items():
         top = [r.tool.key for r in await big.route_text(request_text)][:4]
         assert key in top or key.replace("/", "2/", 1) in top, request_text
+
+
+async def test_a_tool_similar_requests_used_passes_the_confidence_threshold(embedder) -> None:  # type: ignore[no-untyped-def]
+    strict = ToolRouter(embedder, top_k=10, threshold=0.99)
+    await strict.refresh(CATALOGUE)
+    query = "add a ClickUp task"
+    cold = [r.tool.key for r in await strict.route_text(query)]
+    used = next(t.key for t in CATALOGUE if t.key not in cold)
+    warm = [r.tool.key for r in await strict.route_text(query, past=[PastUse(used, 0.995)])]
+    weak = [r.tool.key for r in await strict.route_text(query, past=[PastUse(used, 0.5)])]
+    assert len(cold) == 3 and used in warm and len(warm) == 4
+    assert len(weak) == 3  # a vote from a less similar request does not lift the threshold
