@@ -54,17 +54,17 @@ def tool_text(tool: ToolSpec) -> str:
 
 
 def plain_request(text: str) -> str:
-    """'save it to /root/notes/a.md' -> 'save it to a local md file'; URLs: 'web page <host>'."""
+    """'save it to /root/notes/a.md' -> 'save it to a md file on disk'; URLs: 'web page <host>'."""
     text = _URL.sub(lambda m: " web page " + m.group(0).split("/")[2] + " ", text)
     return _PATH.sub(_file_words, text)
 
 
 def _file_words(match: re.Match[str]) -> str:
-    """'/root/notes/cnn_example.py' -> ' a local py file ': its words would pull towards tools
+    """'/root/notes/cnn_example.py' -> ' a py file on disk ': its words would pull towards tools
     that share them (cnn, notes); its kind is what says which tool handles it."""
-    name = match.group(0).rsplit("/", 1)[-1]
-    kind = name.rsplit(".", 1)[-1].lower() if "." in name.strip(".") else ""
-    return f" a local {kind} file ".replace("  ", " ")
+    name = match.group(0).rsplit("/", 1)[-1].strip(".")
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return f" a {kind} file on disk ".replace("  ", " ")
 
 
 def request_parts(query: str) -> list[str]:

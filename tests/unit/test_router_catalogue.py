@@ -65,13 +65,16 @@ def test_missing_catalogue_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_paths_and_urls_read_as_files_and_pages() -> None:
+    assert " ".join(plain_request("saved as /root/notes/NCT0428.md.").split()) == (
+        "saved as a md file on disk"
+    )
     assert " ".join(plain_request("save it to /root/notes/report.md").split()) == (
-        "save it to a local md file"
+        "save it to a md file on disk"
     )
     assert "web page www.youtube.com" in plain_request("see https://www.youtube.com/watch?v=x")
     assert request_parts("get the rank, then save it to /root/out/rank.md") == [
         "get the rank",
-        "save it to a local md file",
+        "save it to a md file on disk",
     ]
 
 
