@@ -1,9 +1,12 @@
-"""The tool index: two embedded views per tool, BM25, and server groups.
+"""The tool index: one vector per tool from two embedded views, BM25, and server groups.
 
-Vectors are cached by tool key and a hash of the tool's text, so a refresh after a catalogue
-change embeds only the tools that are new or whose description or schema changed.
+Each tool is embedded twice, as "name: description" and as server, name, description and
+parameters; its vector is the normalised sum of the two (the short view keeps a long schema
+from drowning the tool's purpose, the rich one adds the parameters' words). Views are cached by
+tool key and a hash of the tool's text, so a refresh after a catalogue change embeds only the
+tools that are new or whose description or schema changed.
 
-For ranking, the views are centred on the catalogue's mean vector and re-normalised: every tool
+For ranking, the vectors are centred on the catalogue's mean and re-normalised: every tool
 description shares a "this is a software tool" direction, and taking it out lets the words that
 tell tools apart decide (a common fix for the anisotropy of sentence embeddings). Small
 catalogues are left as they are, since their mean is mostly the tools themselves.
@@ -36,13 +39,12 @@ class ToolIndex:
         self.embedder = embedder
         self.dim = int(getattr(embedder, "dim", 384))
         self.tools: list[ToolSpec] = []
-        self.short = np.zeros((0, self.dim), dtype=np.float32)  # "name in words: description"
-        self.rich = np.zeros((0, self.dim), dtype=np.float32)  # server, name, description, params
-        self.short_ranked = self.rich_ranked = self.short  # centred views, for ranking
-        # Both centred views side by side, and what turns them back into plain cosines.
-        self._columns = np.zeros((self.dim, 0), dtype=np.float32)
+        self.vectors = np.zeros((0, self.dim), dtype=np.float32)  # plain, unit length
+        # The centred vectors, transposed for one product, and what turns a centred score back
+        # into a plain cosine (each centred row's norm, and the mean).
+        self._ranked_t = np.zeros((self.dim, 0), dtype=np.float32)
         self._norms = np.zeros(0, dtype=np.float32)
-        self._means = np.zeros((self.dim, 2), dtype=np.float32)
+        self._mean = np.zeros(self.dim, dtype=np.float32)
         self.position: dict[str, int] = {}
         self.lexical = LexicalIndex([])
         self.server_ids = np.zeros(0, dtype=np.intp)
@@ -62,18 +64,9 @@ class ToolIndex:
             self.encoded += len(missing)
         self._cache = {k: self._cache[k] for k in keys}
         self.tools = list(tools)
-        if tools:
-            self.short = np.stack([self._cache[k][0] for k in keys])
-            self.rich = np.stack([self._cache[k][1] for k in keys])
-        else:
-            self.short = self.rich = np.zeros((0, self.dim), dtype=np.float32)
-        (self.short_ranked, short_mean, short_norms) = _centred(self.short)
-        (self.rich_ranked, rich_mean, rich_norms) = _centred(self.rich)
-        self._columns = np.ascontiguousarray(
-            np.concatenate([self.short_ranked, self.rich_ranked]).T
-        )
-        self._norms = np.concatenate([short_norms, rich_norms])
-        self._means = np.stack([short_mean, rich_mean], axis=1)
+        self.vectors = _combined([self._cache[k] for k in keys], self.dim)
+        ranked, self._mean, self._norms = _centred(self.vectors)
+        self._ranked_t = np.ascontiguousarray(ranked.T)
         self.position = {t.key: i for i, t in enumerate(tools)}
         self.lexical = LexicalIndex([rich for _, rich in views])
         servers: dict[str, int] = {}
@@ -84,22 +77,17 @@ class ToolIndex:
         log.info("tool_index_refreshed tools=%d embedded=%d", len(tools), len(missing))
 
     def similarity(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ranking similarity, plain cosine) of each query row with each tool, the better view
-        for each. One product with the centred views gives both, since
-        q.t = q.(t - mean) + q.mean = centred_score * |t - mean| + q.mean; the catalogue is
-        read from memory once, which is what a thousand-tool routing costs."""
+        """(ranking similarity, plain cosine) of each query row with each tool. One product
+        with the centred vectors gives both, since q.t = q.(t - mean) + q.mean
+        = centred_score * |t - mean| + q.mean: reading the catalogue from memory once is what
+        routing over a thousand tools costs."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        n = len(self.tools)
-        centred = vectors @ self._columns
-        offsets = vectors @ self._means
-        plain = centred * self._norms
-        plain[:, :n] += offsets[:, :1]
-        plain[:, n:] += offsets[:, 1:]
-        ranked = np.maximum(centred[:, :n], centred[:, n:])
-        return ranked, np.maximum(plain[:, :n], plain[:, n:])
+        ranked = vectors @ self._ranked_t
+        plain = ranked * self._norms + (vectors @ self._mean)[:, None]
+        return ranked, plain
 
     def dense(self, vectors: np.ndarray) -> np.ndarray:
-        """Ranking similarity (centred views)."""
+        """Ranking similarity (centred)."""
         return self.similarity(vectors)[0]
 
     def cosine(self, vectors: np.ndarray) -> np.ndarray:
@@ -113,14 +101,21 @@ class ToolIndex:
         return best[self.server_ids]
 
 
-def _centred(views: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _combined(views: list[tuple[np.ndarray, np.ndarray]], dim: int) -> np.ndarray:
+    """Each tool's two views summed and normalised to unit length."""
+    if not views:
+        return np.zeros((0, dim), dtype=np.float32)
+    summed = np.stack([short + rich for short, rich in views]).astype(np.float32)
+    return summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-6)
+
+
+def _centred(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows minus their mean and re-normalised, the mean, each centred row's norm); rows are
     left as they are (mean 0, norms 1) under `CENTRE_MIN_TOOLS` of them."""
-    dim = views.shape[1]
-    if len(views) < CENTRE_MIN_TOOLS:
-        return views, np.zeros(dim, np.float32), np.ones(len(views), np.float32)
-    mean = views.mean(axis=0)
-    centred = views - mean
+    if len(rows) < CENTRE_MIN_TOOLS:
+        return rows, np.zeros(rows.shape[1], np.float32), np.ones(len(rows), np.float32)
+    mean = rows.mean(axis=0)
+    centred = rows - mean
     norms = np.maximum(np.linalg.norm(centred, axis=1), 1e-6)
     return (
         (centred / norms[:, None]).astype(np.float32),

@@ -86,10 +86,11 @@ class ToolRouter:
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
         ranked, cosine = index.similarity(rows)
-        fused = ranked[0] + LEXICAL_WEIGHT * index.lexical.scores(plain_request(query))
+        lexical = index.lexical.scores_many([plain_request(query), *parts])
+        fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
         confidence = cosine.max(axis=0)
         if parts:
-            steps = np.stack([LEXICAL_WEIGHT * index.lexical.scores(p) for p in parts])
+            steps = LEXICAL_WEIGHT * lexical[1:]
             if stepped:
                 steps = steps + ranked[1:]
             fused = fused + PART_WEIGHT * steps.max(axis=0)
