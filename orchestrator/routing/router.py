@@ -1,8 +1,10 @@
-"""The router: MiniLM cosine over two views of each tool, fused with stemmed BM25, per-step
-matching of multi-step requests, a pull towards the best-matching server, and chat hints.
+"""The router: MiniLM cosine against each tool's vector, fused with stemmed BM25, per-step
+matching of multi-step requests, a pull towards the best-matching server, and the vote of the
+chat's earlier successful requests.
 
-The message is embedded once by the caller; routing itself is a few matrix-vector products and
-sparse BM25 look-ups, well under a couple of milliseconds for a thousand tools.
+The message is embedded once by the caller; routing itself is one matrix product (the message
+and its steps against the catalogue) and one batched BM25 look-up: about half a millisecond for
+a thousand tools (bench/results/routing.md).
 
 Scores (all weights are fixed, none is learned from any benchmark):
   message  = cosine(message, tool) + LEXICAL_WEIGHT * bm25(message, tool)
@@ -11,8 +13,8 @@ Scores (all weights are fixed, none is learned from any benchmark):
   + EXPERIENCE_WEIGHT * similarity, for each tool an earlier successful request of this chat
     used, per such request (recalled from long-term memory: a similarity-weighted vote).
 Cosines for ranking are taken against the centred catalogue (see `ToolIndex`); the confidence
-threshold applies to the best plain cosine (message or step), so its meaning does not depend on
-the fusion weights or on the rest of the catalogue.
+threshold applies to the best plain cosine (message, step, or an earlier request that used the
+tool), so its meaning does not depend on the fusion weights or on the rest of the catalogue.
 """
 
 from __future__ import annotations
