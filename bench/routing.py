@@ -162,27 +162,27 @@ class WarmRouter:
     """
 
     def __init__(self, tools: list[ToolSpec], embedder: CachedEmbedder) -> None:
-        self.rank, self.router = router_ranker(tools, embedder)
+        _, self.router = router_ranker(tools, embedder)
+        self.position = {id(t): i for i, t in enumerate(self.router.tools)}
         settings = MemorySettings()
         self.k, self.floor = settings.recall_k, settings.relevance_threshold
         self.keys_by_name: dict[str, list[str]] = {}
         for t in tools:
             self.keys_by_name.setdefault(t.name, []).append(t.key)
-        self.vectors: list[np.ndarray] = []
+        self.vectors = np.zeros((64, embedder.dim), dtype=np.float32)  # grows by doubling
         self.used: list[list[str]] = []
 
     def __call__(self, request: Request) -> list[int]:
         query, vector, parts = request
-        position = {id(t): i for i, t in enumerate(self.router.tools)}
         routed = self.router.route(
             query, vector, top_k=10, part_vectors=parts, past=self.recall(vector)
         )
-        return [position[id(r.tool)] for r in routed]
+        return [self.position[id(r.tool)] for r in routed]
 
     def recall(self, vector: np.ndarray) -> list[PastUse]:
-        if not self.vectors:
+        if not self.used:
             return []
-        similarity = np.stack(self.vectors) @ vector
+        similarity = self.vectors[: len(self.used)] @ vector
         nearest = np.argsort(-similarity)[: self.k]
         return [
             PastUse(key, float(similarity[i]))
@@ -192,7 +192,9 @@ class WarmRouter:
         ]
 
     def learn(self, request: Request, gold: set[str]) -> None:
-        self.vectors.append(request[1])
+        if len(self.used) == len(self.vectors):
+            self.vectors = np.concatenate([self.vectors, np.zeros_like(self.vectors)])
+        self.vectors[len(self.used)] = request[1]
         self.used.append([key for name in sorted(gold) for key in self.keys_by_name[name]])
 
 

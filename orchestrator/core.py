@@ -331,6 +331,8 @@ class Orchestrator:
         strategy = self.config.orchestrator.tool_routing.strategy
         if strategy == "all" or router is None or embedded is None:
             return allowed
+        from orchestrator.routing.router import past_uses
+
         await self.refresh_router()
         policy = self.config.policy_for(message.chat_key)
         past = past_uses(memories)
@@ -366,15 +368,6 @@ class Orchestrator:
         embedded = await self.embed(message.text)
         tools = await self.select_tools(message, embedded) if embedded is not None else []
         return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5]))]
-
-
-def past_uses(memories: Sequence[Memory]) -> list[Any]:
-    """What earlier successful requests like this one used: the router's experience vote."""
-    from orchestrator.routing.router import PastUse
-
-    return [
-        PastUse(key, m.score) for m in memories if m.success for key in dict.fromkeys(m.tools_used)
-    ]
 
 
 def summary_line(result: AgentResult) -> str:

@@ -87,18 +87,19 @@ class ChromaMemoryStore:
 
     def _get_client(self) -> Any:
         with self._opening:
-            return self._get_client_unlocked()
+            return self._opened()
 
-    def _get_client_unlocked(self) -> Any:
+    def _opened(self) -> Any:
+        """The client, opened on first use; call with `_opening` held."""
         if self._client is None:
             self._client = _client(self.settings)
         return self._client
 
     def _collection(self, chat_key: str, create: bool = True) -> Any:
         name = collection_name(chat_key)
-        client = self._get_client()
         with self._opening:
             if name not in self._collections:
+                client = self._opened()
                 if not create and name not in {c.name for c in client.list_collections()}:
                     return None
                 self._collections[name] = client.get_or_create_collection(
@@ -168,7 +169,7 @@ class ChromaMemoryStore:
             return 0
         count = col.count()
         with self._opening:
-            self._get_client_unlocked().delete_collection(col.name)
+            self._opened().delete_collection(col.name)
             self._collections.pop(col.name, None)
         log.info("memory_forgot_chat items=%d", count)
         return int(count)

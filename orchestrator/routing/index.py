@@ -86,14 +86,6 @@ class ToolIndex:
         plain = ranked * self._norms + (vectors @ self._mean)[:, None]
         return ranked, plain
 
-    def dense(self, vectors: np.ndarray) -> np.ndarray:
-        """Ranking similarity (centred)."""
-        return self.similarity(vectors)[0]
-
-    def cosine(self, vectors: np.ndarray) -> np.ndarray:
-        """Plain cosine: the confidence."""
-        return self.similarity(vectors)[1]
-
     def server_max(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's server's best score, per tool."""
         best = np.full(self.server_count, -np.inf, dtype=np.float32)

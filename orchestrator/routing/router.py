@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from orchestrator.protocols import Embedder
+from orchestrator.protocols import Embedder, Memory
 from orchestrator.routing.index import ToolIndex
 from orchestrator.routing.text import plain_request, request_parts
 from orchestrator.tools import ToolSpec
@@ -46,6 +46,14 @@ class PastUse:
 
     tool_key: str
     similarity: float
+
+
+def past_uses(memories: Sequence[Memory]) -> list[PastUse]:
+    """What earlier successful requests like this one used (recalled memories, with their
+    similarity to this request): the input of the experience vote."""
+    return [
+        PastUse(key, m.score) for m in memories if m.success for key in dict.fromkeys(m.tools_used)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +143,10 @@ class ToolRouter:
         """The best `MIN_TOOLS` allowed tools whatever their confidence, then the next allowed
         ones at or above the threshold, up to k (numpy does the skipping of weak tools)."""
         order = np.argsort(-fused, kind="stable")
-        tools, picked = self.tools, []
+        tools, picked, floor = self.tools, [], min(MIN_TOOLS, k)
         rest = order[:0]
         for n, i in enumerate(order):
-            if len(picked) >= min(MIN_TOOLS, k):
+            if len(picked) >= floor:
                 rest = order[n:]
                 break
             if allowed is None or allowed(tools[i]):
