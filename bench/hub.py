@@ -12,7 +12,7 @@ from pathlib import Path
 
 from orchestrator.config import ServerSettings, load_config
 from orchestrator.errors import ServerDown
-from orchestrator.hub import McpHub
+from orchestrator.mcp.hub import McpHub
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "tests" / "servers" / "misbehaving.py"

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from orchestrator.config import MemorySettings, SessionSettings
-from orchestrator.memory_chroma import ChromaMemoryStore, collection_name
-from orchestrator.session import Session, Turn
-from orchestrator.sessions_redis import RedisSessionStore
+from orchestrator.memory.chroma_store import ChromaMemoryStore, collection_name
+from orchestrator.sessions.model import Session, Turn
+from orchestrator.sessions.redis_store import RedisSessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "memory.md"

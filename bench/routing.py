@@ -26,14 +26,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import bm25s  # noqa: E402
 import numpy as np  # noqa: E402
 
-from orchestrator.agent import tool_schema  # noqa: E402
 from orchestrator.config import MemorySettings  # noqa: E402
-from orchestrator.embedder import get_embedder  # noqa: E402
+from orchestrator.embedding.minilm_torch import get_embedder  # noqa: E402
+from orchestrator.llm.agent import tool_schema  # noqa: E402
+from orchestrator.mcp.names import ToolNameMap  # noqa: E402
+from orchestrator.mcp.tools import ToolSpec  # noqa: E402
+from orchestrator.routing.base import PastUse
 from orchestrator.routing.metatool import search_tool_schema  # noqa: E402
-from orchestrator.routing.router import PastUse, ToolRouter  # noqa: E402
+from orchestrator.routing.router import ToolRouter  # noqa: E402
 from orchestrator.routing.text import request_parts, tokens  # noqa: E402
-from orchestrator.toolnames import ToolNameMap  # noqa: E402
-from orchestrator.tools import ToolSpec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

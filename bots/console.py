@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from orchestrator.app import build_orchestrator
+from orchestrator.config import Config
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 
@@ -83,3 +85,17 @@ def render(reply: Reply) -> str:
     if reply.kind is ReplyKind.ERROR:
         return f"! {reply.text}"
     return reply.text
+
+
+def run_console(config: Config) -> int:
+    """`orchestrator chat`: the console platform until end of input."""
+
+    async def main() -> int:
+        orchestrator = build_orchestrator(config)
+        await orchestrator.start()
+        try:
+            return await ConsoleAdapter(orchestrator).run()
+        finally:
+            await orchestrator.stop()
+
+    return asyncio.run(main())

@@ -19,7 +19,8 @@ import discord
 from discord import app_commands
 
 from bots.rendering import split_markdown
-from orchestrator.commands import Command
+from orchestrator.app import build_orchestrator
+from orchestrator.commands.registry import Command
 from orchestrator.config import Config, DiscordSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
@@ -300,8 +301,6 @@ def create_bot(settings: DiscordSettings, orchestrator: Orchestrator) -> Orchest
 
 def run_discord(config: Config) -> int:
     """`orchestrator run discord`: connect to the gateway until interrupted."""
-    from orchestrator.app import build_orchestrator
-
     settings = config.bots.discord
     if not settings.token:
         log.error("discord_not_configured hint=set DISCORD_BOT_TOKEN and bots.discord.token")

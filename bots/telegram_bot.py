@@ -37,6 +37,7 @@ from telegram.ext import (
 )
 
 from bots.telegram_render import TelegramPart, render_markdown
+from orchestrator.app import build_orchestrator
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
@@ -308,8 +309,6 @@ def create_application(
 
 def run_telegram(config: Config) -> int:
     """`orchestrator run telegram`: long polling, or a webhook server when configured."""
-    from orchestrator.app import build_orchestrator
-
     settings = config.bots.telegram
     if not settings.token:
         log.error("telegram_not_configured hint=set TELEGRAM_BOT_TOKEN and bots.telegram.token")

@@ -1,4 +1,4 @@
-"""Clocks behind the `Clock` seam: the system clock, and a fake one tests move by hand."""
+"""The Clock seam, the system clock, and a fake one tests move by hand."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import asyncio
 import heapq
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
 
 
 class SystemClock:

@@ -10,31 +10,35 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from orchestrator.agent import AgentLoop, AgentResult, BuiltinTool
-from orchestrator.commands import CommandContext, CommandRegistry, parse_args, split_command
+from orchestrator.commands.builtin import register_builtin_commands
+from orchestrator.commands.memory import register_memory_commands
+from orchestrator.commands.model_tools import builtin_tools
+from orchestrator.commands.registry import (
+    CommandContext,
+    CommandRegistry,
+    parse_args,
+    split_command,
+)
 from orchestrator.config import Config
 from orchestrator.errors import LLMError, UsageError
-from orchestrator.messages import ChatMessage, Choice, Reply, ReplyKind
+from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool
+from orchestrator.llm.prompt import build_messages
+from orchestrator.mcp.names import ToolNameMap
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.memory.base import Memory
+from orchestrator.messages import ChatAdapter, ChatMessage, Choice, Reply, ReplyKind
 from orchestrator.policy import UserRateLimits, is_admin, tool_allowed
-from orchestrator.prompt import build_messages
-from orchestrator.protocols import (
-    LLM,
-    ChatAdapter,
-    Embedder,
-    Memory,
-    MemoryStore,
-    SessionStore,
-    ToolHub,
-)
 from orchestrator.redact import Redactor
-from orchestrator.session import Session, Turn
-from orchestrator.toolnames import ToolNameMap
-from orchestrator.tools import ToolSpec
+from orchestrator.reload import reload_config
+from orchestrator.routing.base import past_uses
+from orchestrator.routing.suggest import suggestion_text
+from orchestrator.scheduling.base import SchedulerLoop
+from orchestrator.services import Services
+from orchestrator.sessions.model import Session, Turn
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +58,6 @@ class Embedded:
     steps: np.ndarray | None = None
 
 
-@dataclass
-class Services:
-    """The real parts the core talks to, each behind its seam."""
-
-    hub: ToolHub
-    sessions: SessionStore
-    llm: LLM | None = None
-    embedder: Embedder | None = None
-    memory: MemoryStore | None = None
-    router: Any = None  # orchestrator.routing.router.ToolRouter (optional)
-    builtin_tools: list[BuiltinTool] = field(default_factory=list)
-
-
 class Orchestrator:
     def __init__(self, config: Config, services: Services) -> None:
         self.config = config
@@ -77,14 +68,11 @@ class Orchestrator:
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
         self._indexed: tuple[int, frozenset[str]] | None = None
         self.adapters: dict[str, ChatAdapter] = {}
-        self.scheduler: Any = None  # orchestrator.scheduling.engine.Scheduler, when attached
+        self.scheduler: SchedulerLoop | None = None
         self.message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None = None
         self._background: list[asyncio.Task[None]] = []
-        from orchestrator.builtin_commands import register_builtin_commands
-        from orchestrator.memory_commands import register_memory_commands
-
-        register_builtin_commands(self)
-        register_memory_commands(self)
+        register_builtin_commands(self.commands, self)
+        register_memory_commands(self.commands, self)
 
     # -- adapters (where scheduled runs post) --------------------------------------------------
     def attach(self, adapter: ChatAdapter) -> None:
@@ -127,6 +115,10 @@ class Orchestrator:
         llm = self.services.llm
         if llm is not None and hasattr(llm, "close"):
             await llm.close()
+
+    async def reload_config(self) -> str:
+        """Re-read the config file (the `/reload` command)."""
+        return await reload_config(self)
 
     # -- entry point --------------------------------------------------------------------------
     async def handle(self, message: ChatMessage) -> list[Reply]:
@@ -248,8 +240,6 @@ class Orchestrator:
 
     def builtins_for(self, message: ChatMessage) -> list[BuiltinTool]:
         """Built-in tools (tool search, schedules) bound to this message's chat and user."""
-        from orchestrator.builtin_tools import builtin_tools
-
         return builtin_tools(self, message)
 
     def write_tools(self) -> set[str]:
@@ -331,8 +321,6 @@ class Orchestrator:
         strategy = self.config.orchestrator.tool_routing.strategy
         if strategy == "all" or router is None or embedded is None:
             return allowed
-        from orchestrator.routing.router import past_uses
-
         await self.refresh_router()
         policy = self.config.policy_for(message.chat_key)
         past = past_uses(memories)
@@ -363,8 +351,6 @@ class Orchestrator:
 
     async def no_llm_replies(self, message: ChatMessage) -> list[Reply]:
         """Without an LLM, free text still gets the best matching tools as ready /run lines."""
-        from orchestrator.suggest import suggestion_text
-
         embedded = await self.embed(message.text)
         tools = await self.select_tools(message, embedded) if embedded is not None else []
         return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5]))]

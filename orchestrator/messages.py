@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 
 class ReplyKind(StrEnum):
@@ -51,3 +53,12 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     for_user_id: str | None = None
     ephemeral: bool = False
+
+
+@runtime_checkable
+class ChatAdapter(Protocol):
+    """A chat platform backend: it receives messages and posts replies."""
+
+    platform: str
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None: ...

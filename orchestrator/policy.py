@@ -7,8 +7,8 @@ from fnmatch import fnmatchcase
 from aiolimiter import AsyncLimiter
 
 from orchestrator.config import ChatPolicy, Config
+from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import ChatMessage
-from orchestrator.tools import ToolSpec
 
 
 def is_admin(config: Config, message: ChatMessage) -> bool:

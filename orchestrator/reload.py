@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from orchestrator.config import load_config
 from orchestrator.errors import ConfigError
-
-if TYPE_CHECKING:
-    from orchestrator.core import Orchestrator
+from orchestrator.services import AppHost
 
 log = logging.getLogger(__name__)
 
 
-async def reload_config(app: Orchestrator) -> str:
+async def reload_config(app: AppHost) -> str:
     """Re-read the config file; restart the tool servers only if their section changed."""
     try:
         new = load_config(app.config.source or None)
@@ -22,11 +19,10 @@ async def reload_config(app: Orchestrator) -> str:
         log.warning("config_reload_rejected problems=%d", len(exc.problems))
         return "The new config is invalid; still running the old one:\n" + "\n".join(exc.problems)
     servers_changed = new.mcp_servers != app.config.mcp_servers
-    if servers_changed:
-        from orchestrator.hub import McpHub
-
+    factory = app.services.hub_factory
+    if servers_changed and factory is not None:
         await app.services.hub.stop()
-        app.services.hub = McpHub.from_config(new)
+        app.services.hub = factory(new)
         await app.services.hub.start()
     app.config = new
     log.info("config_reloaded servers_changed=%s", servers_changed)

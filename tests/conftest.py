@@ -44,7 +44,7 @@ async def redis_client(redis_url: str, key_prefix: str) -> AsyncIterator[object]
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real MiniLM model, loaded once per test session."""
-    from orchestrator.embedder import get_embedder
+    from orchestrator.embedding.minilm_torch import get_embedder
 
     return get_embedder()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import ConfigError
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.tools import ToolSpec
 
 
 def specs_from_mapping(data: dict[str, Any], source: str = "<catalogue>") -> list[ToolSpec]:

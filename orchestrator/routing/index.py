@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from orchestrator.protocols import Embedder
+from orchestrator.embedding.base import Embedder
+from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.lexical import LexicalIndex
 from orchestrator.routing.text import name_text, tool_text
-from orchestrator.tools import ToolSpec
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.routing.router import RoutedTool, ToolRouter
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing.base import RoutedTool, Router
 
 SEARCH_TOOL_NAME = "search_tools"
 
@@ -38,7 +38,7 @@ def search_tool_schema() -> dict[str, Any]:
 
 
 async def run_search(
-    router: ToolRouter, query: str, limit: int, allowed: Callable[[ToolSpec], bool] | None
+    router: Router, query: str, limit: int, allowed: Callable[[ToolSpec], bool] | None
 ) -> list[RoutedTool]:
     """Route the model's query over the whole catalogue (no threshold: it asked explicitly)."""
     vector, parts = await router.request_vectors(query)

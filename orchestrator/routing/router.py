@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from orchestrator.protocols import Embedder, Memory
+from orchestrator.embedding.base import Embedder
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing.base import PastUse, RoutedTool
 from orchestrator.routing.index import ToolIndex
 from orchestrator.routing.text import plain_request, request_parts
-from orchestrator.tools import ToolSpec
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +37,6 @@ PART_WEIGHT = 1.0
 SERVER_WEIGHT = 0.2
 EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class PastUse:
-    """A tool an earlier successful request of this chat used, and how similar that request is
-    to this one (cosine of the two message vectors, as memory recall reports it)."""
-
-    tool_key: str
-    similarity: float
-
-
-def past_uses(memories: Sequence[Memory]) -> list[PastUse]:
-    """What earlier successful requests like this one used (recalled memories, with their
-    similarity to this request): the input of the experience vote."""
-    return [
-        PastUse(key, m.score) for m in memories if m.success for key in dict.fromkeys(m.tools_used)
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class RoutedTool:
-    tool: ToolSpec
-    score: float
 
 
 class ToolRouter:

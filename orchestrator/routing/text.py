@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.tools import ToolSpec
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestrator.commands import CommandContext, CommandRegistry, Param
+from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.scheduling import actions
 from orchestrator.scheduling.engine import Scheduler

@@ -18,10 +18,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from orchestrator.clock import Clock
 from orchestrator.config import SchedulerSettings
 from orchestrator.errors import OrchestratorError
 from orchestrator.messages import ChatMessage
-from orchestrator.protocols import Clock
 from orchestrator.scheduling.errors import (
     ScheduleError,
     ScheduleForbidden,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from orchestrator.clock import Clock
 from orchestrator.config import SchedulerSettings
 from orchestrator.errors import ConfigError
-from orchestrator.protocols import Clock
 from orchestrator.scheduling.engine import (
     InProcessRunClaims,
     Notify,

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Sequence
+from typing import Protocol
 
-from orchestrator.clock import SystemClock
-from orchestrator.messages import ChatMessage
+from orchestrator.clock import Clock, SystemClock
+from orchestrator.commands.registry import CommandRegistry
+from orchestrator.llm.agent import BuiltinTool
+from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
-from orchestrator.protocols import Clock
 from orchestrator.scheduling.commands import register_schedule_commands
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.factory import build_scheduler
 from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
-
-if TYPE_CHECKING:
-    from orchestrator.agent import BuiltinTool
-    from orchestrator.core import Orchestrator
+from orchestrator.services import AppHost
 
 TIMEZONE_SETTING = "timezone"
 
 
-def attach_scheduler(app: Orchestrator, clock: Clock | None = None) -> Scheduler:
+class SchedulerHost(AppHost, Protocol):
+    """The core as the scheduler needs it: run a message, post replies, register commands."""
+
+    commands: CommandRegistry
+    scheduler: object
+
+    async def handle(self, message: ChatMessage) -> list[Reply]: ...
+
+    def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> Awaitable[bool]: ...
+
+
+def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Scheduler:
     """Create the configured scheduler, declare its commands and hand it to the core."""
     config = app.config
     scheduler = build_scheduler(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from orchestrator.agent import BuiltinTool
 from orchestrator.errors import OrchestratorError
+from orchestrator.llm.agent import BuiltinTool
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.scheduling.engine import Notify, Runner, Scheduler
 from orchestrator.scheduling.llm_tools import run_schedule_tool, schedule_tool_schemas

@@ -12,7 +12,7 @@ import discord.ext.test as dpytest
 import pytest
 
 from bots.discord_bot import ConfirmView, OrchestratorBot, create_bot
-from orchestrator.commands import CommandContext, Param
+from orchestrator.commands.registry import CommandContext, Param
 from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import Choice, Reply

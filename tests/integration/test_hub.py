@@ -14,7 +14,7 @@ import pytest
 
 from orchestrator.config import ServerSettings
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
-from orchestrator.hub import McpHub
+from orchestrator.mcp.hub import McpHub
 from scripts.with_redis import free_port
 from tests.helpers import eventually
 from tests.hubkit import child_processes, install_server_everything, misbehaving

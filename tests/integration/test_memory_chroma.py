@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config import MemorySettings
-from orchestrator.memory_chroma import ChromaMemoryStore
-from orchestrator.protocols import Memory
+from orchestrator.memory.base import Memory
+from orchestrator.memory.chroma_store import ChromaMemoryStore
 from tests.conftest import REPO
 
 
@@ -116,7 +116,7 @@ async def test_a_new_process_sees_earlier_memories(store: ChromaMemoryStore, emb
     await remember(store, embedder, item("telegram:-100", "the Globex deal closes in March"))
     code = (
         "import asyncio\nfrom orchestrator.config import MemorySettings\n"
-        "from orchestrator.memory_chroma import ChromaMemoryStore\n"
+        "from orchestrator.memory.chroma_store import ChromaMemoryStore\n"
         "s = ChromaMemoryStore(MemorySettings("
         f"persist_directory={store.settings.persist_directory!r}))\n"
         "print(asyncio.run(s.recent('telegram:-100'))[0].request)\n"

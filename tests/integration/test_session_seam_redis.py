@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from orchestrator.config import SessionSettings
-from orchestrator.session import Session, Turn
-from orchestrator.sessions_factory import make_session_store
+from orchestrator.sessions.factory import make_session_store
+from orchestrator.sessions.model import Session, Turn
 
 
 async def test_redis_round_trip_through_the_seam(

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from orchestrator.config import SessionSettings
-from orchestrator.protocols import SessionStore
-from orchestrator.session import PendingConfirmation, Session, Turn
-from orchestrator.sessions_inprocess import InProcessSessionStore
-from orchestrator.sessions_redis import RedisSessionStore
+from orchestrator.sessions.base import SessionStore
+from orchestrator.sessions.in_process import InProcessSessionStore
+from orchestrator.sessions.model import PendingConfirmation, Session, Turn
+from orchestrator.sessions.redis_store import RedisSessionStore
 from scripts.with_redis import free_port, start_redis_server
 from tests.conftest import REPO
 
@@ -103,7 +103,7 @@ async def test_a_new_process_sees_earlier_sessions(
     await s.close()
     code = (
         "import asyncio\nfrom orchestrator.config import SessionSettings\n"
-        "from orchestrator.sessions_redis import RedisSessionStore\n"
+        "from orchestrator.sessions.redis_store import RedisSessionStore\n"
         f"s = RedisSessionStore(SessionSettings(backend='redis', url='{redis_url}', "
         f"key_prefix='{key_prefix}'))\n"
         "print(asyncio.run(s.load('telegram:-100')).turns[0].text)\n"
@@ -124,7 +124,7 @@ async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
     from orchestrator.config import parse_config
     from orchestrator.messages import ChatMessage
 
-    caplog.set_level("INFO", logger="orchestrator.sessions_redis")
+    caplog.set_level("INFO", logger="orchestrator.sessions.redis_store")
     port = free_port()
     server = start_redis_server(port)
     config = parse_config(

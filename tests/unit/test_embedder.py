@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from orchestrator.embedder import SentenceEmbedder, get_embedder
+from orchestrator.embedding.minilm_torch import SentenceEmbedder, get_embedder
 
 
 class CountingEmbedder(SentenceEmbedder):

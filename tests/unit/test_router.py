@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from orchestrator.cli import main
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing.base import PastUse
 from orchestrator.routing.metatool import SEARCH_TOOL_NAME, run_search, search_tool_schema
-from orchestrator.routing.router import PastUse, ToolRouter
+from orchestrator.routing.router import ToolRouter
 from orchestrator.routing.text import request_parts
-from orchestrator.tools import ToolSpec
 
 
 def tool(server: str, tool_name: str, description: str, **params: str) -> ToolSpec:

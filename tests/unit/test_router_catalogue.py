@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from orchestrator.errors import ConfigError
+from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.catalogue import load_catalogue_file
 from orchestrator.routing.router import ToolRouter
 from orchestrator.routing.text import plain_request, request_parts
-from orchestrator.tools import ToolSpec
 from tests.unit.test_router import CATALOGUE, tool
 
 

@@ -12,11 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.cli.schedule import add_schedule_parser
 from orchestrator.clock import FakeClock
-from orchestrator.commands import CommandContext, CommandRegistry, parse_args, split_command
+from orchestrator.commands.registry import (
+    CommandContext,
+    CommandRegistry,
+    parse_args,
+    split_command,
+)
 from orchestrator.config import SchedulerSettings
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
-from orchestrator.scheduling.cli import add_schedule_parser
 from orchestrator.scheduling.commands import register_schedule_commands
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.llm_tools import run_schedule_tool, schedule_tool_schemas
@@ -303,14 +308,14 @@ def test_preview_of_a_bad_phrase_exits_2_with_the_user_message(
 
 def test_preview_as_a_module_never_prints_a_traceback() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "orchestrator.scheduling.cli", "preview", "0 9 * * MON",
+        [sys.executable, "-m", "orchestrator.cli.schedule", "preview", "0 9 * * MON",
          "--tz", "America/New_York", "--from", "2026-03-01T00:00", "--count", "2"],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2026-03-02T09:00:00-05:00", "2026-03-09T09:00:00-04:00"]
     bad = subprocess.run(
-        [sys.executable, "-m", "orchestrator.scheduling.cli", "preview", "0 61 * * *"],
+        [sys.executable, "-m", "orchestrator.cli.schedule", "preview", "0 61 * * *"],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "cron" in bad.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from orchestrator.toolnames import ToolNameMap
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.names import ToolNameMap
+from orchestrator.mcp.tools import ToolSpec
 
 SAFE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 

@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import LockError, RedisError
 
 from orchestrator.config import SessionSettings
-from orchestrator.session import Session
+from orchestrator.sessions.model import Session
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.tools import ToolSpec
 
 _PLACEHOLDER = {
     "string": "...",

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orchestrator.commands import CommandContext, Param
+from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
 from orchestrator.errors import ToolError, UsageError
 from orchestrator.messages import Reply, ReplyKind
-
-if TYPE_CHECKING:
-    from orchestrator.core import Orchestrator
+from orchestrator.services import AppHost
 
 MAX_RESULT_CHARS = 3500
 
 
-def register_builtin_commands(app: Orchestrator) -> None:
-    reg = app.commands
+def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command("help", "List the commands")
     async def help_(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
@@ -70,9 +67,7 @@ def register_builtin_commands(app: Orchestrator) -> None:
 
     @reg.command("reload", "Re-read the config file (admins)", admin_only=True, slow=True)
     async def reload(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        from orchestrator.reload import reload_config
-
-        return [Reply(await reload_config(app), ephemeral=True)]
+        return [Reply(await app.reload_config(), ephemeral=True)]
 
 
 def parse_json_object(raw: str) -> dict[str, Any]:
@@ -89,7 +84,7 @@ def parse_json_object(raw: str) -> dict[str, Any]:
 
 
 async def call_tool_reply(
-    app: Orchestrator, ctx: CommandContext, server: str, tool: str, arguments: dict[str, Any]
+    app: AppHost, ctx: CommandContext, server: str, tool: str, arguments: dict[str, Any]
 ) -> Reply:
     spec = next(
         (
@@ -123,7 +118,7 @@ async def call_tool_reply(
     return Reply(f"{server}/{tool}:\n```\n{text}\n```")
 
 
-def tools_text(app: Orchestrator, chat_key: str, only: str | None = None) -> str:
+def tools_text(app: AppHost, chat_key: str, only: str | None = None) -> str:
     allowed = app.allowed_tools(chat_key)
     lines = []
     for status in app.services.hub.status():
@@ -139,7 +134,7 @@ def tools_text(app: Orchestrator, chat_key: str, only: str | None = None) -> str
     return "\n".join(lines)
 
 
-def status_text(app: Orchestrator) -> str:
+def status_text(app: AppHost) -> str:
     lines = ["Servers:"]
     for s in app.services.hub.status():
         error = f", last error: {s.last_error}" if s.last_error else ""
@@ -152,9 +147,7 @@ def status_text(app: Orchestrator) -> str:
     return "\n".join(lines)
 
 
-async def resolve_pending(
-    app: Orchestrator, ctx: CommandContext, pid: str, *, run: bool
-) -> list[Reply]:
+async def resolve_pending(app: AppHost, ctx: CommandContext, pid: str, *, run: bool) -> list[Reply]:
     sessions, key = app.services.sessions, ctx.message.chat_key
     async with sessions.lock(key):
         session = await sessions.load(key)

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import json
 
-from orchestrator.hub import McpHub
+from orchestrator.cli.common import SubParsers, load_or_report
+from orchestrator.mcp.hub import McpHub
 
 
-def add_tools_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_tools_parser(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser("tools", help="connect the servers and list their tools")
     parser.add_argument("--config", "-c", help="config file")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -17,8 +18,6 @@ def add_tools_parser(subparsers: argparse._SubParsersAction) -> None:  # type: i
 
 
 def cmd_tools(ns: argparse.Namespace) -> int:
-    from orchestrator.cli import load_or_report
-
     config = load_or_report(ns.config)
     if config is None:
         return 2

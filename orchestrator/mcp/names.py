@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.tools import ToolSpec
 
 SEPARATOR = "__"
 _SAFE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from orchestrator.config import SessionSettings
-from orchestrator.protocols import SessionStore
+from orchestrator.sessions.base import SessionStore
 
 
 def make_session_store(settings: SessionSettings, bot: str = "default") -> SessionStore:
     if settings.backend == "redis":
-        from orchestrator.sessions_redis import RedisSessionStore
+        from orchestrator.sessions.redis_store import RedisSessionStore
 
         return RedisSessionStore(settings, bot=bot)
-    from orchestrator.sessions_inprocess import InProcessSessionStore
+    from orchestrator.sessions.in_process import InProcessSessionStore
 
     return InProcessSessionStore()

@@ -7,11 +7,12 @@ import asyncio
 import json
 import sys
 
+from orchestrator.cli.common import SubParsers, load_or_report
 from orchestrator.errors import ConfigError
-from orchestrator.tools import ToolSpec
+from orchestrator.mcp.tools import ToolSpec
 
 
-def add_route_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_route_parser(subparsers: SubParsers) -> None:
     parser = subparsers.add_parser("route", help="show which tools the router picks for requests")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--config", "-c", help="connect the servers of this config")
@@ -23,8 +24,6 @@ def add_route_parser(subparsers: argparse._SubParsersAction) -> None:  # type: i
 
 
 def _catalogue(ns: argparse.Namespace) -> tuple[list[ToolSpec], int, float] | None:
-    from orchestrator.cli import load_or_report
-
     if ns.catalogue:
         from orchestrator.routing.catalogue import load_catalogue_file
 
@@ -36,7 +35,7 @@ def _catalogue(ns: argparse.Namespace) -> tuple[list[ToolSpec], int, float] | No
     config = load_or_report(ns.config)
     if config is None:
         return None
-    from orchestrator.hub import connect_catalogue
+    from orchestrator.mcp.hub import connect_catalogue
 
     routing = config.orchestrator.tool_routing
     return asyncio.run(connect_catalogue(config)), routing.top_k, routing.confidence_threshold
@@ -56,7 +55,7 @@ def cmd_route(ns: argparse.Namespace) -> int:
 async def _route_all(
     tools: list[ToolSpec], queries: list[str], top_k: int, threshold: float, as_json: bool
 ) -> list[str]:
-    from orchestrator.embedder import get_embedder
+    from orchestrator.embedding.minilm_torch import get_embedder
     from orchestrator.routing.router import ToolRouter
 
     router = ToolRouter(get_embedder(), top_k=top_k, threshold=threshold)

@@ -25,13 +25,13 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
-from orchestrator.backoff import backoff_delay
 from orchestrator.config import Config, ServerSettings
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
-from orchestrator.mcp_transport import open_transport
-from orchestrator.protocols import ServerStatus
+from orchestrator.mcp.backoff import backoff_delay
+from orchestrator.mcp.base import ServerStatus
+from orchestrator.mcp.tools import ToolResult, ToolSpec
+from orchestrator.mcp.transport import open_transport
 from orchestrator.redact import Redactor
-from orchestrator.tools import ToolResult, ToolSpec
 
 log = logging.getLogger(__name__)
 

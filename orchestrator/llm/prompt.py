@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from orchestrator.memory.base import Memory
 from orchestrator.messages import ChatMessage
-from orchestrator.protocols import Memory
-from orchestrator.session import Session
+from orchestrator.sessions.model import Session
 
 SYSTEM_PROMPT = """You are {name}, an assistant with real tools inside a team's {platform} chat.
 Use the tools you are given to act; if none fits, call `search_tools` to find one.

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from orchestrator.config import MemorySettings
-from orchestrator.protocols import Memory
+from orchestrator.memory.base import Memory
 
 log = logging.getLogger(__name__)
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orchestrator.agent import BuiltinTool
+from orchestrator.llm.agent import BuiltinTool
+from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import ChatMessage
 from orchestrator.policy import tool_allowed
-from orchestrator.tools import ToolSpec
-
-if TYPE_CHECKING:
-    from orchestrator.core import Orchestrator
+from orchestrator.routing.metatool import run_search, search_tool_schema
+from orchestrator.services import AppHost
 
 
-def builtin_tools(app: Orchestrator, message: ChatMessage) -> list[BuiltinTool]:
+def builtin_tools(app: AppHost, message: ChatMessage) -> list[BuiltinTool]:
     tools = []
     if app.services.router is not None:
         tools.append(_search_tool(app, message))
@@ -23,10 +22,8 @@ def builtin_tools(app: Orchestrator, message: ChatMessage) -> list[BuiltinTool]:
     return tools
 
 
-def _search_tool(app: Orchestrator, message: ChatMessage) -> BuiltinTool:
+def _search_tool(app: AppHost, message: ChatMessage) -> BuiltinTool:
     """Deferred loading: the model can find a tool it was not given in the first routing."""
-    from orchestrator.routing.metatool import run_search, search_tool_schema
-
     policy = app.config.policy_for(message.chat_key)
 
     async def run(arguments: dict[str, Any]) -> tuple[str, list[ToolSpec]]:

@@ -16,8 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from orchestrator.config.yamlsource import YamlSource, format_path, load_yaml
 from orchestrator.errors import ConfigError
-from orchestrator.yamlsource import YamlSource, format_path, load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "orchestrator.yaml"
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orchestrator.commands import CommandContext, Param
+from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
 from orchestrator.messages import Reply, ReplyKind
-
-if TYPE_CHECKING:
-    from orchestrator.core import Orchestrator
+from orchestrator.services import AppHost
 
 PAGE_SIZE = 10
 
 
-def register_memory_commands(app: Orchestrator) -> None:
-    reg = app.commands
+def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command(
         "memory",

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from orchestrator.session import Session
+from orchestrator.sessions.model import Session
 
 
 class InProcessSessionStore:

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orchestrator.cli.common import SubParsers
 from orchestrator.scheduling.errors import WhenParseError
 from orchestrator.scheduling.when import describe, next_runs, parse_when
 
 
-def add_schedule_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_schedule_parser(subparsers: SubParsers) -> None:
     """Register `schedule preview` on the main CLI's sub-commands."""
     schedule = subparsers.add_parser("schedule", help="scheduled workflows")
     sub = schedule.add_subparsers(dest="schedule_command", required=True)
@@ -59,7 +60,7 @@ def cmd_preview(ns: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestrator.scheduling.cli")
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.cli.schedule")
     add_schedule_parser(parser.add_subparsers(dest="command", required=True))
     ns = parser.parse_args(["schedule", *(argv if argv is not None else sys.argv[1:])])
     return int(ns.func(ns))

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import LLMError, ToolError
-from orchestrator.protocols import LLM, ToolCall, ToolHub
-from orchestrator.session import PendingConfirmation
-from orchestrator.toolnames import ToolNameMap
-from orchestrator.tools import ToolSpec
+from orchestrator.llm.base import LLM, ToolCall
+from orchestrator.mcp.base import ToolHub
+from orchestrator.mcp.names import ToolNameMap
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.sessions.model import PendingConfirmation
 
 log = logging.getLogger(__name__)
 

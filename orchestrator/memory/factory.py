@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from orchestrator.config import MemorySettings
-from orchestrator.protocols import MemoryStore
+from orchestrator.memory.base import MemoryStore
 
 
 def make_memory_store(settings: MemorySettings) -> MemoryStore | None:
     if settings.type == "none":
         return None
-    from orchestrator.memory_chroma import ChromaMemoryStore
+    from orchestrator.memory.chroma_store import ChromaMemoryStore
 
     return ChromaMemoryStore(settings)

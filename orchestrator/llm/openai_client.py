@@ -10,7 +10,7 @@ import openai
 
 from orchestrator.config import LLMSettings
 from orchestrator.errors import LLMError
-from orchestrator.protocols import LLMTurn, ToolCall
+from orchestrator.llm.base import LLMTurn, ToolCall
 
 log = logging.getLogger(__name__)
 

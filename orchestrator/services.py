@@ -1,0 +1,54 @@
+"""The parts of a running app, and the narrow view of it that commands and built-in tools use.
+
+Commands and built-in tools depend on `AppHost`, not on `Orchestrator`: the core registers them,
+so the dependency runs one way (core -> commands -> this module).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from orchestrator.config import Config
+from orchestrator.embedding.base import Embedder
+from orchestrator.llm.agent import BuiltinTool
+from orchestrator.llm.base import LLM
+from orchestrator.mcp.base import ToolHub
+from orchestrator.mcp.names import ToolNameMap
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.memory.base import MemoryStore
+from orchestrator.messages import ChatMessage
+from orchestrator.routing.base import Router
+from orchestrator.sessions.base import SessionStore
+
+HubFactory = Callable[[Config], ToolHub]
+
+
+@dataclass
+class Services:
+    """The real parts the core talks to, each behind its seam."""
+
+    hub: ToolHub
+    sessions: SessionStore
+    llm: LLM | None = None
+    embedder: Embedder | None = None
+    memory: MemoryStore | None = None
+    router: Router | None = None
+    builtin_tools: list[BuiltinTool] = field(default_factory=list)
+    hub_factory: HubFactory | None = None  # builds a hub for a reloaded config
+
+
+class AppHost(Protocol):
+    """What commands and built-in tools may use of the running app."""
+
+    config: Config
+    services: Services
+    names: ToolNameMap
+    message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None
+
+    def allowed_tools(self, chat_key: str) -> list[ToolSpec]: ...
+
+    async def refresh_router(self) -> None: ...
+
+    def reload_config(self) -> Awaitable[str]: ...
