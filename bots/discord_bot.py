@@ -222,7 +222,7 @@ class OrchestratorBot(discord.Client):
                 )
             )
         callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-        slash = app_commands.Command(
+        slash: app_commands.Command[Any, ..., Any] = app_commands.Command(
             name=command.name, description=command.help[:100], callback=callback
         )
         for param in command.params:

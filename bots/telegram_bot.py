@@ -169,10 +169,12 @@ class TelegramAdapter:
         if query is None or query.message is None or not query.data:
             return
         message = query.message
+        if not isinstance(message, Message):
+            return  # too old for Telegram to show: nothing to answer in
         presser = self.to_chat_message(
             message,
             context.bot.username,
-            text=query.data,  # type: ignore[arg-type]
+            text=query.data,
             user=query.from_user,
         )
         asker = self._askers.get((message.chat.id, message.message_id))

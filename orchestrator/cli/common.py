@@ -11,7 +11,7 @@ from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError
 
 # argparse's private type, named once here so each sub-command module can annotate with it.
-SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+SubParsers = argparse._SubParsersAction
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -7,6 +7,8 @@ import asyncio
 import json
 import sys
 
+import numpy as np
+
 from orchestrator.cli.common import SubParsers, load_or_report
 from orchestrator.errors import ConfigError
 from orchestrator.mcp.tools import ToolSpec
@@ -60,7 +62,7 @@ async def _route_all(
 
     router = ToolRouter(get_embedder(), top_k=top_k, threshold=threshold)
     await router.refresh(tools)
-    vectors = await router.embedder.embed(queries) if queries else []
+    vectors = await router.embedder.embed(queries) if queries else np.zeros((0, 0))
     out = []
     for query, vector in zip(queries, vectors, strict=True):
         routed = router.route(query, vector)

@@ -8,6 +8,7 @@ from orchestrator.llm.agent import BuiltinTool
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import ChatMessage
 from orchestrator.policy import tool_allowed
+from orchestrator.routing.base import Router
 from orchestrator.routing.metatool import run_search, search_tool_schema
 from orchestrator.services import AppHost
 
@@ -15,14 +16,14 @@ from orchestrator.services import AppHost
 def builtin_tools(app: AppHost, message: ChatMessage) -> list[BuiltinTool]:
     tools = []
     if app.services.router is not None:
-        tools.append(_search_tool(app, message))
+        tools.append(_search_tool(app, app.services.router, message))
     tools.extend(app.services.builtin_tools)
     if app.message_tools is not None:
         tools.extend(app.message_tools(message))
     return tools
 
 
-def _search_tool(app: AppHost, message: ChatMessage) -> BuiltinTool:
+def _search_tool(app: AppHost, router: Router, message: ChatMessage) -> BuiltinTool:
     """Deferred loading: the model can find a tool it was not given in the first routing."""
     policy = app.config.policy_for(message.chat_key)
 
@@ -33,7 +34,7 @@ def _search_tool(app: AppHost, message: ChatMessage) -> BuiltinTool:
         limit = int(arguments.get("limit", 5) or 5)
         await app.refresh_router()
         found = await run_search(
-            app.services.router, query, min(max(limit, 1), 10), lambda t: tool_allowed(policy, t)
+            router, query, min(max(limit, 1), 10), lambda t: tool_allowed(policy, t)
         )
         specs = [r.tool for r in found]
         if not specs:

@@ -130,7 +130,8 @@ def _next_token(text: str) -> tuple[str | None, str]:
     except (StopIteration, ValueError):
         token, _, rest = text.partition(" ")
         return token, rest.strip()
-    return token, lexer.instream.read().strip()
+    rest = lexer.instream.read(-1)
+    return token, str(rest).strip()
 
 
 def _convert(command: Command, param: Param, value: str) -> Any:

@@ -5,271 +5,46 @@ The seed document's layout stays valid (`orchestrator.llm_settings`, `memory_sys
 `bots`, `sessions`, `scheduler`, `admins`, `chats` and `limits` are ours.
 """
 
-from __future__ import annotations
+from orchestrator.config.loader import DEFAULT_CONFIG, load_config, parse_config
+from orchestrator.config.models import (
+    BotsSettings,
+    ChatPolicy,
+    Config,
+    DiscordSettings,
+    EnvVar,
+    LimitSettings,
+    LLMSettings,
+    LoggingSettings,
+    MemorySettings,
+    Model,
+    OrchestratorSettings,
+    RoutingSettings,
+    SchedulerSettings,
+    ServerSettings,
+    SessionSettings,
+    TelegramSettings,
+    WebhookSettings,
+)
 
-import os
-import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from orchestrator.config.yamlsource import YamlSource, format_path, load_yaml
-from orchestrator.errors import ConfigError
-
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "orchestrator.yaml"
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LLMSettings(Model):
-    provider: str = "openai"
-    model: str = "gpt-4o-mini"
-    temperature: float = Field(0.2, ge=0, le=2)
-    base_url: str | None = None
-    api_key: str | None = None
-    max_steps: int = Field(8, ge=1, le=50)
-    timeout_seconds: float = Field(60, gt=0)
-    max_retries: int = Field(2, ge=0, le=10)
-
-    @field_validator("base_url", "api_key", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-    @property
-    def configured(self) -> bool:
-        """An LLM is usable when it has a key or points at a (keyless) local server."""
-        return bool(self.api_key or self.base_url)
-
-
-class MemorySettings(Model):
-    type: Literal["chromadb", "none"] = "chromadb"
-    embedding_model: str = "all-MiniLM-L6-v2"
-    persist_directory: str = "./memory_store"
-    url: str | None = None
-    relevance_threshold: float = Field(0.35, ge=-1, le=1)
-    max_items_per_chat: int = Field(5000, ge=1)
-    max_age_days: int = Field(365, ge=1)
-    recall_k: int = Field(5, ge=0, le=50)
-
-
-class RoutingSettings(Model):
-    strategy: Literal["semantic", "all"] = "semantic"
-    confidence_threshold: float = Field(0.3, ge=-1, le=1)
-    top_k: int = Field(8, ge=1, le=128)
-
-
-class EnvVar(Model):
-    name: str
-    value: str = ""
-
-
-class ServerSettings(Model):
-    type: Literal["existing", "custom", "stdio", "http"] = "stdio"
-    package: str | None = None
-    command: str | None = None
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] = Field(default_factory=dict)
-    cwd: str | None = None
-    url: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    enabled: bool = True
-    timeout_seconds: float = Field(30, gt=0)
-    startup_timeout_seconds: float = Field(60, gt=0)
-    tool_timeouts: dict[str, float] = Field(default_factory=dict)
-    rate_limit_per_second: float | None = Field(None, gt=0)
-    write_tools: list[str] = Field(default_factory=list)
-    description: str = ""
-
-    @field_validator("env", mode="before")
-    @classmethod
-    def _env_list_to_dict(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {
-                EnvVar.model_validate(item).name: EnvVar.model_validate(item).value
-                for item in value
-            }
-        return value
-
-    @model_validator(mode="after")
-    def _launchable(self) -> ServerSettings:
-        if self.type == "http" and not self.url:
-            raise ValueError("type http needs a `url`")
-        if self.type == "existing" and not (self.package or self.command):
-            raise ValueError("type existing needs a `package` (npm) or a `command`")
-        if self.type in ("custom", "stdio") and not self.command:
-            raise ValueError(f"type {self.type} needs a `command`")
-        return self
-
-    def launch_command(self) -> tuple[str, list[str]]:
-        """The program and arguments that start this stdio server.
-
-        `python`/`python3` mean this interpreter, so Python servers see the project's packages.
-        """
-        if self.command in ("python", "python3"):
-            return sys.executable, list(self.args)
-        if self.command:
-            return self.command, list(self.args)
-        return "npx", ["-y", str(self.package), *self.args]
-
-
-class WebhookSettings(Model):
-    url: str
-    listen: str = "0.0.0.0"
-    port: int = Field(8443, ge=1, le=65535)
-    secret_token: str | None = None
-    path: str = "telegram"
-
-
-class TelegramSettings(Model):
-    token: str | None = None
-    base_url: str | None = None
-    base_file_url: str | None = None
-    respond_to: Literal["mentions", "all"] = "mentions"
-    webhook: WebhookSettings | None = None
-    working_notice_seconds: float = Field(4, ge=0)
-
-
-class DiscordSettings(Model):
-    token: str | None = None
-    respond_to: Literal["mentions", "all"] = "mentions"
-    guild_ids: list[int] = Field(default_factory=list)
-    sync: Literal["guild", "global", "none"] = "guild"
-    thread_for_long_answers: bool = True
-
-
-class BotsSettings(Model):
-    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
-    discord: DiscordSettings = Field(default_factory=DiscordSettings)
-
-
-class SessionSettings(Model):
-    backend: Literal["memory", "redis"] = "memory"
-    url: str | None = None
-    key_prefix: str = "orch"
-    max_turns: int = Field(20, ge=1)
-    max_tokens: int = Field(3000, ge=25)
-    ttl_seconds: int = Field(7 * 24 * 3600, ge=1)
-    lock_timeout_seconds: float = Field(120, gt=0)
-    connect_timeout_seconds: float = Field(1.0, gt=0)
-    command_timeout_seconds: float = Field(1.0, gt=0)
-
-
-class SchedulerSettings(Model):
-    enabled: bool = True
-    store: Literal["file", "redis"] = "file"
-    path: str = "./data/schedules.json"
-    default_timezone: str = "UTC"
-    grace_seconds: int = Field(900, ge=0)
-    max_per_chat: int = Field(20, ge=1)
-    min_interval_seconds: int = Field(300, ge=1)
-    max_failures: int = Field(3, ge=1)
-    tick_seconds: float = Field(15, gt=0)
-
-
-class ChatPolicy(Model):
-    allowed: bool = True
-    tools: list[str] | None = None
-    respond_to: Literal["mentions", "all"] | None = None
-    admins: list[str] = Field(default_factory=list)
-    schedule_target: str | None = None  # "platform:chat_id" where this chat's schedules post
-
-
-class LimitSettings(Model):
-    messages_per_minute_per_user: int = Field(20, ge=1)
-    max_message_chars: int = Field(4000, ge=1)
-
-
-class OrchestratorSettings(Model):
-    llm_settings: LLMSettings = Field(default_factory=LLMSettings)
-    memory_system: MemorySettings = Field(default_factory=MemorySettings)
-    tool_routing: RoutingSettings = Field(default_factory=RoutingSettings)
-    name: str = "orchestrator"
-    system_prompt: str = ""
-
-
-class LoggingSettings(Model):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["kv", "json"] = "kv"
-
-
-class Config(Model):
-    orchestrator: OrchestratorSettings = Field(default_factory=OrchestratorSettings)
-    mcp_servers: dict[str, ServerSettings] = Field(default_factory=dict)
-    bots: BotsSettings = Field(default_factory=BotsSettings)
-    sessions: SessionSettings = Field(default_factory=SessionSettings)
-    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
-    admins: list[str] = Field(default_factory=list)
-    chats: dict[str, ChatPolicy] = Field(default_factory=dict)
-    limits: LimitSettings = Field(default_factory=LimitSettings)
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)
-
-    # Values that came from the environment; redacted from every log line and reply.
-    secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)
-    source: str = Field("", exclude=True)
-
-    @field_validator("mcp_servers")
-    @classmethod
-    def _server_names(cls, value: dict[str, ServerSettings]) -> dict[str, ServerSettings]:
-        for name in value:
-            if not name or "__" in name or not all(c.isalnum() or c in "-_" for c in name):
-                raise ValueError(
-                    f"server name {name!r} must use letters, digits, '-' or single '_'"
-                )
-        return value
-
-    def policy_for(self, chat_key: str) -> ChatPolicy:
-        return self.chats.get(chat_key, ChatPolicy())
-
-
-def _validation_problems(error: ValidationError, source: YamlSource, file: str) -> list[str]:
-    problems = []
-    for item in error.errors(include_input=False, include_url=False):
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see config/orchestrator.example.yaml)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        problems.append(f"{file}:{source.line_of(loc)}: {format_path(loc)}: {message}")
-    return problems
-
-
-def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
-    """Validate config text; raise ConfigError listing every problem as FILE:LINE: path: msg."""
-    try:
-        source = load_yaml(text, os.environ if env is None else env)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        where = ""
-        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
-            where = f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
-        problem = exc.problem or "invalid YAML"
-        raise ConfigError([f"{file}:{line}: (yaml): {problem}{where}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{file}:1: (yaml): {type(exc).__name__}"]) from None
-    problems = [f"{file}:{source.line_of(p)}: {format_path(p)}: {m}" for p, m in source.problems]
-    if not isinstance(source.data, dict):
-        raise ConfigError([*problems, f"{file}:1: (root): expected a mapping of sections"])
-    try:
-        config = Config.model_validate({**source.data, "source": file})
-    except ValidationError as exc:
-        raise ConfigError(problems + _validation_problems(exc, source, file)) from None
-    if problems:
-        raise ConfigError(problems)
-    return config.model_copy(update={"secrets": frozenset(source.secrets)})
-
-
-def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a config file (the embedded default when `path` is None)."""
-    file = Path(path) if path else DEFAULT_CONFIG
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{file}:1: (file): cannot read: {exc.strerror}"]) from None
-    return parse_config(text, str(file), env)
+__all__ = [
+    "DEFAULT_CONFIG",
+    "load_config",
+    "parse_config",
+    "Model",
+    "LLMSettings",
+    "MemorySettings",
+    "RoutingSettings",
+    "EnvVar",
+    "ServerSettings",
+    "WebhookSettings",
+    "TelegramSettings",
+    "DiscordSettings",
+    "BotsSettings",
+    "SessionSettings",
+    "SchedulerSettings",
+    "ChatPolicy",
+    "LimitSettings",
+    "OrchestratorSettings",
+    "LoggingSettings",
+    "Config",
+]

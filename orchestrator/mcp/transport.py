@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -33,5 +33,5 @@ async def open_transport(
     params = StdioServerParameters(
         command=command, args=args, env=dict(settings.env) or None, cwd=settings.cwd
     )
-    async with stdio_client(params, errlog=errlog) as (read, write):
+    async with stdio_client(params, errlog=cast(TextIO, errlog)) as (read, write):
         yield read, write

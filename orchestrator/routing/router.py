@@ -120,7 +120,8 @@ class ToolRouter:
         """The best `MIN_TOOLS` allowed tools whatever their confidence, then the next allowed
         ones at or above the threshold, up to k (numpy does the skipping of weak tools)."""
         order = np.argsort(-fused, kind="stable")
-        tools, picked, floor = self.tools, [], min(MIN_TOOLS, k)
+        tools, floor = self.tools, min(MIN_TOOLS, k)
+        picked: list[RoutedTool] = []
         rest = order[:0]
         for n, i in enumerate(order):
             if len(picked) >= floor:

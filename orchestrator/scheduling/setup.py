@@ -10,6 +10,7 @@ from orchestrator.commands.registry import CommandRegistry
 from orchestrator.llm.agent import BuiltinTool
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
+from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.scheduling.commands import register_schedule_commands
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.factory import build_scheduler
@@ -23,7 +24,7 @@ class SchedulerHost(AppHost, Protocol):
     """The core as the scheduler needs it: run a message, post replies, register commands."""
 
     commands: CommandRegistry
-    scheduler: object
+    scheduler: SchedulerLoop | None
 
     async def handle(self, message: ChatMessage) -> list[Reply]: ...
 
