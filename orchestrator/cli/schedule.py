@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestrator.cli.common import SubParsers
+from orchestrator.scheduling.describe import describe
 from orchestrator.scheduling.errors import WhenParseError
-from orchestrator.scheduling.when import describe, next_runs, parse_when
+from orchestrator.scheduling.parse import parse_when
+from orchestrator.scheduling.when import next_runs
 
 
 def add_schedule_parser(subparsers: SubParsers) -> None:

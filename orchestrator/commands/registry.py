@@ -6,6 +6,7 @@ the console prints it for `/help`. Arguments are parsed here, once, for every pl
 
 from __future__ import annotations
 
+import io
 import shlex
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -123,15 +124,15 @@ def parse_args(command: Command, raw: str) -> dict[str, Any]:
 def _next_token(text: str) -> tuple[str | None, str]:
     if not text:
         return None, ""
-    lexer = shlex.shlex(text, posix=True)
+    stream = io.StringIO(text)
+    lexer = shlex.shlex(stream, posix=True)
     lexer.whitespace_split = True
     try:
         token = next(iter(lexer))
     except (StopIteration, ValueError):
         token, _, rest = text.partition(" ")
         return token, rest.strip()
-    rest = lexer.instream.read(-1)
-    return token, str(rest).strip()
+    return token, stream.read().strip()
 
 
 def _convert(command: Command, param: Param, value: str) -> Any:

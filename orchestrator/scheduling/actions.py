@@ -11,10 +11,12 @@ from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestrator.messages import ChatMessage
+from orchestrator.scheduling.describe import describe
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.errors import ScheduleError
+from orchestrator.scheduling.parse import parse_when, split_when_what
 from orchestrator.scheduling.store import Schedule
-from orchestrator.scheduling.when import When, describe, parse_when, split_when_what
+from orchestrator.scheduling.when import When
 
 TimezoneOf = Callable[[str], Awaitable[str]]
 

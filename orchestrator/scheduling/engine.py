@@ -22,6 +22,7 @@ from orchestrator.clock import Clock
 from orchestrator.config import SchedulerSettings
 from orchestrator.errors import OrchestratorError
 from orchestrator.messages import ChatMessage
+from orchestrator.scheduling.describe import describe
 from orchestrator.scheduling.errors import (
     ScheduleError,
     ScheduleForbidden,
@@ -30,7 +31,7 @@ from orchestrator.scheduling.errors import (
     ScheduleNotFound,
 )
 from orchestrator.scheduling.store import Schedule, ScheduleStore, new_schedule_id
-from orchestrator.scheduling.when import When, describe, next_runs, shortest_gap
+from orchestrator.scheduling.when import When, next_runs, shortest_gap
 
 log = logging.getLogger(__name__)
 

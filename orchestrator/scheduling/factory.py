@@ -13,7 +13,9 @@ from orchestrator.scheduling.engine import (
     Runner,
     Scheduler,
 )
-from orchestrator.scheduling.store import FileScheduleStore, RedisScheduleStore, ScheduleStore
+from orchestrator.scheduling.file_store import FileScheduleStore
+from orchestrator.scheduling.redis_store import RedisScheduleStore
+from orchestrator.scheduling.store import ScheduleStore
 
 
 def _redis_url(settings: SchedulerSettings, redis_url: str | None) -> str:

@@ -10,7 +10,7 @@ from orchestrator.messages import ChatMessage
 from orchestrator.scheduling import actions
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.errors import ScheduleError
-from orchestrator.scheduling.when import EXAMPLES
+from orchestrator.scheduling.parse import EXAMPLES
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,10 @@ from orchestrator.config import SchedulerSettings
 from orchestrator.messages import ChatMessage
 from orchestrator.scheduling.engine import RedisRunClaims, Scheduler
 from orchestrator.scheduling.errors import ScheduleLimitError
-from orchestrator.scheduling.store import RedisScheduleStore, Schedule
-from orchestrator.scheduling.when import next_runs, parse_when
+from orchestrator.scheduling.parse import parse_when
+from orchestrator.scheduling.redis_store import RedisScheduleStore
+from orchestrator.scheduling.store import Schedule
+from orchestrator.scheduling.when import next_runs
 
 # Sunday 22 March 2026; London's clocks go forward on the 29th, Sydney's go back on 5 April
 START = datetime(2026, 3, 22, 0, 3, tzinfo=UTC)

@@ -24,8 +24,9 @@ from orchestrator.config import SchedulerSettings
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.scheduling.commands import register_schedule_commands
 from orchestrator.scheduling.engine import Scheduler
+from orchestrator.scheduling.file_store import FileScheduleStore
 from orchestrator.scheduling.llm_tools import run_schedule_tool, schedule_tool_schemas
-from orchestrator.scheduling.store import FileScheduleStore, Schedule
+from orchestrator.scheduling.store import Schedule
 
 REPO = Path(__file__).resolve().parents[2]
 # Friday 27 March 2026, 08:00 UTC

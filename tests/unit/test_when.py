@@ -7,17 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from orchestrator.scheduling.describe import describe
+from orchestrator.scheduling.errors import WhenParseError
+from orchestrator.scheduling.parse import parse_when, split_when_what
 from orchestrator.scheduling.when import (
     CronWhen,
     IntervalWhen,
     OnceWhen,
-    WhenParseError,
-    describe,
     next_runs,
-    parse_when,
     resolve_local,
     shortest_gap,
-    split_when_what,
     when_from_dict,
     when_to_dict,
 )
