@@ -12,15 +12,16 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast lint bench bench-routing bench-memory bench-hub install clean
+.PHONY: run test test-fast lint lock bench bench-routing bench-memory bench-hub install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# constraints.txt pins every package to the versions CI tested; `make lock` refreshes it.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(TORCH_INDEX) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,15 +29,26 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/orchestrator chat
 
-test: install
+test: lint
 	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Skips the suites marked slow (CI runs everything through `make test`).
 test-fast: install
 	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# ruff, the type checker, and the layer rules (import-linter contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+# Re-resolve the newest versions pyproject.toml allows, then pin them (commit the result).
+lock: | $(BIN)/python
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet $(TORCH_INDEX) "$(TORCH)"
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^#' > constraints.txt
+	rm -rf .lock-venv
 
 bench: bench-routing bench-memory bench-hub
 
