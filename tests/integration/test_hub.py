@@ -218,7 +218,6 @@ async def test_streamable_http_server_serves_goes_down_and_comes_back() -> None:
         server.kill()
         server.wait()
         assert await eventually(lambda: hub.status()[0].state == "down", 10)
-        assert "secret-header-value" not in hub.status()[0].last_error
         server = _start_http_server(port)
         assert await eventually(lambda: hub.status()[0].state == "up", 40)
         assert (await hub.call("remote", "echo", {"text": "again"})).text == "again"
@@ -226,3 +225,21 @@ async def test_streamable_http_server_serves_goes_down_and_comes_back() -> None:
         await hub.stop()
         server.kill()
         server.wait()
+
+
+async def test_a_crashing_server_that_prints_its_key_has_the_key_redacted_from_status() -> None:
+    """The server's last stderr line reaches /status (it says why it died), its secret never."""
+    script = (
+        "import os, sys; print('auth failed for key ' + os.environ['API_KEY'], file=sys.stderr);"
+        " sys.exit(1)"
+    )
+    settings = ServerSettings(
+        type="custom", command=sys.executable, args=["-c", script], env={"API_KEY": "sk-live-7f3a9"}
+    )
+    hub = McpHub({"leaky": settings})
+    await hub.start()
+    try:
+        assert await eventually(lambda: "auth failed" in hub.status()[0].last_error, 10)
+        assert "sk-live-7f3a9" not in hub.status()[0].last_error
+    finally:
+        await hub.stop()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestrator.cli import main
 from orchestrator.config import load_config, parse_config
@@ -36,18 +37,31 @@ def test_seed_example_loads_unchanged() -> None:
     assert "pk_clickup_token_999" in config.secrets
 
 
-@pytest.mark.parametrize("path", ["config/orchestrator.yaml", "config/orchestrator.example.yaml"])
-def test_shipped_configs_load(path: str) -> None:
-    load_config(
-        REPO / path,
-        env={
-            "TELEGRAM_BOT_TOKEN": "t" * 10,
-            "DISCORD_BOT_TOKEN": "d" * 10,
-            "OPENAI_API_KEY": "sk-test",
-            "REDIS_URL": "redis://x:1/0",
-            "CLICKUP_API_TOKEN": "c" * 10,
-        },
-    )
+PROD_ENV = {
+    "TELEGRAM_BOT_TOKEN": "t" * 10,
+    "DISCORD_BOT_TOKEN": "d" * 10,
+    "OPENAI_API_KEY": "sk-test",
+    "REDIS_URL": "redis://x:1/0",
+    "CLICKUP_API_TOKEN": "c" * 10,
+}
+
+
+def test_embedded_config_needs_no_credentials() -> None:
+    config = load_config(REPO / "config/orchestrator.yaml", env={})
+    assert list(config.mcp_servers) == ["time"]
+    assert not config.orchestrator.llm_settings.configured
+    assert config.sessions.backend == "memory"
+    assert not config.bots.telegram.token and not config.bots.discord.token
+    assert not config.secrets
+
+
+def test_example_config_loads_every_server_and_its_secrets() -> None:
+    path = REPO / "config/orchestrator.example.yaml"
+    config = load_config(path, env=PROD_ENV)
+    assert set(config.mcp_servers) == set(yaml.safe_load(path.read_text())["mcp_servers"])
+    assert config.orchestrator.llm_settings.configured
+    assert config.sessions.backend == "redis"
+    assert {"sk-test", "c" * 10, "t" * 10} <= set(config.secrets)
 
 
 def test_interpolation_with_and_without_defaults() -> None:
@@ -184,3 +198,16 @@ def test_secrets_from_environment_never_appear_in_errors(tmp_path: Path) -> None
 def test_missing_file_is_a_clear_problem(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", "/nonexistent/orchestrator.yaml"]) == 2
     assert "cannot read" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("orchestrator:\n  llm_settings:\n    provider: anthropic\n", "llm_settings.provider"),
+        ("orchestrator:\n  memory_system:\n    embedding_model: bge-large\n", "embedding_model"),
+    ],
+)
+def test_settings_the_bot_cannot_honour_are_refused(text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, env={})
+    assert key in "\n".join(caught.value.problems)
