@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from orchestrator.config import MemorySettings
 from orchestrator.memory.base import MemoryStore
+from orchestrator.memory.chroma_store import ChromaMemoryStore
 
 
 def make_memory_store(settings: MemorySettings) -> MemoryStore | None:
     if settings.type == "none":
         return None
-    from orchestrator.memory.chroma_store import ChromaMemoryStore
-
     return ChromaMemoryStore(settings)
