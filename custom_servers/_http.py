@@ -114,13 +114,23 @@ async def request(
 
 
 def retry_after(response: httpx.Response) -> float:
-    """Seconds the service asked us to wait: Retry-After, or retry_after in the JSON body."""
+    """Seconds the service asked us to wait: Retry-After, a rate-limit reset header, or
+    retry_after in the JSON body (Discord, Telegram's `parameters`); one second when none says."""
     header = response.headers.get("Retry-After")
     if header:
         try:
             return max(0.0, float(header))
         except ValueError:
             pass
+    reset_after = response.headers.get("X-RateLimit-Reset-After")  # Discord: seconds
+    reset_at = response.headers.get("X-RateLimit-Reset")  # ClickUp: epoch seconds
+    try:
+        if reset_after:
+            return max(0.0, float(reset_after))
+        if reset_at and float(reset_at) > 1e9:
+            return max(0.0, float(reset_at) - time.time())
+    except ValueError:
+        pass
     body = _json(response)
     for holder in (body, body.get("parameters") if isinstance(body, dict) else None):
         if isinstance(holder, dict) and isinstance(holder.get("retry_after"), int | float):

@@ -26,7 +26,7 @@ from custom_servers._serve import serve
 
 DEFAULT_URL = "https://www.googleapis.com/youtube/v3"
 KEY_ENV = "YOUTUBE_API_KEY"
-QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 Channel = Annotated[
