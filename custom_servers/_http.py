@@ -38,6 +38,7 @@ class Service:
     name: str
     base_url: str
     credential_env: str
+    credential: str = "token"
     headers: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
@@ -146,7 +147,10 @@ def error_for(service: Service, response: httpx.Response) -> ApiError:
     suffix = f": {detail}" if detail else ""
     name = service.name
     if status == 401:
-        text = f"{name} rejected the credentials (HTTP 401); check {service.credential_env}"
+        text = (
+            f"the {name} {service.credential} was rejected (HTTP 401); "
+            f"check {service.credential_env}"
+        )
     elif status == 403:
         text = f"{name} refused access (HTTP 403){suffix}"
     elif status == 404:

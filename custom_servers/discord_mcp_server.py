@@ -68,7 +68,8 @@ def _service(*, bot: bool) -> Service:
     return Service(
         name="Discord",
         base_url=os.environ.get("DISCORD_API_URL", DEFAULT_URL).rstrip("/") + "/",
-        credential_env=TOKEN_ENV if bot else f"the webhook URL ({WEBHOOK_ENV} or the destination)",
+        credential_env=TOKEN_ENV if bot else f"{WEBHOOK_ENV} or the destination's URL",
+        credential="bot token" if bot else "webhook URL",
         headers={"Authorization": f"Bot {token}"} if bot else {},
         secrets=_secrets(),
         timeout=env_float(os.environ, "DISCORD_TIMEOUT_SECONDS", 20.0),

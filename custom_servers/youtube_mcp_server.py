@@ -46,6 +46,7 @@ def _service() -> Service:
         name="YouTube",
         base_url=os.environ.get("YOUTUBE_API_URL", DEFAULT_URL).rstrip("/") + "/",
         credential_env=KEY_ENV,
+        credential="API key",
         params={"key": key},
         secrets=(key,),
         timeout=env_float(os.environ, "YOUTUBE_TIMEOUT_SECONDS", 20.0),
@@ -62,7 +63,7 @@ async def _get(path: str, **params: Any) -> dict[str, Any]:
                 "Pacific time, or raise the quota in the Google Cloud console"
             ) from None
         if exc.status == 400 and exc.reason in {"keyInvalid", "badRequest"} and "key" in str(exc):
-            raise ToolError(f"YouTube rejected the API key; check {KEY_ENV}") from None
+            raise ToolError(f"the YouTube API key was rejected; check {KEY_ENV}") from None
         raise
 
 

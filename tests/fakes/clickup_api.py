@@ -134,7 +134,7 @@ class FakeClickUp:
         due_ms: int | None = None,
         description: str = "",
     ) -> str:
-        tid = f"86a{next(self._ids):04d}"
+        tid = f"t{next(self._ids)}"
         self.tasks[tid] = {
             "id": tid,
             "name": name,

@@ -361,7 +361,7 @@ async def test_youtube_quota_and_key_errors_say_so() -> None:
             key = await server.call("get_video_stats", video_id=VIDEO_IDS[0])
             log = server.log()
     assert quota.error and "quota is used up (quotaExceeded)" in quota.text
-    assert key.error and "YouTube rejected the API key; check YOUTUBE_API_KEY" in key.text
+    assert key.error and "the YouTube API key was rejected; check YOUTUBE_API_KEY" in key.text
     assert "AIzaWRONG-key-123" not in key.text + log
 
 
@@ -610,7 +610,7 @@ CASES = {
         FakeClickUp,
         lambda f: clickup_env(f, CLICKUP_TIMEOUT_SECONDS="1"),
         lambda f: f.token,
-        ("get_task", {"task_id": "86a0001"}),
+        ("get_task", {"task_id": "t1"}),
         "/task",
         lambda f, s, r, t: f.faults.fail_next(s, retry_after=r, times=t),
         lambda f: f.faults.stall_next(10),
@@ -665,7 +665,7 @@ async def test_failures_become_clear_tool_errors_that_never_show_the_token(servi
         log = server.log()
 
     assert unauthorized.error and re.search(
-        rf"{name} rejected the credentials \(HTTP 401\); check [A-Z_]+", unauthorized.text
+        rf"the {name} [a-zA-Z ]+ was rejected \(HTTP 401\); check [A-Z_]+", unauthorized.text
     )
     assert missing.error and f"{name} found no such item (HTTP 404)" in missing.text
     assert not retried.error, retried.text  # honoured Retry-After once, then succeeded
