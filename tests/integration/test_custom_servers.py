@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -689,3 +690,56 @@ async def test_missing_credentials_are_named_and_nothing_is_called() -> None:
     ):
         answer = await server.call("get_chat", chat="team")
     assert answer.error and "TELEGRAM_BOT_TOKEN is not set" in answer.text and fake.calls == []
+
+
+# -- the seed's entries ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_the_seeds_node_entry_starts_the_python_telegram_server() -> None:
+    params = StdioServerParameters(
+        command="node",
+        args=["./custom_servers/telegram_mcp_server.js"],
+        env={"PYTHON": sys.executable},
+        cwd=str(REPO),
+    )
+    async with FakeTelegram() as fake:
+        params.env = {**(params.env or {}), **telegram_env(fake)}
+        async with (
+            stdio_client(params) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            result = await session.call_tool("send_message", {"chat": "ops", "text": "hello"})
+    assert not result.is_error
+    assert [(s["chat_id"], s["text"]) for s in fake.sent()] == [("-100456", "hello")]
+
+
+async def test_xero_standin_serves_the_recorded_tools_and_pages_like_the_real_server() -> None:
+    recorded = json.loads((REPO / "tests" / "fixtures" / "xero_tools_list.json").read_text())
+    by_name = {t["name"]: t for t in recorded["tools"]}
+    params = StdioServerParameters(
+        command=sys.executable, args=[str(REPO / "tests" / "servers" / "xero_standin.py")]
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        tools = (await session.list_tools()).tools
+        pages = [await session.call_tool("list-invoices", {"page": p}) for p in (1, 2, 3)]
+        globex = await session.call_tool("list-contacts", {"searchTerm": "globex"})
+        no_page = await session.call_tool("list-invoices", {"contactIds": []})
+    assert {t.name for t in tools} == {"list-invoices", "list-contacts"}
+    for tool in tools:
+        assert tool.input_schema == by_name[tool.name]["inputSchema"]
+        assert tool.description == by_name[tool.name]["description"]
+    texts = [[c.text for c in page.content] for page in pages]  # type: ignore[union-attr]
+    assert [t[0] for t in texts] == ["Found 10 invoices:", "Found 3 invoices:", "Found 0 invoices:"]
+    invoices = texts[0][1:] + texts[1][1:]
+    statuses = [re.search(r"Status: (\w+)", i)[1] for i in invoices]  # type: ignore[index]
+    assert len(invoices) == 13 and {"PAID", "DRAFT", "AUTHORISED"} == set(statuses)
+    unpaid = [i for i, s in zip(invoices, statuses, strict=True) if s == "AUTHORISED"]
+    assert [re.search(r"Invoice: (\S+)", i)[1] for i in unpaid] == ["INV-101", "INV-102"]  # type: ignore[index]
+    assert "Contact: Globex" in unpaid[0] and unpaid[0].endswith("Amount Due: 1200")
+    assert "Contact: Initech" in unpaid[1] and unpaid[1].endswith("Amount Due: 430.5")
+    assert "INV-102" in "".join(texts[1])  # only on the second page
+    assert "Contact: Globex" in globex.content[1].text  # type: ignore[union-attr]
+    assert no_page.is_error and "Input validation error" in no_page.content[0].text  # type: ignore[union-attr]
