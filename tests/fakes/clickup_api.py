@@ -150,6 +150,11 @@ class FakeClickUp:
         }
         return tid
 
+    def reset(self) -> None:
+        """Forget tasks, comments, requests and planned faults (a fake shared by tests)."""
+        for store in (self.tasks, self.comments, self.requests, self.calls, self.faults.queue):
+            store.clear()
+
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]

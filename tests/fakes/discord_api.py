@@ -65,6 +65,12 @@ class FakeDiscord:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
+    def reset(self) -> None:
+        """Forget the calls, the messages and any planned faults."""
+        self.calls.clear()
+        self.messages.clear()
+        self.faults.queue.clear()
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"

@@ -74,6 +74,12 @@ class FakeTelegram:
     ) -> None:
         self._failures.setdefault(method, []).extend([(status, description, retry_after)] * times)
 
+    def reset(self) -> None:
+        """Forget the calls and any planned failures (a fake shared by several tests)."""
+        self.calls.clear()
+        self._failures.clear()
+        self.stalls.queue.clear()
+
     def stall_next(self, method: str, seconds: float = 30.0) -> None:
         """The next call of `method` gets no answer for `seconds` (or until the fake closes)."""
         self.stalls.stall_next(seconds, match=method)

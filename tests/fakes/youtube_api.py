@@ -66,6 +66,12 @@ class FakeYouTube:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
+    def reset(self) -> None:
+        """Forget the calls and any planned faults; the quota is full again."""
+        self.calls.clear()
+        self.faults.queue.clear()
+        self.quota_left = 10_000
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/youtube/v3"
