@@ -104,7 +104,7 @@ async def request(
                     await asyncio.sleep(wait)
                     continue
             if response.status_code >= 400:
-                raise error_for(service, response)
+                raise error_for(service, response, retried=attempt > 1)
             if not response.content:
                 return {}
             try:
@@ -139,7 +139,7 @@ def retry_after(response: httpx.Response) -> float:
     return 1.0
 
 
-def error_for(service: Service, response: httpx.Response) -> ApiError:
+def error_for(service: Service, response: httpx.Response, *, retried: bool = False) -> ApiError:
     """A clear, secret-free error for a 4xx/5xx answer."""
     status = response.status_code
     reason, detail = _detail(response)
@@ -156,9 +156,9 @@ def error_for(service: Service, response: httpx.Response) -> ApiError:
     elif status == 404:
         text = f"{name} found no such item (HTTP 404){suffix}"
     elif status == 429:
+        again = "still limited after one retry, " if retried else ""
         text = (
-            f"{name} rate limit reached (HTTP 429); still limited after one retry, "
-            f"try again in {retry_after(response):g}s"
+            f"{name} rate limit reached (HTTP 429); {again}try again in {retry_after(response):g}s"
         )
     elif status >= 500:
         text = f"{name} had a server error (HTTP {status}); try again later"
