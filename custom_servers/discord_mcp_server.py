@@ -1,7 +1,7 @@
 """Discord as an MCP server: send a message to a channel or a named destination, list channels.
 
 Run: `python -m custom_servers.discord_mcp_server` with DISCORD_BOT_TOKEN set (REST calls with
-`Authorization: Bot <token>`), or DISCORD_WEBHOOK_URL alone (posts through that webhook).
+`Authorization: Bot <token>`), and/or DISCORD_WEBHOOK_URL (the destination named `webhook`).
 DISCORD_DESTINATIONS names channels or webhooks (`{"team": "112233445566778899",
 "alerts": "https://discord.com/api/webhooks/1/abc"}` or `team=1122...,ops=...`);
 DISCORD_GUILD_ID is list_channels' default guild; DISCORD_API_URL points at another API (a fake in
@@ -77,20 +77,27 @@ def _service(*, bot: bool) -> Service:
 
 
 def _destinations() -> dict[str, str]:
+    """Configured names; DISCORD_WEBHOOK_URL is the destination `webhook` unless named otherwise."""
     try:
-        return parse_destinations(os.environ.get("DISCORD_DESTINATIONS", ""))
+        names = parse_destinations(os.environ.get("DISCORD_DESTINATIONS", ""))
     except ValueError as exc:
         raise ToolError(f"DISCORD_DESTINATIONS is malformed: {exc}") from None
+    if os.environ.get(WEBHOOK_ENV) and "webhook" not in names:
+        names["webhook"] = os.environ[WEBHOOK_ENV]
+    return names
 
 
 def _resolve(target: str) -> str:
-    """A channel id, or a webhook URL when the destination (or the only route) is a webhook."""
+    """A channel id (sent with the bot token) or a webhook URL (for a webhook destination).
+
+    A channel id never silently goes to a webhook: that would post in the webhook's channel.
+    """
     found = resolve_destination(target, _destinations(), lambda t: bool(SNOWFLAKE.match(t)))
     if WEBHOOK.match(found) or os.environ.get(TOKEN_ENV):
         return found
-    if os.environ.get(WEBHOOK_ENV):
-        return os.environ[WEBHOOK_ENV]
-    raise ToolError(f"{TOKEN_ENV} is not set, and {target!r} is not a webhook destination")
+    hooks = sorted(n for n, v in _destinations().items() if WEBHOOK.match(v))
+    usable = f"; webhook destinations: {', '.join(hooks)}" if hooks else ""
+    raise ToolError(f"{TOKEN_ENV} is not set, so only webhook destinations work{usable}")
 
 
 def _public(route: str) -> str:

@@ -375,19 +375,31 @@ async def test_discord_long_text_is_split_at_2000_closing_and_reopening_code_blo
 
 async def test_discord_webhook_destination_posts_without_the_bot_and_hides_the_url() -> None:
     async with FakeDiscord() as fake:
-        env = discord_env(fake, DISCORD_BOT_TOKEN="")
+        env = discord_env(fake, DISCORD_BOT_TOKEN="", DISCORD_WEBHOOK_URL=fake.webhook_url)
         async with running("discord_mcp_server", env) as server:
             answer = await server.call("send_message", channel="alerts", text="Deploy finished")
+            default = await server.call("send_message", channel="webhook", text="Second")
             names = await server.call("list_destinations")
             no_bot = await server.call("send_message", channel="reports", text="x")
             log = server.log()
-    [call] = fake.calls
+    call = fake.calls[0]
+    assert len(fake.calls) == 2 and not default.error
     assert call.path == f"/api/v10/webhooks/{fake.webhook_id}/{fake.webhook_token}"
     assert call.query == {"wait": "true"} and "Authorization" not in call.headers
-    assert answer.data["channel"] == "webhook" and fake.posted("webhook") == ["Deploy finished"]
-    assert names.data == {"reports": "444444444444444442", "alerts": "webhook"}
-    assert no_bot.error and "DISCORD_BOT_TOKEN is not set" in no_bot.text
-    for text in (answer.text, names.text, no_bot.text, log):
+    assert answer.data["channel"] == "webhook" and fake.posted("webhook") == [
+        "Deploy finished",
+        "Second",
+    ]
+    assert names.data == {
+        "reports": "444444444444444442",
+        "alerts": "webhook",
+        "webhook": "webhook",
+    }
+    assert (
+        no_bot.error
+        and "only webhook destinations work; webhook destinations: alerts, webhook" in no_bot.text
+    )
+    for text in (answer.text, default.text, names.text, no_bot.text, log):
         assert fake.webhook_token not in text
 
 
