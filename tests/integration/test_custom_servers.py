@@ -373,7 +373,7 @@ async def test_discord_long_text_is_split_at_2000_closing_and_reopening_code_blo
     assert "".join(parts).count("SELECT") == 400 and parts[-1].endswith("Done.")
 
 
-async def test_discord_webhook_destination_posts_without_the_bot_and_hides_the_url() -> None:
+async def test_discord_without_a_bot_token_posts_by_webhook_and_hides_the_url() -> None:
     async with FakeDiscord() as fake:
         env = discord_env(fake, DISCORD_BOT_TOKEN="", DISCORD_WEBHOOK_URL=fake.webhook_url)
         async with running("discord_mcp_server", env) as server:
@@ -381,6 +381,7 @@ async def test_discord_webhook_destination_posts_without_the_bot_and_hides_the_u
             default = await server.call("send_message", channel="webhook", text="Second")
             names = await server.call("list_destinations")
             no_bot = await server.call("send_message", channel="reports", text="x")
+            no_token = await server.call("list_channels")
             log = server.log()
     call = fake.calls[0]
     assert len(fake.calls) == 2 and not default.error
@@ -399,6 +400,7 @@ async def test_discord_webhook_destination_posts_without_the_bot_and_hides_the_u
         no_bot.error
         and "only webhook destinations work; webhook destinations: alerts, webhook" in no_bot.text
     )
+    assert no_token.error and "DISCORD_BOT_TOKEN is not set for the discord server" in no_token.text
     for text in (answer.text, default.text, names.text, no_bot.text, log):
         assert fake.webhook_token not in text
 
@@ -768,15 +770,6 @@ async def test_failures_become_clear_tool_errors_that_never_show_the_token(
     for kind, answer in answers.items():
         assert secret not in answer.text, kind
     assert secret not in log and "http_call" in log  # it logs its calls, never the token
-
-
-async def test_missing_credentials_are_named_and_nothing_is_called() -> None:
-    async with (
-        FakeTelegram() as fake,
-        running("telegram_mcp_server", telegram_env(fake, TELEGRAM_BOT_TOKEN="")) as server,
-    ):
-        answer = await server.call("get_chat", chat="team")
-    assert answer.error and "TELEGRAM_BOT_TOKEN is not set" in answer.text and fake.calls == []
 
 
 # -- the seed's entries ---------------------------------------------------------------------------
