@@ -2,8 +2,13 @@
 
 getMe, getUpdates (offsets and long polling, as the real API: updates below the offset are
 forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
-answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, close, logOut. Every call is
-recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or 400.
+answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
+call is recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or
+400; `stall_next(method)` makes the next call hang (a client timeout).
+
+sendMessage checks what Telegram checks: an empty or over-long text (4096 characters after
+entity parsing) and, with parse_mode HTML or MarkdownV2, markup it cannot parse answer 400 with
+Telegram's own descriptions ("can't parse entities: ..."). getChat knows the chats in `chats`.
 Point python-telegram-bot at it with `base_url=fake.base_url`.
 """
 
@@ -11,13 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.faults import Faults
 
 BOT_ID = 777000
 BOT_USERNAME = "team_ops_bot"
@@ -42,6 +52,11 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.stalls = Faults()
+        self._closing = asyncio.Event()
+        self.chats: dict[str, dict[str, Any]] = {
+            "-100": {"id": -100, "type": "supergroup", "title": "Team"},
+        }
 
     # -- control from tests -------------------------------------------------------------------
     @property
@@ -58,6 +73,19 @@ class FakeTelegram:
         retry_after: int | None = None,
     ) -> None:
         self._failures.setdefault(method, []).extend([(status, description, retry_after)] * times)
+
+    def reset(self) -> None:
+        """Forget the calls and any planned failures (a fake shared by several tests)."""
+        self.calls.clear()
+        self._failures.clear()
+        self.stalls.queue.clear()
+
+    def stall_next(self, method: str, seconds: float = 30.0) -> None:
+        """The next call of `method` gets no answer for `seconds` (or until the fake closes)."""
+        self.stalls.stall_next(seconds, match=method)
+
+    def add_chat(self, chat_id: int, title: str, chat_type: str = "supergroup") -> None:
+        self.chats[str(chat_id)] = {"id": chat_id, "type": chat_type, "title": title}
 
     def message_id_of(self, text_part: str) -> int:
         """The message_id the fake gave the first message sent with this text."""
@@ -144,6 +172,7 @@ class FakeTelegram:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._runner is not None
+        self._closing.set()
         await self._runner.cleanup()
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -166,6 +195,13 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
+        stall = self.stalls.take(method)
+        if stall is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), stall.stall)
+            return web.json_response(
+                {"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502
+            )
         failures = self._failures.get(method)
         if failures:
             status, description, retry_after = failures.pop(0)
@@ -179,7 +215,12 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
             )
-        self.calls[-1].result = await handler(params)
+        try:
+            self.calls[-1].result = await handler(params)
+        except BadRequest as exc:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}, status=400
+            )
         return web.json_response({"ok": True, "result": self.calls[-1].result})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API names
@@ -213,7 +254,14 @@ class FakeTelegram:
         }
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        check_text(str(params.get("text") or ""), params.get("parse_mode"))
         return self._message(params)
+
+    async def _m_getChat(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        chat = self.chats.get(str(params.get("chat_id")))
+        if chat is None:
+            raise BadRequest("chat not found")
+        return chat
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
         return self._message(params, int(params.get("message_id") or 0))
@@ -249,3 +297,64 @@ def _auto_entities(text: str) -> list[dict[str, Any]]:
             entities.append({"type": "mention", "offset": at, "length": end - at})
         start = end
     return entities
+
+
+class BadRequest(Exception):
+    """A 400 answer; the text is Telegram's description after "Bad Request: "."""
+
+
+HTML_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
+    "tg-spoiler", "tg-emoji", "blockquote",
+}  # fmt: skip
+MARKDOWN_V2_RESERVED = "_*[]()~`>#+-=|{}.!"
+
+
+class _HtmlCheck(HTMLParser):
+    """Parses Telegram's HTML subset as strictly as Telegram does; collects the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.visible: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            raise BadRequest(f'can\'t parse entities: Unsupported start tag "{tag}"')
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise BadRequest(f'can\'t parse entities: Unexpected end tag "{tag}"')
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.visible.append(data)
+
+
+def check_text(text: str, parse_mode: str | None) -> None:
+    """Raise BadRequest where Telegram's sendMessage would answer 400."""
+    visible = text
+    if parse_mode == "HTML":
+        checker = _HtmlCheck()
+        checker.feed(text)
+        checker.close()
+        if checker.open:
+            raise BadRequest(
+                "can't parse entities: Can't find end tag corresponding to start tag "
+                f'"{checker.open[-1]}"'
+            )
+        visible = html.unescape("".join(checker.visible))
+    elif parse_mode == "MarkdownV2":
+        unescaped = re.sub(r"\\.", "", text)
+        for char in unescaped:
+            if char in MARKDOWN_V2_RESERVED and char not in "*_~`[]()|":
+                raise BadRequest(
+                    f"can't parse entities: Character '{char}' is reserved and must be escaped "
+                    "with the preceding '\\'"
+                )
+        visible = unescaped
+    if not visible.strip():
+        raise BadRequest("message text is empty")
+    if len(visible.encode("utf-16-le")) // 2 > 4096:
+        raise BadRequest("message is too long")

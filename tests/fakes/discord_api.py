@@ -1,0 +1,220 @@
+"""A fake Discord REST API v10 on 127.0.0.1: channel messages, guild channels, webhooks.
+
+POST /api/v10/channels/{id}/messages (Authorization: Bot <token>), GET /api/v10/guilds/{id}/
+channels, POST /api/v10/webhooks/{id}/{token}?wait=true (no Authorization; the URL is the secret).
+Errors carry Discord's JSON (`{"message", "code"}`), a 429 also `retry_after` and the Retry-After
+header. Every request is recorded in `calls`; `faults` plans 401/404/429 answers or stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.faults import Faults
+
+GUILD_ID = "111111111111111111"
+BOT_USER = {"id": "222222222222222222", "username": "opsbot", "bot": True}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any = None
+
+
+@dataclass
+class FakeDiscord:
+    token: str = "MTIzNDU2Nzg5.fake.discord-bot-token"
+    webhook_id: str = "333333333333333333"
+    webhook_token: str = "whsecret-abc_DEF-123"
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Request] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.channels:
+            rows = [
+                ("444444444444444440", "Team", 4, None, 0),
+                ("444444444444444441", "general", 0, "444444444444444440", 1),
+                ("444444444444444442", "reports", 0, "444444444444444440", 2),
+                ("444444444444444443", "Standup", 2, "444444444444444440", 3),
+            ]
+            for cid, name, kind, parent, position in rows:
+                self.channels[cid] = {
+                    "id": cid,
+                    "type": kind,
+                    "guild_id": GUILD_ID,
+                    "name": name,
+                    "parent_id": parent,
+                    "position": position,
+                }
+        self._ids = itertools.count(555555555555555550)
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    def reset(self) -> None:
+        """Forget the calls, the messages and any planned faults."""
+        self.calls.clear()
+        self.messages.clear()
+        self.faults.queue.clear()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/webhooks/{self.webhook_id}/{self.webhook_token}"
+
+    def posted(self, channel_id: str | None = None) -> list[str]:
+        """Contents of the messages posted (to one channel, or the webhook's as 'webhook')."""
+        return [m["content"] for m in self.messages if channel_id in (None, m["channel_id"])]
+
+    async def __aenter__(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_route("POST", "/api/v10/channels/{channel}/messages", self._post_message)
+        app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
+        app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def _record(self, request: web.Request) -> web.Response | None:
+        """Record the call; answer a planned fault or a missing/wrong bot token, else None."""
+        raw = await request.read()
+        body = json.loads(raw) if raw else None
+        self.calls.append(
+            Request(request.method, request.path, dict(request.query), dict(request.headers), body)
+        )
+        fault = self.faults.take(request.path)
+        if fault is not None and fault.status is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.stall)
+            return _error(504, "Gateway Timeout", 0)
+        if fault is not None and fault.status == 429:
+            wait = fault.retry_after if fault.retry_after is not None else 1.0
+            return web.json_response(
+                {"message": "You are being rate limited.", "retry_after": wait, "global": False},
+                status=429,
+                headers={"Retry-After": f"{wait:g}", "X-RateLimit-Scope": "user"},
+            )
+        if fault is not None:
+            return _error(fault.status or 500, *_STANDARD.get(fault.status or 500, ("Error", 0)))
+        is_webhook = request.path.startswith("/api/v10/webhooks/")
+        if not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
+            return _error(401, "401: Unauthorized", 0)
+        return None
+
+    def _message(self, channel_id: str, body: Any, webhook: bool = False) -> dict[str, Any]:
+        content = (body or {}).get("content") or ""
+        message = {
+            "id": str(next(self._ids)),
+            "type": 0,
+            "channel_id": channel_id,
+            "content": content,
+            "author": {"id": self.webhook_id, "username": "Ops", "bot": True}
+            if webhook
+            else BOT_USER,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "tts": False,
+            "mention_everyone": False,
+            "embeds": [],
+            "attachments": [],
+        }
+        if webhook:
+            message["webhook_id"] = self.webhook_id
+        self.messages.append(message)
+        return message
+
+    def _check_content(self, body: Any) -> web.Response | None:
+        content = (body or {}).get("content") or ""
+        if not content:
+            return _error(400, "Cannot send an empty message", 50006)
+        if len(content) > 2000:
+            return web.json_response(
+                {
+                    "message": "Invalid Form Body",
+                    "code": 50035,
+                    "errors": {
+                        "content": {
+                            "_errors": [
+                                {
+                                    "code": "BASE_TYPE_MAX_LENGTH",
+                                    "message": "Must be 2000 or fewer in length.",
+                                }
+                            ]
+                        }
+                    },
+                },
+                status=400,
+            )
+        return None
+
+    # -- routes --------------------------------------------------------------------------------
+    async def _post_message(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        channel = request.match_info["channel"]
+        if channel not in self.channels or self.channels[channel]["type"] == 4:
+            return _error(404, "Unknown Channel", 10003)
+        body = self.calls[-1].body
+        if (bad := self._check_content(body)) is not None:
+            return bad
+        return web.json_response(self._message(channel, body))
+
+    async def _guild_channels(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        guild = request.match_info["guild"]
+        if guild != GUILD_ID:
+            return _error(404, "Unknown Guild", 10004)
+        return web.json_response([c for c in self.channels.values() if c["guild_id"] == guild])
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        if request.match_info["id"] != self.webhook_id:
+            return _error(404, "Unknown Webhook", 10015)
+        if request.match_info["token"] != self.webhook_token:
+            return _error(401, "Invalid Webhook Token", 50027)
+        body = self.calls[-1].body
+        if (bad := self._check_content(body)) is not None:
+            return bad
+        message = self._message("webhook", body, webhook=True)
+        if request.query.get("wait") == "true":
+            return web.json_response(message)
+        return web.Response(status=204)
+
+
+_STANDARD = {
+    401: ("401: Unauthorized", 0),
+    403: ("Missing Access", 50001),
+    404: ("Unknown Channel", 10003),
+    500: ("Internal Server Error", 0),
+}
+
+
+def _error(status: int, message: str, code: int) -> web.Response:
+    return web.json_response({"message": message, "code": code}, status=status)

@@ -1,0 +1,43 @@
+"""Planned failures for the fake HTTP APIs: the next calls answer an error status or stall.
+
+Each fake shapes the error body the way its real service does; this only keeps the queue.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int | None  # None: stall (answer nothing until the fake closes or `stall` passes)
+    retry_after: float | None = None
+    stall: float = 0.0
+    match: str = ""  # only calls whose path contains this
+
+
+@dataclass
+class Faults:
+    queue: list[Fault] = field(default_factory=list)
+    closing: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail_next(
+        self, status: int, *, retry_after: float | None = None, times: int = 1, match: str = ""
+    ) -> None:
+        """The next `times` calls answer `status` (429 carries Retry-After when given)."""
+        with self._lock:
+            self.queue.extend([Fault(status, retry_after, match=match)] * times)
+
+    def stall_next(self, seconds: float = 30.0, *, times: int = 1, match: str = "") -> None:
+        """The next `times` calls get no answer for `seconds` (a client timeout)."""
+        with self._lock:
+            self.queue.extend([Fault(None, stall=seconds, match=match)] * times)
+
+    def take(self, path: str) -> Fault | None:
+        with self._lock:
+            for index, fault in enumerate(self.queue):
+                if fault.match in path:
+                    return self.queue.pop(index)
+        return None
