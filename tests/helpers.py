@@ -73,5 +73,6 @@ async def running_bot(
             finally:
                 await app.updater.stop()  # type: ignore[union-attr]
                 await app.stop()
+                await app.bot_data["telegram_adapter"].on_shutdown()
     finally:
         await orchestrator.stop()
