@@ -4,6 +4,9 @@ getMe, getUpdates (offsets and long polling, as the real API: updates below the 
 forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
 answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, close, logOut. Every call is
 recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or 400.
+Misbehaviour seen in the wild: `replay(update_id, times)` returns an update again whatever the
+offset says (a third-party server that redelivers), and `stall_next(method, seconds)` performs
+the call, then holds the answer back (a send that times out although it was delivered).
 Point python-telegram-bot at it with `base_url=fake.base_url`.
 """
 
@@ -37,6 +40,9 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._replays: list[dict[str, Any]] = []
+        self._stalls: dict[str, list[float]] = {}
+        self.delivered: list[dict[str, Any]] = []  # every update getUpdates handed out
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._new_update = asyncio.Event()
@@ -58,6 +64,15 @@ class FakeTelegram:
         retry_after: int | None = None,
     ) -> None:
         self._failures.setdefault(method, []).extend([(status, description, retry_after)] * times)
+
+    def replay(self, update_id: int, times: int = 1) -> None:
+        """Hand the update out `times` more times, one per getUpdates, ignoring the offset."""
+        update = next(u for u in self.delivered if u["update_id"] == update_id)
+        self._replays.extend([update] * times)
+        self._new_update.set()
+
+    def stall_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        self._stalls.setdefault(method, []).extend([seconds] * times)
 
     def message_id_of(self, text_part: str) -> int:
         """The message_id the fake gave the first message sent with this text."""
@@ -179,8 +194,12 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
             )
-        self.calls[-1].result = await handler(params)
-        return web.json_response({"ok": True, "result": self.calls[-1].result})
+        call = self.calls[-1]
+        call.result = await handler(params)
+        stalls = self._stalls.get(method)
+        if stalls:
+            await asyncio.sleep(stalls.pop(0))  # done, but the answer comes too late
+        return web.json_response({"ok": True, "result": call.result})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API names
         return {
@@ -195,11 +214,16 @@ class FakeTelegram:
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
+        if self._replays:
+            return [self._replays.pop(0)]
         if not self.updates and timeout > 0:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 2))
+            if self._replays:
+                return [self._replays.pop(0)]
         limit = int(params.get("limit") or 100)
+        self.delivered.extend(u for u in self.updates[:limit] if u not in self.delivered)
         return self.updates[:limit]
 
     def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
