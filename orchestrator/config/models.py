@@ -161,6 +161,7 @@ class SchedulerSettings(Model):
     min_interval_seconds: int = Field(300, ge=1)
     max_failures: int = Field(3, ge=1)
     tick_seconds: float = Field(15, gt=0)
+    lease_seconds: float = Field(60, gt=0)  # a run whose process died is taken over after this
 
 
 class DeliverySettings(Model):

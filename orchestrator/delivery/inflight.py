@@ -26,9 +26,7 @@ def given_up(request: InboundRequest) -> bool:
 
 
 class Inflight:
-    def __init__(
-        self, store: DeliveryStore, platform: str, *, lease_seconds: float = 30
-    ) -> None:
+    def __init__(self, store: DeliveryStore, platform: str, *, lease_seconds: float = 30) -> None:
         self.store, self.platform, self.lease_seconds = store, platform, lease_seconds
         self.owner = f"{platform}-{uuid.uuid4().hex[:12]}"
         self._held: set[str] = set()
@@ -82,8 +80,12 @@ class Inflight:
         try:
             await resume(request)
         except Exception as exc:  # noqa: BLE001 - one bad request must not stop recovery
-            log.warning("request_resume_failed platform=%s key=%s error=%s",
-                        self.platform, request.key, type(exc).__name__)
+            log.warning(
+                "request_resume_failed platform=%s key=%s error=%s",
+                self.platform,
+                request.key,
+                type(exc).__name__,
+            )
 
     async def _watch(self, resume: Resume) -> None:
         every = max(self.lease_seconds / 3, 0.05)
@@ -95,7 +97,8 @@ class Inflight:
                 if ticks % 3 == 0:
                     await self.recover(resume)
             except Exception as exc:  # noqa: BLE001 - a Redis blip must not end the watch
-                log.warning("delivery_watch_failed platform=%s error=%s",
-                            self.platform, type(exc).__name__)
+                log.warning(
+                    "delivery_watch_failed platform=%s error=%s", self.platform, type(exc).__name__
+                )
             ticks += 1
             await asyncio.sleep(every)

@@ -29,7 +29,9 @@ pytestmark = pytest.mark.slow
 ANSWER = "Here is the weekly report."
 
 
-def bot_config(tmp_path: Path, fake: FakeTelegram, llm_url: str, redis_url: str, prefix: str) -> Path:
+def bot_config(
+    tmp_path: Path, fake: FakeTelegram, llm_url: str, redis_url: str, prefix: str
+) -> Path:
     path = tmp_path / "bot.yaml"
     path.write_text(
         "orchestrator:\n"
