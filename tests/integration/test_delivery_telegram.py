@@ -13,26 +13,20 @@ from typing import Any
 import aiohttp
 
 from bots.telegram_bot import create_application
-from orchestrator.app import build_orchestrator
-from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
+from orchestrator.config import TelegramSettings, WebhookSettings
 from orchestrator.core import Orchestrator
 from scripts.with_redis import free_port
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.openai_server import FakeOpenAI, text
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import chat_orchestrator, clickup_server_yaml, eventually, running_bot
+from tests.helpers import chat_orchestrator, eventually, running_bot
+from tests.helpers import clickup_orchestrator as make_clickup_orchestrator
 
 RUN_CREATE = '/run clickup create_task {"list_id": "L1", "name": "Chase INV-7"}'
 
 
 def clickup_orchestrator(clickup: FakeClickUp, llm_url: str | None = None) -> Orchestrator:
-    llm = f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
-    yaml = (
-        f"orchestrator:\n{llm if llm_url else ''}  memory_system: {{type: none}}\n"
-        "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n"
-        f"mcp_servers:\n{clickup_server_yaml(clickup.url)}"
-    )
-    return build_orchestrator(parse_config(yaml, env={"CLICKUP_API_TOKEN": clickup.token}))
+    return make_clickup_orchestrator(clickup.url, clickup.token, llm_url)
 
 
 def created(clickup: FakeClickUp) -> list[Any]:
