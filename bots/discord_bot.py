@@ -356,6 +356,8 @@ def run_discord(config: Config) -> int:
 
     async def main() -> None:
         await orchestrator.start()
+        if orchestrator.services.embedder is not None:  # load the model before receiving
+            await orchestrator.services.embedder.embed(["warm up"])
         bot = create_bot(settings, orchestrator)
         try:
             async with bot:
