@@ -9,6 +9,7 @@ at 2,000 characters with every code block closed in each part.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import shlex
@@ -23,6 +24,9 @@ from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import Command
 from orchestrator.config import Config, DiscordSettings
 from orchestrator.core import Orchestrator
+from orchestrator.delivery.in_process import InProcessDeliveryStore
+from orchestrator.delivery.inflight import Inflight
+from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
 
@@ -32,6 +36,7 @@ PLATFORM = "discord"
 DISCORD_LIMIT = 2000
 DEFER_AFTER = 1.0  # seconds of work before an interaction is deferred
 CONFIRM_TIMEOUT = 15 * 60
+ERROR_TEXT = "Sorry, something went wrong."
 
 
 def render(reply: Reply) -> list[str]:
@@ -73,11 +78,17 @@ class ConfirmView(discord.ui.View):
 
     def _callback(self, command: str) -> Any:
         async def pressed(interaction: discord.Interaction) -> None:
-            await interaction.response.defer(thinking=True)
-            message = self.bot.chat_message(interaction.user, interaction.channel, command)
-            replies = await self.bot.orchestrator.handle(message)
-            await self.bot.followup(interaction, replies)
-            self.stop()
+            key = f"{PLATFORM}:interaction:{interaction.id}"
+            if not await self.bot.inflight.begin(key, {"command": command}):
+                return  # a replayed press: its action already ran
+            try:
+                await interaction.response.defer(thinking=True)
+                message = self.bot.chat_message(interaction.user, interaction.channel, command)
+                replies = await self.bot.orchestrator.handle(message)
+                await self.bot.followup(interaction, replies)
+                self.stop()
+            finally:
+                await self.bot.inflight.end(key)
 
         return pressed
 
@@ -97,6 +108,11 @@ class OrchestratorBot(discord.Client):
         super().__init__(intents=intents)
         self.settings = settings
         self.orchestrator = orchestrator
+        store = orchestrator.services.delivery or InProcessDeliveryStore()
+        self.inflight = Inflight(
+            store, PLATFORM, lease_seconds=orchestrator.config.delivery.lease_seconds
+        )
+        self.order = KeyedSequencer()
         self.tree = app_commands.CommandTree(self)
         for command in orchestrator.commands:
             self.tree.add_command(self.slash_command(command))
@@ -154,12 +170,26 @@ class OrchestratorBot(discord.Client):
         return content.strip()
 
     async def on_message(self, message: discord.Message) -> None:
+        """Answer once (a gateway replay of the same message is dropped), in this person's
+        order; if anything fails, say so briefly rather than stay silent."""
         if not self.addressed(message):
             return
         text = self.strip_mention(message.content)
         if not text:
             return
         chat_message = self.chat_message(message.author, message.channel, text, str(message.id))
+        turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
+        key = f"{PLATFORM}:message:{message.id}"
+        if not await self.inflight.begin(key, {"channel": message.channel.id}):
+            async with turn:
+                return
+        try:
+            async with turn:
+                await self._answer(message, chat_message)
+        finally:
+            await self.inflight.end(key)
+
+    async def _answer(self, message: discord.Message, chat_message: ChatMessage) -> None:
         typing = asyncio.create_task(keep_typing(message.channel))
         try:
             try:
@@ -167,10 +197,12 @@ class OrchestratorBot(discord.Client):
             finally:
                 typing.cancel()
             await self.post(message.channel, replies, reference=message)
-        except discord.DiscordException as exc:
-            log.error(
+        except Exception as exc:  # noqa: BLE001 - the user gets a short answer, the log the rest
+            log.exception(
                 "discord_message_failed channel=%s error=%s", message.channel.id, type(exc).__name__
             )
+            with contextlib.suppress(discord.DiscordException):
+                await message.channel.send(ERROR_TEXT)
 
     async def post(
         self,
@@ -239,6 +271,21 @@ class OrchestratorBot(discord.Client):
         ephemeral = command.admin_only
         text = command_text(command, kwargs)
         message = self.chat_message(interaction.user, interaction.channel, text)
+        key = f"{PLATFORM}:interaction:{interaction.id}"
+        if not await self.inflight.begin(key, {"command": text}):
+            return  # a replayed interaction: answered (and its command run) the first time
+        try:
+            await self._run_slash(interaction, command, message, ephemeral)
+        finally:
+            await self.inflight.end(key)
+
+    async def _run_slash(
+        self,
+        interaction: discord.Interaction,
+        command: Command,
+        message: ChatMessage,
+        ephemeral: bool,
+    ) -> None:
         task = asyncio.create_task(self.orchestrator.handle(message))
         wait = 0 if command.slow else DEFER_AFTER
         done, _ = await asyncio.wait({task}, timeout=wait) if wait else (set(), set())
@@ -248,7 +295,7 @@ class OrchestratorBot(discord.Client):
             replies = await task
         except Exception:  # noqa: BLE001 - handle() never raises; belt and braces for the bot
             log.exception("discord_command_failed command=%s", command.name)
-            replies = [Reply("Sorry, something went wrong.", ReplyKind.ERROR)]
+            replies = [Reply(ERROR_TEXT, ReplyKind.ERROR)]
         await self.followup(interaction, replies, ephemeral=ephemeral)
 
     async def followup(
@@ -309,6 +356,8 @@ def run_discord(config: Config) -> int:
 
     async def main() -> None:
         await orchestrator.start()
+        if orchestrator.services.embedder is not None:  # load the model before receiving
+            await orchestrator.services.embedder.embed(["warm up"])
         bot = create_bot(settings, orchestrator)
         try:
             async with bot:

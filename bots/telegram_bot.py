@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -26,20 +27,30 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
+from bots.telegram_intake import IntakeQueue, event_keys, update_key
 from bots.telegram_render import TelegramPart, render_markdown
 from orchestrator.app import build_orchestrator
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.core import Orchestrator
+from orchestrator.delivery.base import (
+    DeliveryStore,
+    InboundRequest,
+    replies_from_data,
+)
+from orchestrator.delivery.in_process import InProcessDeliveryStore
+from orchestrator.delivery.inflight import Inflight, given_up
+from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
 
@@ -49,10 +60,23 @@ PLATFORM = "telegram"
 TYPING_EVERY = 4.0
 PROGRESS_EVERY = 10.0
 WORKING_TEXT = "Working on it…"
+GAVE_UP_TEXT = "Sorry, I was restarted twice while working on this; please ask again."
+ADAPTER = "telegram_adapter"  # where create_application leaves the adapter, in bot_data
+UNKNOWN = "unknown"  # a part whose send timed out: maybe delivered, never sent again
+
+
+def _store(orchestrator: Orchestrator) -> DeliveryStore:
+    return orchestrator.services.delivery or InProcessDeliveryStore()
 
 
 class TelegramAdapter:
-    """Turns updates into ChatMessages for the core and renders its replies for Telegram."""
+    """Turns updates into ChatMessages for the core and renders its replies for Telegram.
+
+    Exactly once: every update is claimed and recorded by `accept` (from the update queue)
+    before Telegram is told we have it; one person's messages in a chat are handled and answered
+    in arrival order; each reply part sent is recorded, so a request resumed after a crash
+    replaces its stale "Working on it" notice and sends only what is missing.
+    """
 
     platform = PLATFORM
 
@@ -61,24 +85,62 @@ class TelegramAdapter:
         self.settings = settings
         self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._askers: dict[tuple[int, int], str] = {}  # (chat, message) -> who may answer
+        self.store = _store(orchestrator)
+        self.inflight = Inflight(
+            self.store, PLATFORM, lease_seconds=orchestrator.config.delivery.lease_seconds
+        )
+        self.order = KeyedSequencer()
+        self._resumed: dict[str, InboundRequest] = {}
 
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.app = app
         app.add_handler(MessageHandler(filters.TEXT | filters.COMMAND, self.on_message))
         app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(TypeHandler(Update, self.on_done), group=1)  # after the handler above
         app.add_error_handler(self.on_error)
 
     async def on_startup(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Publish the command menu and register as the core's Telegram backend."""
+        """Publish the command menu, register as the core's Telegram backend, and resume what
+        a previous process left unfinished."""
         commands = [
             BotCommand(c.name, c.help[:256])
             for c in self.orchestrator.commands
             if c.name.isascii() and c.name.replace("_", "").isalnum()
         ]
-        await app.bot.set_my_commands(commands)
+        try:
+            await app.bot.set_my_commands(commands)
+        except TelegramError as exc:  # the menu is a convenience: the bot works without it
+            log.warning(
+                "telegram_commands_not_published error=%s detail=%s",
+                type(exc).__name__,
+                str(exc)[:200],
+            )
         self.orchestrator.attach(self)
+        self.inflight.start(self.resume)
         log.info("telegram_ready bot=%s commands=%d", app.bot.username, len(commands))
+
+    async def on_shutdown(self) -> None:
+        await self.inflight.stop()
+
+    # -- exactly once -------------------------------------------------------------------------
+    async def accept(self, update: Update) -> bool:
+        """Claim and record an update (the update queue calls this); False for a duplicate."""
+        return await self.inflight.begin(update_key(update), update.to_dict(), *event_keys(update))
+
+    async def on_done(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every update ends here, answered, ignored or failed: it is no longer in flight."""
+        await self.inflight.end(update_key(update))
+
+    async def resume(self, request: InboundRequest) -> None:
+        """Run an update again that a dead process had recorded but not finished."""
+        assert self.app is not None
+        update = Update.de_json(request.payload, self.app.bot)
+        self._resumed[request.key] = request
+        try:
+            await self.app.process_update(update)
+        finally:
+            self._resumed.pop(request.key, None)
 
     # -- inbound ------------------------------------------------------------------------------
     def addressed(self, message: Message, bot_id: int, username: str) -> bool:
@@ -110,7 +172,7 @@ class TelegramAdapter:
     ) -> ChatMessage:
         sender = user or message.from_user
         raw = text if text is not None else (message.text or "")
-        cleaned = raw.replace(f"@{username}", "").strip() if text is None else raw
+        cleaned = strip_mention(raw, username) if text is None else raw
         return ChatMessage(
             platform=PLATFORM,
             chat_id=str(message.chat.id),
@@ -129,28 +191,61 @@ class TelegramAdapter:
         if not self.addressed(message, bot.id, bot.username):
             return
         chat_message = self.to_chat_message(message, bot.username)
-        replies, notice = await self._work(message, chat_message)
-        await self.deliver(message.chat.id, replies, reply_to=message.message_id, notice=notice)
+        # The place in this person's line is taken now, before any await: arrival order.
+        async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
+            await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
+
+    async def answer(
+        self, key: str, chat_message: ChatMessage, chat_id: int, reply_to: int
+    ) -> None:
+        """Answer once: reuse what a crashed run already computed, sent and noticed."""
+        prior = self._resumed.pop(key, None)
+        notice = int(prior.notice) if prior is not None and prior.notice else None
+        if prior is not None and given_up(prior):
+            await self.deliver(
+                chat_id,
+                [Reply(GAVE_UP_TEXT, ReplyKind.ERROR)],
+                reply_to=reply_to,
+                notice=notice,
+                key=key,
+                sent=prior.sent,
+            )
+            return
+        if prior is not None and prior.replies is not None:
+            replies = replies_from_data(prior.replies)
+        else:
+            replies, notice = await self._work(key, chat_id, reply_to, chat_message, notice)
+            await self.store.save_replies(key, replies)
+        sent = prior.sent if prior is not None else {}
+        await self.deliver(chat_id, replies, reply_to=reply_to, notice=notice, key=key, sent=sent)
 
     async def _work(
-        self, message: Message, chat_message: ChatMessage
-    ) -> tuple[list[Reply], Message | None]:
-        """Run the core; keep typing up, and post a notice if it takes a while."""
-        notice: Message | None = None
-        typing = asyncio.create_task(self._keep_typing(message.chat.id))
+        self,
+        key: str,
+        chat_id: int,
+        reply_to: int,
+        chat_message: ChatMessage,
+        notice: int | None = None,
+    ) -> tuple[list[Reply], int | None]:
+        """Run the core; keep typing up, and post a notice (recorded) if it takes a while."""
+        typing = asyncio.create_task(self._keep_typing(chat_id))
         task = asyncio.create_task(self.orchestrator.handle(chat_message))
         started = time.monotonic()
         try:
             done, _ = await asyncio.wait({task}, timeout=self.settings.working_notice_seconds)
-            if not done:
-                notice = await self._send_part(
-                    message.chat.id, TelegramPart(WORKING_TEXT), message.message_id
-                )
+            if not done and notice is None:
+                posted = await self._send_part(chat_id, TelegramPart(WORKING_TEXT), reply_to)
+                if posted is not None:
+                    notice = posted.message_id
+                    await self.store.set_notice(key, str(notice))
             while not done:
                 done, _ = await asyncio.wait({task}, timeout=PROGRESS_EVERY)
                 if not done and notice is not None:
                     seconds = int(time.monotonic() - started)
-                    await self._edit(notice, TelegramPart(f"{WORKING_TEXT} ({seconds}s)"))
+                    with contextlib.suppress(TelegramError):
+                        await self._edit(
+                            chat_id, notice, TelegramPart(f"{WORKING_TEXT} ({seconds}s)")
+                        )
             return task.result(), notice
         finally:
             typing.cancel()
@@ -183,9 +278,10 @@ class TelegramAdapter:
                 "Only the person who asked (or an admin) can answer this.", show_alert=True
             )
             return
-        await query.answer()
-        replies = await self.orchestrator.handle(presser)
-        await self.deliver(message.chat.id, replies, reply_to=message.message_id)
+        async with self.order.turn(f"{presser.chat_key}:{presser.user_id}"):
+            with contextlib.suppress(TelegramError):  # too old after a restart: answer anyway
+                await query.answer()
+            await self.answer(update_key(update), presser, message.chat.id, message.message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
@@ -212,21 +308,41 @@ class TelegramAdapter:
         replies: Sequence[Reply],
         *,
         reply_to: int | None = None,
-        notice: Message | None = None,
+        notice: int | None = None,
+        key: str | None = None,
+        sent: dict[str, str] | None = None,
     ) -> None:
-        for reply in replies:
+        """Post each part once: parts in `sent` are skipped, each new one is recorded under
+        `key`. The first part replaces the notice. A part whose send timed out may have been
+        delivered, and Telegram offers no way to check, so it is logged and never resent."""
+        done = dict(sent or {})
+        if done:
+            notice = None  # the first part, already out, replaced it
+        for r_index, reply in enumerate(replies):
             text = f"_{reply.text}_" if reply.kind is ReplyKind.SUMMARY else reply.text
             parts = render_markdown(text)
             for index, part in enumerate(parts):
+                part_id = f"{r_index}.{index}"
+                if part_id in done:
+                    continue
                 last = index == len(parts) - 1
                 markup = _keyboard(reply) if last else None
-                if notice is not None:
-                    sent = await self._edit(notice, part, markup)
-                    notice = None
-                else:
-                    sent = await self._send_part(chat_id, part, reply_to, markup)
-                if markup is not None and sent is not None and reply.for_user_id:
-                    self._askers[(chat_id, sent.message_id)] = reply.for_user_id
+                try:
+                    if notice is not None:
+                        message = await self._edit(chat_id, notice, part, markup)
+                        notice = None
+                    else:
+                        message = await self._send_part(chat_id, part, reply_to, markup)
+                except TimedOut:
+                    log.warning(
+                        "telegram_send_timeout chat=%s part=%s action=not_resent", chat_id, part_id
+                    )
+                    message = None
+                if key is not None:
+                    ref = str(message.message_id) if message is not None else UNKNOWN
+                    await self.store.mark_sent(key, part_id, ref)
+                if markup is not None and message is not None and reply.for_user_id:
+                    self._askers[(chat_id, message.message_id)] = reply.for_user_id
 
     async def _send_part(
         self,
@@ -254,14 +370,18 @@ class TelegramAdapter:
             )
 
     async def _edit(
-        self, message: Message, part: TelegramPart, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        message_id: int,
+        part: TelegramPart,
+        markup: InlineKeyboardMarkup | None = None,
     ) -> Message | None:
         assert self.app is not None
         try:
             edited = await self.app.bot.edit_message_text(
                 part.text,
-                chat_id=message.chat.id,
-                message_id=message.message_id,
+                chat_id=chat_id,
+                message_id=message_id,
                 entities=part.entities,
                 reply_markup=markup,
             )
@@ -269,12 +389,14 @@ class TelegramAdapter:
             if not part.entities or "entit" not in str(exc).lower():
                 raise
             edited = await self.app.bot.edit_message_text(
-                part.text,
-                chat_id=message.chat.id,
-                message_id=message.message_id,
-                reply_markup=markup,
+                part.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
-        return edited if isinstance(edited, Message) else message
+        return edited if isinstance(edited, Message) else None
+
+
+def strip_mention(text: str, username: str) -> str:
+    """'@Ops_Bot /run x' -> '/run x': Telegram usernames are case-insensitive."""
+    return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE).strip()
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -295,10 +417,14 @@ def create_application(
     builder = (
         Application.builder()
         .token(settings.token)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(max_retries=3))  # retries a 429: proven not delivered
         .concurrent_updates(True)
+        .update_queue(IntakeQueue(adapter.accept))
         .post_init(adapter.on_startup)
     )
+    if settings.request_timeout_seconds is not None:
+        timeout = settings.request_timeout_seconds
+        builder = builder.read_timeout(timeout).write_timeout(timeout)
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
         builder = builder.base_file_url(
@@ -306,6 +432,7 @@ def create_application(
         )
     app = builder.build()
     adapter.install(app)
+    app.bot_data[ADAPTER] = adapter
     return app
 
 
@@ -321,10 +448,12 @@ def run_telegram(config: Config) -> int:
 
     async def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await orchestrator.start()
+        await warm_up(orchestrator)
         if on_startup is not None:
             await on_startup(application)
 
     async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await application.bot_data[ADAPTER].on_shutdown()
         await orchestrator.stop()
 
     app.post_init, app.post_shutdown = start, stop
@@ -339,6 +468,15 @@ def run_telegram(config: Config) -> int:
         )
         return 2
     return 0
+
+
+async def warm_up(orchestrator: Orchestrator) -> None:
+    """Load the embedding model now, before receiving: else the first message waits ~15 s."""
+    embedder = orchestrator.services.embedder
+    if embedder is not None:
+        started = time.monotonic()
+        await embedder.embed(["warm up"])
+        log.info("embedder_loaded ms=%d", (time.monotonic() - started) * 1000)
 
 
 def _serve(app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings) -> None:

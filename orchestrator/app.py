@@ -8,6 +8,7 @@ from __future__ import annotations
 from orchestrator.clock import Clock
 from orchestrator.config import Config
 from orchestrator.core import Orchestrator
+from orchestrator.delivery.factory import make_delivery_store
 from orchestrator.embedding.lazy import LazyEmbedder
 from orchestrator.llm.openai_client import OpenAICompatibleLLM
 from orchestrator.mcp.hub import McpHub
@@ -39,6 +40,7 @@ def build_services(config: Config) -> Services:
         memory=memory,
         router=router,
         hub_factory=McpHub.from_config,
+        delivery=make_delivery_store(config),
     )
 
 

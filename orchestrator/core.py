@@ -1,7 +1,9 @@
 """The shared core: `Orchestrator.handle(message) -> list[Reply]` for every platform.
 
-One message: policy -> slash command, or -> session (per-chat lock) -> embed once -> memory ->
-route tools -> agent loop -> store. Adapters never see more than `handle` and `commands`.
+One message: policy -> slash command, or -> session -> embed once -> memory -> route tools ->
+agent loop -> store. One person's messages in a chat run in arrival order; other people and other
+chats run in parallel, and nothing chat-wide is held across an LLM call: the turns are appended
+atomically when the request completes. Adapters never see more than `handle` and `commands`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from orchestrator.commands.registry import (
     split_command,
 )
 from orchestrator.config import Config
+from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool
 from orchestrator.llm.prompt import build_messages
@@ -71,6 +74,7 @@ class Orchestrator:
         self.scheduler: SchedulerLoop | None = None
         self.message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None = None
         self._background: list[asyncio.Task[None]] = []
+        self._order = KeyedSequencer()  # per person and chat: see `handle`
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
 
@@ -112,6 +116,8 @@ class Orchestrator:
             await self.scheduler.close()
         await self.services.hub.stop()
         await self.services.sessions.close()
+        if self.services.delivery is not None:
+            await self.services.delivery.close()
         llm = self.services.llm
         if llm is not None and hasattr(llm, "close"):
             await llm.close()
@@ -125,7 +131,8 @@ class Orchestrator:
         """Answer one message; never raises, whatever the message or the parts do."""
         started = time.monotonic()
         try:
-            replies = await self._handle(message)
+            async with self._order.turn(f"{message.chat_key}:{message.user_id}"):
+                replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
             log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
             replies = [
@@ -192,23 +199,21 @@ class Orchestrator:
         if self.services.llm is None:
             return await self.no_llm_replies(message)
         sessions = self.services.sessions
-        async with sessions.lock(message.chat_key):
-            session = await sessions.load(message.chat_key)
-            embedded = await self.embed(message.text)
-            memories = await self.recall(message.chat_key, embedded)
-            tools = await self.select_tools(message, embedded, memories)
-            try:
-                result = await self._run_agent(message, session, memories, tools)
-            except LLMError as exc:
-                return [
-                    Reply(
-                        f"I could not reach the language model ({exc}). "
-                        "Try again in a moment; /run still works.",
-                        ReplyKind.ERROR,
-                    )
-                ]
-            self._record(session, message, result)
-            await sessions.save(message.chat_key, session)
+        session = await sessions.load(message.chat_key)
+        embedded = await self.embed(message.text)
+        memories = await self.recall(message.chat_key, embedded)
+        tools = await self.select_tools(message, embedded, memories)
+        try:
+            result = await self._run_agent(message, session, memories, tools)
+        except LLMError as exc:
+            return [
+                Reply(
+                    f"I could not reach the language model ({exc}). "
+                    "Try again in a moment; /run still works.",
+                    ReplyKind.ERROR,
+                )
+            ]
+        await sessions.update(message.chat_key, lambda fresh: self._record(fresh, message, result))
         await self.remember(message, result, embedded)
         return self._result_replies(message, result)
 

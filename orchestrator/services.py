@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from orchestrator.config import Config
+from orchestrator.delivery.base import DeliveryStore
 from orchestrator.embedding.base import Embedder
 from orchestrator.llm.agent import BuiltinTool
 from orchestrator.llm.base import LLM
@@ -37,6 +38,7 @@ class Services:
     router: Router | None = None
     builtin_tools: list[BuiltinTool] = field(default_factory=list)
     hub_factory: HubFactory | None = None  # builds a hub for a reloaded config
+    delivery: DeliveryStore | None = None  # idempotency keys and request records (adapters)
 
 
 class AppHost(Protocol):

@@ -55,6 +55,18 @@ def chat_orchestrator(
     )
 
 
+def clickup_orchestrator(clickup_url: str, token: str, llm_url: str | None = None) -> Orchestrator:
+    """A real core with our ClickUp MCP server (pointed at a fake ClickUp API): a write tool
+    whose every call the fake records, so a test can count them."""
+    llm = f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+    yaml = (
+        f"orchestrator:\n{llm if llm_url else ''}  memory_system: {{type: none}}\n"
+        "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n"
+        f"mcp_servers:\n{clickup_server_yaml(clickup_url)}"
+    )
+    return build_orchestrator(parse_config(yaml, env={"CLICKUP_API_TOKEN": token}))
+
+
 @asynccontextmanager
 async def running_bot(
     fake: FakeTelegram, orchestrator: Orchestrator, **settings: Any
@@ -73,5 +85,6 @@ async def running_bot(
             finally:
                 await app.updater.stop()  # type: ignore[union-attr]
                 await app.stop()
+                await app.bot_data["telegram_adapter"].on_shutdown()
     finally:
         await orchestrator.stop()

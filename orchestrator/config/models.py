@@ -124,6 +124,7 @@ class TelegramSettings(Model):
     respond_to: Literal["mentions", "all"] = "mentions"
     webhook: WebhookSettings | None = None
     working_notice_seconds: float = Field(4, ge=0)
+    request_timeout_seconds: float | None = Field(None, gt=0)  # Bot API reads/writes (PTB: 5)
 
 
 class DiscordSettings(Model):
@@ -160,6 +161,14 @@ class SchedulerSettings(Model):
     min_interval_seconds: int = Field(300, ge=1)
     max_failures: int = Field(3, ge=1)
     tick_seconds: float = Field(15, gt=0)
+    lease_seconds: float = Field(60, gt=0)  # a run whose process died is taken over after this
+
+
+class DeliverySettings(Model):
+    """Exactly-once delivery (orchestrator.delivery): in Redis when `sessions.backend: redis`."""
+
+    claim_ttl_seconds: int = Field(2 * 86400, ge=60)  # how long a duplicate is recognised
+    lease_seconds: float = Field(30, gt=0)  # a request of a dead process is resumed after this
 
 
 class ChatPolicy(Model):
@@ -194,6 +203,7 @@ class Config(Model):
     bots: BotsSettings = Field(default_factory=BotsSettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     admins: list[str] = Field(default_factory=list)
     chats: dict[str, ChatPolicy] = Field(default_factory=dict)
     limits: LimitSettings = Field(default_factory=LimitSettings)

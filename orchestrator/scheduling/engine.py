@@ -1,8 +1,11 @@
 """The scheduler: fires due runs exactly once across processes, and owns schedule changes.
 
-Exactly once: a run is claimed by schedule id + scheduled time (Redis `SET NX EX` across
-processes), and whoever sees a slot, claimed by itself or not, moves `next_run_at` past it; the
-store only ever moves it forward. No burst after downtime: only the latest slot missed by at most
+Exactly once: a run is leased by schedule id + scheduled time (Redis `SET NX PX` across
+processes) and the lease is renewed while the run is alive; whoever sees a slot, leased by itself
+or not, moves `next_run_at` past it; the store only ever moves it forward. When a runner dies,
+its lease expires and another process takes the slot over; a per-slot "posted" marker keeps the
+result from being posted twice, and a "done" marker keeps a finished slot from running again.
+No burst after downtime: only the latest slot missed by at most
 `grace_seconds` runs; older ones are logged and skipped.
 
 Commands and LLM tools change schedules only through `create`/`remove`/`pause`/`resume`, so the
@@ -13,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from orchestrator.clock import Clock
@@ -39,45 +43,140 @@ Runner = Callable[[Schedule], Awaitable[None]]
 Notify = Callable[[Schedule, str], Awaitable[None]]
 
 
-class RunClaims(Protocol):
-    """Atomic "this run is mine": True for exactly one caller per (schedule, scheduled time)."""
+Slot = tuple[str, datetime]  # schedule id, scheduled time
 
-    async def claim(self, schedule_id: str, scheduled: datetime) -> bool: ...
+
+class RunClaims(Protocol):
+    """Leases on runs: one live holder per (schedule, scheduled time), taken over when it dies."""
+
+    lease_seconds: float
+
+    async def claim(self, schedule_id: str, scheduled: datetime, owner: str = "") -> bool:
+        """Lease the slot for `owner`; False when it is leased or already done."""
+
+    async def renew(self, schedule_id: str, scheduled: datetime, owner: str = "") -> bool: ...
+
+    async def finish(self, schedule_id: str, scheduled: datetime) -> None:
+        """The slot ran: never run it again."""
+
+    async def orphans(self) -> list[Slot]:
+        """Slots whose holder died (lease expired, not done)."""
+
+    async def first_post(self, schedule_id: str, scheduled: datetime) -> bool:
+        """True exactly once per slot: whoever gets it posts the result."""
 
     async def close(self) -> None: ...
 
 
 class InProcessRunClaims:
-    """Claims for one process (the file store's scheduler)."""
+    """Claims for one process (the file store's scheduler): a dying runner takes its
+    process, and so its claims, with it; nothing is left to take over."""
+
+    lease_seconds = 60.0
 
     def __init__(self, keep: int = 50_000) -> None:
         self._claimed: dict[tuple[str, float], None] = {}
+        self._posted: dict[tuple[str, float], None] = {}
         self._keep = keep
 
-    async def claim(self, schedule_id: str, scheduled: datetime) -> bool:
-        key = (schedule_id, scheduled.timestamp())
-        if key in self._claimed:
+    def _first(self, seen: dict[tuple[str, float], None], key: tuple[str, float]) -> bool:
+        if key in seen:
             return False
-        self._claimed[key] = None
-        if len(self._claimed) > self._keep:  # oldest first: dicts keep insertion order
-            for old in list(self._claimed)[: self._keep // 2]:
-                del self._claimed[old]
+        seen[key] = None
+        if len(seen) > self._keep:  # oldest first: dicts keep insertion order
+            for old in list(seen)[: self._keep // 2]:
+                del seen[old]
         return True
+
+    async def claim(self, schedule_id: str, scheduled: datetime, owner: str = "") -> bool:
+        return self._first(self._claimed, (schedule_id, scheduled.timestamp()))
+
+    async def renew(self, schedule_id: str, scheduled: datetime, owner: str = "") -> bool:
+        return True
+
+    async def finish(self, schedule_id: str, scheduled: datetime) -> None:
+        return None
+
+    async def orphans(self) -> list[Slot]:
+        return []
+
+    async def first_post(self, schedule_id: str, scheduled: datetime) -> bool:
+        return self._first(self._posted, (schedule_id, scheduled.timestamp()))
 
     async def close(self) -> None:
         return None
 
 
+# Lease a slot unless it is done or leased; note it as running so a dead holder is found.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
 class RedisRunClaims:
-    """`SET prefix:sched:claim:<id>:<epoch> NX EX ttl`: the first process to ask wins."""
+    """Leases in Redis: `lease:<id>:<epoch>` (SET NX PX, renewed by its owner), `done:...`,
+    `posted:...` (SET NX) and a `running` sorted set to find slots whose holder died."""
 
-    def __init__(self, client: Any, prefix: str = "orch", ttl_seconds: int = 2 * 86400) -> None:
+    def __init__(
+        self,
+        client: Any,
+        prefix: str = "orch",
+        ttl_seconds: int = 2 * 86400,
+        lease_seconds: float = 60,
+    ) -> None:
         self.client = client
-        self.prefix = f"{prefix}:sched:claim"
+        self.prefix = f"{prefix}:sched"
         self.ttl_seconds = ttl_seconds
+        self.lease_seconds = lease_seconds
+        self._claim = client.register_script(_CLAIM)
+        self._renew = client.register_script(_RENEW)
 
-    async def claim(self, schedule_id: str, scheduled: datetime) -> bool:
-        key = f"{self.prefix}:{schedule_id}:{int(scheduled.timestamp())}"
+    def _key(self, kind: str, schedule_id: str, scheduled: datetime) -> str:
+        return f"{self.prefix}:{kind}:{schedule_id}:{int(scheduled.timestamp())}"
+
+    async def claim(self, schedule_id: str, scheduled: datetime, owner: str = "") -> bool:
+        epoch = int(scheduled.timestamp())
+        keys = [
+            self._key("lease", schedule_id, scheduled),
+            self._key("done", schedule_id, scheduled),
+            f"{self.prefix}:running",
+        ]
+        args = [owner or "-", int(self.lease_seconds * 1000), epoch, f"{schedule_id}:{epoch}"]
+        return bool(await self._claim(keys=keys, args=args))
+
+    async def renew(self, schedule_id: str, scheduled: datetime, owner: str = "") -> bool:
+        lease = self._key("lease", schedule_id, scheduled)
+        return bool(
+            await self._renew(keys=[lease], args=[owner or "-", int(self.lease_seconds * 1000)])
+        )
+
+    async def finish(self, schedule_id: str, scheduled: datetime) -> None:
+        epoch = int(scheduled.timestamp())
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("done", schedule_id, scheduled), b"1", ex=self.ttl_seconds)
+            pipe.zrem(f"{self.prefix}:running", f"{schedule_id}:{epoch}")
+            pipe.delete(self._key("lease", schedule_id, scheduled))
+            await pipe.execute()
+
+    async def orphans(self) -> list[Slot]:
+        found: list[Slot] = []
+        for raw in await self.client.zrange(f"{self.prefix}:running", 0, -1):
+            member = raw.decode() if isinstance(raw, bytes) else str(raw)
+            schedule_id, _, epoch = member.rpartition(":")
+            scheduled = datetime.fromtimestamp(int(epoch), UTC)
+            if not await self.client.exists(self._key("lease", schedule_id, scheduled)):
+                found.append((schedule_id, scheduled))
+        return found
+
+    async def first_post(self, schedule_id: str, scheduled: datetime) -> bool:
+        key = self._key("posted", schedule_id, scheduled)
         return bool(await self.client.set(key, b"1", nx=True, ex=self.ttl_seconds))
 
     async def close(self) -> None:
@@ -98,6 +197,7 @@ class Scheduler:
         self.store, self.clock, self.runner, self.settings = store, clock, runner, settings
         self.claims: RunClaims = claims or InProcessRunClaims()
         self.notify = notify
+        self.owner = uuid.uuid4().hex[:12]
         self._inflight: set[asyncio.Task[None]] = set()
 
     # -- changes users make ---------------------------------------------------------------------
@@ -242,11 +342,27 @@ class Scheduler:
 
     async def _start_due(self) -> list[asyncio.Task[None]]:
         now = self.clock.now()
-        tasks = []
+        tasks = await self._take_over()
         for schedule in await self.store.due(now):
             task = await self._take(schedule, now)
             if task is not None:
                 tasks.append(task)
+        return tasks
+
+    async def _take_over(self) -> list[asyncio.Task[None]]:
+        """Slots whose runner died (lease expired before it finished): run them here."""
+        tasks = []
+        for schedule_id, slot in await self.claims.orphans():
+            schedule = await self.store.get(schedule_id)
+            if schedule is None:
+                await self.claims.finish(schedule_id, slot)  # removed meanwhile
+                continue
+            if not await self.claims.claim(schedule_id, slot, self.owner):
+                continue
+            log.info("schedule_taken_over id=%s scheduled=%s", schedule_id, slot.isoformat())
+            tasks.append(
+                asyncio.create_task(self._fire(schedule, slot), name=f"schedule-{schedule_id}")
+            )
         return tasks
 
     async def _take(self, schedule: Schedule, now: datetime) -> asyncio.Task[None] | None:
@@ -271,7 +387,7 @@ class Scheduler:
                     schedule, f"Schedule {schedule.id} was missed while I was offline; skipped."
                 )
             return None
-        if not await self.claims.claim(schedule.id, slot):
+        if not await self.claims.claim(schedule.id, slot, self.owner):
             await self.store.advance(schedule.id, after)  # someone else has it; help move on
             return None
         await self.store.advance(schedule.id, after)
@@ -295,14 +411,37 @@ class Scheduler:
                 return slot
             cursor, size = batch[-1], min(size * 2, 256)
 
+    async def first_post(self, schedule: Schedule) -> bool:
+        """True once per slot (`schedule.last_run_at`): the runner that gets it posts."""
+        assert schedule.last_run_at is not None
+        return await self.claims.first_post(schedule.id, schedule.last_run_at)
+
+    async def _keep_lease(self, schedule_id: str, slot: datetime) -> None:
+        every = max(self.claims.lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.claims.renew(schedule_id, slot, self.owner)
+            except Exception as exc:  # noqa: BLE001 - retried next period
+                log.warning(
+                    "schedule_lease_renew_failed id=%s error=%s", schedule_id, type(exc).__name__
+                )
+
     async def _fire(self, schedule: Schedule, slot: datetime) -> None:
+        """Run one slot under a renewed lease; a cancelled run (this process stopping) keeps
+        the slot open, so another process takes it over when the lease expires."""
+        lease = asyncio.create_task(self._keep_lease(schedule.id, slot))
         try:
             await self.runner(replace(schedule, last_run_at=slot))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of a run is reported, not raised
+            await self.claims.finish(schedule.id, slot)
             await self._failed(schedule, slot, exc)
             return
+        finally:
+            lease.cancel()
+        await self.claims.finish(schedule.id, slot)
         log.info("schedule_ran id=%s scheduled=%s ok=1", schedule.id, slot.isoformat())
         if schedule.when.recurring:
             await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)

@@ -42,7 +42,7 @@ def make_run_claims(
 
         client = aioredis.Redis.from_url(_redis_url(settings, redis_url))
         ttl = max(2 * 86400, 4 * settings.grace_seconds)
-        return RedisRunClaims(client, key_prefix, ttl)
+        return RedisRunClaims(client, key_prefix, ttl, settings.lease_seconds)
     return InProcessRunClaims()
 
 

@@ -14,6 +14,7 @@ from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.scheduling.commands import register_schedule_commands
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.factory import build_scheduler
+from orchestrator.scheduling.store import Schedule
 from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
 from orchestrator.services import AppHost
 
@@ -34,10 +35,14 @@ class SchedulerHost(AppHost, Protocol):
 def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Scheduler:
     """Create the configured scheduler, declare its commands and hand it to the core."""
     config = app.config
+
+    async def first_post(schedule: Schedule) -> bool:
+        return await scheduler.first_post(schedule)  # bound below, called only while running
+
     scheduler = build_scheduler(
         config.scheduler,
         clock or SystemClock(),
-        make_runner(app.handle, app.post),
+        make_runner(app.handle, app.post, first_post),
         notify=make_notify(app.post),
         redis_url=config.sessions.url,
         key_prefix=config.sessions.key_prefix,
@@ -48,10 +53,9 @@ def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Schedule
         return (await sessions.load(chat_key)).settings.get(TIMEZONE_SETTING, "")
 
     async def set_timezone(chat_key: str, tz: str) -> None:
-        async with sessions.lock(chat_key):
-            session = await sessions.load(chat_key)
-            session.settings[TIMEZONE_SETTING] = tz
-            await sessions.save(chat_key, session)
+        await sessions.update(
+            chat_key, lambda session: session.settings.update({TIMEZONE_SETTING: tz})
+        )
 
     def tools_for(message: ChatMessage) -> list[BuiltinTool]:
         return schedule_builtin_tools(

@@ -6,6 +6,7 @@ engine's `Runner` and `Notify`; `schedule_builtin_tools` gives the agent loop it
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -16,8 +17,11 @@ from orchestrator.scheduling.engine import Notify, Runner, Scheduler
 from orchestrator.scheduling.llm_tools import run_schedule_tool, schedule_tool_schemas
 from orchestrator.scheduling.store import Schedule
 
+log = logging.getLogger(__name__)
+
 Handle = Callable[[ChatMessage], Awaitable[list[Reply]]]
 Post = Callable[[str, str, Sequence[Reply]], Awaitable[bool]]
+FirstPost = Callable[[Schedule], Awaitable[bool]]
 
 
 class ScheduledRunFailed(OrchestratorError):
@@ -36,8 +40,9 @@ def as_message(schedule: Schedule) -> ChatMessage:
     )
 
 
-def make_runner(handle: Handle, post: Post) -> Runner:
-    """Run `what` through `handle` (e.g. Orchestrator.handle) and post the replies to the target."""
+def make_runner(handle: Handle, post: Post, first_post: FirstPost | None = None) -> Runner:
+    """Run `what` through `handle` (e.g. Orchestrator.handle) and post the replies to the target,
+    once per slot: a run taken over from a dead process skips the post if it was made."""
 
     async def run(schedule: Schedule) -> None:
         replies = await handle(as_message(schedule))
@@ -45,6 +50,9 @@ def make_runner(handle: Handle, post: Post) -> Runner:
         errors = [r.text for r in replies if r.kind is ReplyKind.ERROR]
         if errors:
             raise ScheduledRunFailed(errors[0][:200])
+        if first_post is not None and not await first_post(schedule):
+            log.info("schedule_post_skipped id=%s reason=already_posted", schedule.id)
+            return
         if not await post(schedule.target_platform, schedule.target_chat_id, [header, *replies]):
             raise ScheduledRunFailed(f"cannot post to {schedule.target_key}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from orchestrator.sessions.model import Session
@@ -25,6 +25,13 @@ class InProcessSessionStore:
 
     async def save(self, chat_key: str, session: Session) -> None:
         self._data[chat_key] = session.to_json()
+
+    async def update(self, chat_key: str, change: Callable[[Session], None]) -> Session:
+        async with self.lock(chat_key):
+            session = await self.load(chat_key)
+            change(session)
+            await self.save(chat_key, session)
+            return session
 
     async def close(self) -> None:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
@@ -97,6 +97,13 @@ class RedisSessionStore:
             self._failed("save", exc)
             return
         self._ok()
+
+    async def update(self, chat_key: str, change: Callable[[Session], None]) -> Session:
+        async with self.lock(chat_key):
+            session = await self.load(chat_key)
+            change(session)
+            await self.save(chat_key, session)
+            return session
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -54,6 +54,10 @@ def completion(step: dict[str, Any], model: str) -> dict[str, Any]:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many clients connect at once in the concurrency tests
+
+
 @dataclass
 class FakeOpenAI:
     """Start with `with FakeOpenAI([...]) as llm:`; point clients at `llm.base_url`."""
@@ -102,7 +106,7 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._lock = threading.Lock()
 

@@ -4,7 +4,10 @@ getMe, getUpdates (offsets and long polling, as the real API: updates below the 
 forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
 answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
 call is recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or
-400; `stall_next(method)` makes the next call hang (a client timeout).
+400; `stall_next(method)` makes the next call hang (a client timeout); with `delivered=True`
+the call is performed and only its answer held back (a send that times out although it was
+delivered). `replay(update_id, times)` returns an update again whatever the offset says (a
+third-party server that redelivers).
 
 sendMessage checks what Telegram checks: an empty or over-long text (4096 characters after
 entity parsing) and, with parse_mode HTML or MarkdownV2, markup it cannot parse answer 400 with
@@ -47,6 +50,9 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._replays: list[dict[str, Any]] = []
+        self._stalls: dict[str, list[float]] = {}
+        self.delivered: list[dict[str, Any]] = []  # every update getUpdates handed out
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._new_update = asyncio.Event()
@@ -80,9 +86,21 @@ class FakeTelegram:
         self._failures.clear()
         self.stalls.queue.clear()
 
-    def stall_next(self, method: str, seconds: float = 30.0) -> None:
-        """The next call of `method` gets no answer for `seconds` (or until the fake closes)."""
-        self.stalls.stall_next(seconds, match=method)
+    def stall_next(
+        self, method: str, seconds: float = 30.0, *, times: int = 1, delivered: bool = False
+    ) -> None:
+        """The next call of `method` gets no answer for `seconds` (or until the fake closes);
+        `delivered=True` performs the call first and only holds the answer back."""
+        if delivered:
+            self._stalls.setdefault(method, []).extend([seconds] * times)
+        else:
+            self.stalls.stall_next(seconds, times=times, match=method)
+
+    def replay(self, update_id: int, times: int = 1) -> None:
+        """Hand the update out `times` more times, one per getUpdates, ignoring the offset."""
+        update = next(u for u in self.delivered if u["update_id"] == update_id)
+        self._replays.extend([update] * times)
+        self._new_update.set()
 
     def add_chat(self, chat_id: int, title: str, chat_type: str = "supergroup") -> None:
         self.chats[str(chat_id)] = {"id": chat_id, "type": chat_type, "title": title}
@@ -215,13 +233,17 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
             )
+        call = self.calls[-1]
         try:
-            self.calls[-1].result = await handler(params)
+            call.result = await handler(params)
         except BadRequest as exc:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}, status=400
             )
-        return web.json_response({"ok": True, "result": self.calls[-1].result})
+        held = self._stalls.get(method)
+        if held:
+            await asyncio.sleep(held.pop(0))  # done, but the answer comes too late
+        return web.json_response({"ok": True, "result": call.result})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API names
         return {
@@ -236,11 +258,16 @@ class FakeTelegram:
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
+        if self._replays:
+            return [self._replays.pop(0)]
         if not self.updates and timeout > 0:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 2))
+            if self._replays:
+                return [self._replays.pop(0)]
         limit = int(params.get("limit") or 100)
+        self.delivered.extend(u for u in self.updates[:limit] if u not in self.delivered)
         return self.updates[:limit]
 
     def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:

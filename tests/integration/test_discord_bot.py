@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -109,10 +110,14 @@ def test_the_tree_holds_every_registry_command_with_its_parameters() -> None:
     assert tree["memory"].parameters[0].type is discord.AppCommandOptionType.integer
 
 
+INTERACTION_IDS = itertools.count(900_000)
+
+
 class StandInInteraction:
     """Records what the bot does with an interaction, and when."""
 
-    def __init__(self, user_id: int = 1, admin: bool = False) -> None:
+    def __init__(self, user_id: int = 1, admin: bool = False, interaction_id: int = 0) -> None:
+        self.id = interaction_id or next(INTERACTION_IDS)
         self.started = time.monotonic()
         self.calls: list[tuple[str, float, Any]] = []
         self.user = type(

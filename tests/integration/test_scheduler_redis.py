@@ -208,9 +208,11 @@ async def test_claim_is_won_once(
         assert sum(won) == 1
         assert (
             0
-            < await redis_client.ttl(f"{key_prefix}:sched:claim:abcde:{int(START.timestamp())}")
+            < await redis_client.ttl(f"{key_prefix}:sched:lease:abcde:{int(START.timestamp())}")
             <= 60
         )
+        await claims[0].finish("abcde", START)  # done: no lease, and never claimed again
+        assert not await claims[1].claim("abcde", START)
     finally:
         for c in claims:
             await c.close()

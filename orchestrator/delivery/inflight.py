@@ -1,0 +1,104 @@
+"""The requests this process is working on: leased while alive, resumed once after a crash.
+
+Each adapter owns one `Inflight`. `begin` claims an event's idempotency keys and records the
+request (before the platform is told it arrived); `end` forgets it once its replies are out.
+A background task renews this process's leases and, every lease period, looks for requests
+whose process died (their lease expired) and hands each to `resume` once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from orchestrator.delivery.base import DeliveryStore, InboundRequest
+
+log = logging.getLogger(__name__)
+
+Resume = Callable[[InboundRequest], Awaitable[None]]
+MAX_RESUMES = 1  # a request that killed its process twice is answered with an apology instead
+
+
+def given_up(request: InboundRequest) -> bool:
+    return request.resumes > MAX_RESUMES
+
+
+class Inflight:
+    def __init__(self, store: DeliveryStore, platform: str, *, lease_seconds: float = 30) -> None:
+        self.store, self.platform, self.lease_seconds = store, platform, lease_seconds
+        self.owner = f"{platform}-{uuid.uuid4().hex[:12]}"
+        self._held: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._resuming: set[asyncio.Task[None]] = set()
+
+    async def begin(self, key: str, payload: dict[str, object], *also: str) -> bool:
+        """Claim the event (and its other keys); record it. False for a duplicate."""
+        if not await self.store.claim(key, *also):
+            log.info("duplicate_dropped platform=%s key=%s", self.platform, key)
+            return False
+        self._held.add(key)
+        await self.store.open(InboundRequest(key, self.platform, dict(payload)), self.owner)
+        return True
+
+    async def end(self, key: str) -> None:
+        self._held.discard(key)
+        await self.store.finish(key)
+
+    def start(self, resume: Resume) -> None:
+        if self._task is None and self.store.durable:
+            self._task = asyncio.create_task(self._watch(resume), name="delivery-inflight")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def recover(self, resume: Resume) -> int:
+        """Resume every orphaned request once; returns how many this process took."""
+        taken = 0
+        for request in await self.store.orphans(self.platform):
+            if not await self.store.lease([request.key], self.owner, take=True):
+                continue  # another process took it first
+            self._held.add(request.key)
+            request.resumes = await self.store.count_resume(request.key)
+            log.info(
+                "request_resumed platform=%s key=%s resumes=%d",
+                self.platform,
+                request.key,
+                request.resumes,
+            )
+            taken += 1
+            task = asyncio.create_task(self._resume_one(resume, request))
+            self._resuming.add(task)
+            task.add_done_callback(self._resuming.discard)
+        return taken
+
+    async def _resume_one(self, resume: Resume, request: InboundRequest) -> None:
+        try:
+            await resume(request)
+        except Exception as exc:  # noqa: BLE001 - one bad request must not stop recovery
+            log.warning(
+                "request_resume_failed platform=%s key=%s error=%s",
+                self.platform,
+                request.key,
+                type(exc).__name__,
+            )
+
+    async def _watch(self, resume: Resume) -> None:
+        every = max(self.lease_seconds / 3, 0.05)
+        ticks = 0
+        while True:
+            try:
+                if self._held:
+                    await self.store.lease(sorted(self._held), self.owner)
+                if ticks % 3 == 0:
+                    await self.recover(resume)
+            except Exception as exc:  # noqa: BLE001 - a Redis blip must not end the watch
+                log.warning(
+                    "delivery_watch_failed platform=%s error=%s", self.platform, type(exc).__name__
+                )
+            ticks += 1
+            await asyncio.sleep(every)

@@ -1,0 +1,121 @@
+"""`kill -9` of the bot process in the middle of a slow request, then a restart: the request is
+answered exactly once, and its "Working on it" notice becomes the answer instead of staying.
+
+The bot runs as a real `orchestrator run telegram` subprocess against the fake Bot API, the
+fake OpenAI server (scripted slow for the first call) and the real Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.fakes.openai_server import FakeOpenAI, text
+from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import eventually
+
+pytestmark = pytest.mark.slow
+
+ANSWER = "Here is the weekly report."
+
+
+def bot_config(
+    tmp_path: Path, fake: FakeTelegram, llm_url: str, redis_url: str, prefix: str
+) -> Path:
+    path = tmp_path / "bot.yaml"
+    path.write_text(
+        "orchestrator:\n"
+        "  name: crashbot\n"
+        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+        "  memory_system: {type: none}\n"
+        "  tool_routing: {strategy: all}\n"
+        "scheduler: {enabled: false}\n"
+        f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
+        "delivery: {lease_seconds: 1}\n"
+        "bots:\n"
+        f"  telegram: {{token: '{fake.token}', base_url: '{fake.base_url}',"
+        " working_notice_seconds: 0.2}\n"
+    )
+    return path
+
+
+@contextmanager
+def bot_process(config: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "run", "telegram", "--config", str(config)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def answers(fake: FakeTelegram) -> list[dict[str, Any]]:
+    return [
+        c.params
+        for c in fake.calls
+        if c.method in ("sendMessage", "editMessageText") and ANSWER in str(c.params.get("text"))
+    ]
+
+
+async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
+    tmp_path: Path, redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    release = threading.Event()
+
+    def slow(body: dict[str, Any]) -> dict[str, Any]:
+        release.wait(60)  # the first process is killed while this waits
+        return text("too late")
+
+    log = tmp_path / "bot.log"
+    with FakeOpenAI([slow], default=text(ANSWER)) as llm:
+        async with FakeTelegram() as fake:
+            config = bot_config(tmp_path, fake, llm.base_url, redis_url, key_prefix)
+            with bot_process(config, log) as first:
+                fake.message_update("weekly report please", chat_id=21, chat_type="private")
+                working = await eventually(
+                    lambda: any("Working on it" in t for t in _texts(fake)), 60
+                )
+                assert working, log.read_text()[-3000:]
+                assert len(llm.requests) == 1
+                first.send_signal(signal.SIGKILL)
+                first.wait(10)
+            assert not fake.updates  # Telegram was told: the update will never come again
+            with bot_process(config, log):
+                done = await eventually(lambda: bool(answers(fake)), 60)
+                assert done, log.read_text()[-3000:]
+                await eventually(lambda: any("Summary" in t for t in _texts(fake)), 10)
+                release.set()
+    notice_id = fake.message_id_of("Working on it")
+    assert len(answers(fake)) == 1
+    final = answers(fake)[0]
+    assert final.get("message_id") == notice_id  # the notice was replaced by the answer
+    assert len([t for t in _texts(fake) if t.startswith("Working on it")]) == 1
+    assert len([t for t in _texts(fake) if "Summary" in t]) == 1
+    assert "request_resumed platform=telegram" in log.read_text()
+
+
+def _texts(fake: FakeTelegram) -> list[str]:
+    return [str(p.get("text", "")) for p in fake.sent()]

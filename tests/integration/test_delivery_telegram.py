@@ -1,0 +1,211 @@
+"""Exactly once through the real python-telegram-bot against the fake Bot API: duplicates are
+dropped, one person's messages are answered in order, other people and chats run in parallel,
+and a send that timed out after delivery is not posted twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Any
+
+import aiohttp
+
+from bots.telegram_bot import create_application
+from orchestrator.config import TelegramSettings, WebhookSettings
+from orchestrator.core import Orchestrator
+from scripts.with_redis import free_port
+from tests.fakes.clickup_api import FakeClickUp
+from tests.fakes.openai_server import FakeOpenAI, text
+from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
+from tests.helpers import chat_orchestrator, eventually, running_bot
+from tests.helpers import clickup_orchestrator as make_clickup_orchestrator
+
+RUN_CREATE = '/run clickup create_task {"list_id": "L1", "name": "Chase INV-7"}'
+
+
+def clickup_orchestrator(clickup: FakeClickUp, llm_url: str | None = None) -> Orchestrator:
+    return make_clickup_orchestrator(clickup.url, clickup.token, llm_url)
+
+
+def created(clickup: FakeClickUp) -> list[Any]:
+    return [r for r in clickup.requests if r[0] == "POST"]
+
+
+def texts(fake: FakeTelegram, method: str = "sendMessage") -> list[str]:
+    return [str(p.get("text", "")) for p in fake.sent(method)]
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    return str(body["messages"][-1]["content"]).rsplit(": ", 1)[-1]
+
+
+async def test_an_update_returned_three_times_by_the_poller_is_answered_once() -> None:
+    with FakeClickUp() as clickup:
+        async with FakeTelegram() as fake, running_bot(fake, clickup_orchestrator(clickup)):
+            update_id = fake.message_update(RUN_CREATE, chat_id=5, chat_type="private")
+            assert await eventually(
+                lambda: any(u["update_id"] == update_id for u in fake.delivered)
+            )
+            fake.replay(update_id, times=2)
+            assert await eventually(lambda: not fake._replays)
+            assert await eventually(lambda: any('"id": "t1"' in t for t in texts(fake)))
+            fake.message_update("/help", chat_id=5, chat_type="private")  # the bot goes on
+            assert await eventually(lambda: any("Commands:" in t for t in texts(fake)))
+    assert len(created(clickup)) == 1
+    assert len([t for t in texts(fake) if "create_task" in t]) == 1
+
+
+async def test_an_update_posted_three_times_to_the_webhook_is_answered_once() -> None:
+    port = free_port()
+    with FakeClickUp() as clickup:
+        orchestrator = clickup_orchestrator(clickup)
+        async with FakeTelegram() as fake:
+            hook = WebhookSettings(
+                url=f"http://127.0.0.1:{port}/hook", listen="127.0.0.1", port=port, path="hook"
+            )
+            app = create_application(
+                TelegramSettings(token=fake.token, base_url=fake.base_url, webhook=hook),
+                orchestrator,
+            )
+            await orchestrator.start()
+            async with app:
+                await app.post_init(app)  # type: ignore[misc]
+                await app.start()
+                await app.updater.start_webhook(  # type: ignore[union-attr]
+                    listen="127.0.0.1", port=port, url_path="hook", webhook_url=hook.url
+                )
+                update = {
+                    "update_id": 4242,
+                    "message": {
+                        "message_id": 17,
+                        "date": int(time.time()),
+                        "text": RUN_CREATE,
+                        "chat": {"id": 6, "type": "private"},
+                        "from": fake.user(6),
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+                    },
+                }
+                async with aiohttp.ClientSession() as http:
+                    statuses = []
+                    for _ in range(3):
+                        response = await http.post(
+                            hook.url,
+                            data=json.dumps(update),
+                            headers={"Content-Type": "application/json"},
+                        )
+                        statuses.append(response.status)
+                assert statuses == [200, 200, 200]
+                assert await eventually(lambda: any('"id": "t1"' in t for t in texts(fake)))
+                await asyncio.sleep(0.3)
+                await app.updater.stop()  # type: ignore[union-attr]
+                await app.stop()
+                await app.bot_data["telegram_adapter"].on_shutdown()
+            await orchestrator.stop()
+    assert len(created(clickup)) == 1
+    assert len([t for t in texts(fake) if "create_task" in t]) == 1
+
+
+async def test_twenty_messages_from_one_person_are_answered_in_order() -> None:
+    def echo(body: dict[str, Any]) -> dict[str, Any]:
+        said = last_user_text(body)
+        time.sleep(0.05 if int(said[1:]) % 3 == 0 else 0.0)  # early ones finish late
+        return text(f"re {said}")
+
+    with FakeOpenAI(default=echo) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, chat_orchestrator(llm.base_url)):
+            for i in range(20):
+                fake.message_update(f"m{i}", chat_id=11, chat_type="private", user_id=11)
+            assert await eventually(
+                lambda: len([t for t in texts(fake) if t.startswith("re ")]) == 20, 30
+            )
+    answers = [t for t in texts(fake) if t.startswith("re ")]
+    assert answers == [f"re m{i}" for i in range(20)]
+
+
+async def test_a_quick_question_is_not_held_behind_a_colleagues_slow_request() -> None:
+    release = threading.Event()
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        said = last_user_text(body)
+        if said == "slow report":
+            release.wait(20)
+        return text(f"answer to {said}")
+
+    with FakeOpenAI(default=answer) as llm:
+        orchestrator = chat_orchestrator(llm.base_url)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            fake.message_update(f"@{BOT_USERNAME} slow report", user_id=1)
+            assert await eventually(lambda: len(llm.requests) == 1)
+            fake.message_update(f"@{BOT_USERNAME} quick question", user_id=2)
+            quick = await eventually(lambda: "answer to quick question" in texts(fake))
+            release.set()
+            assert await eventually(lambda: "answer to slow report" in texts(fake))
+            session = await orchestrator.services.sessions.load("telegram:-100")
+    assert quick
+    sent = texts(fake)
+    assert sent.index("answer to quick question") < sent.index("answer to slow report")
+    turns = [t.text for t in session.turns]
+    assert len(turns) == 4
+    assert {t.split(": ", 1)[-1] for t in turns} == {
+        "quick question",
+        "slow report",
+        "answer to quick question",
+        "answer to slow report",
+    }
+
+
+async def test_twenty_chats_are_answered_in_parallel() -> None:
+    arrived = threading.Semaphore(0)
+    together = threading.Barrier(20, timeout=15)
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        arrived.release()
+        try:
+            together.wait()  # only passes when all 20 requests are being worked on at once
+            return text("parallel")
+        except threading.BrokenBarrierError:
+            return text("serial")
+
+    with FakeOpenAI(default=answer) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, chat_orchestrator(llm.base_url)):
+            for chat in range(20):
+                fake.message_update("hi", chat_id=1000 + chat, chat_type="private", user_id=7)
+            assert await eventually(
+                lambda: len([t for t in texts(fake) if t in ("parallel", "serial")]) == 20, 30
+            )
+    assert sorted({p["chat_id"] for p in fake.sent() if p["text"] == "parallel"}) == [
+        1000 + c for c in range(20)
+    ]
+
+
+async def test_a_send_that_timed_out_after_delivery_is_not_posted_again() -> None:
+    with FakeOpenAI(default=text("The report is ready.")) as llm:
+        async with (
+            FakeTelegram() as fake,
+            running_bot(fake, chat_orchestrator(llm.base_url), request_timeout_seconds=0.5),
+        ):
+            fake.stall_next("sendMessage", 2.0, delivered=True)
+            fake.message_update("report please", chat_id=12, chat_type="private")
+            assert await eventually(lambda: any("Summary" in t for t in texts(fake)))
+            fake.message_update("/help", chat_id=12, chat_type="private")
+            assert await eventually(lambda: any("Commands:" in t for t in texts(fake)))
+    assert texts(fake).count("The report is ready.") == 1
+    assert not [t for t in texts(fake) if "went wrong" in t]
+
+
+async def test_mention_in_any_case_still_runs_the_command_and_commands_failing_is_no_stop() -> None:
+    async with FakeTelegram() as fake:
+        fake.fail_next("setMyCommands", 400, "Bad Request: command description is too long")
+        async with running_bot(fake, chat_orchestrator()):
+            fake.message_update("@Team_Ops_Bot /tools")
+            assert await eventually(lambda: any("get_current_time" in t for t in texts(fake)))
+
+
+async def test_help_keeps_its_angle_bracket_placeholders() -> None:
+    async with FakeTelegram() as fake, running_bot(fake, chat_orchestrator()):
+        fake.message_update("/help", chat_id=13, chat_type="private")
+        assert await eventually(lambda: any("Commands:" in t for t in texts(fake)))
+    help_text = next(t for t in texts(fake) if "Commands:" in t)
+    assert "<server>" in help_text and "<tool>" in help_text
