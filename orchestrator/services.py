@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from orchestrator.config import Config
+from orchestrator.admin.budgets import TokenBudgets
+from orchestrator.admin.doctor.base import TargetLister
+from orchestrator.config import ChatPolicy, Config, LLMSettings
 from orchestrator.embedding.base import Embedder
 from orchestrator.llm.agent import BuiltinTool
 from orchestrator.llm.base import LLM
@@ -23,6 +25,7 @@ from orchestrator.routing.base import Router
 from orchestrator.sessions.base import SessionStore
 
 HubFactory = Callable[[Config], ToolHub]
+LLMFactory = Callable[[LLMSettings], LLM | None]
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Services:
     router: Router | None = None
     builtin_tools: list[BuiltinTool] = field(default_factory=list)
     hub_factory: HubFactory | None = None  # builds a hub for a reloaded config
+    llm_factory: LLMFactory | None = None  # builds the LLM for reloaded llm_settings
+    budgets: TokenBudgets | None = None  # LLM tokens per chat / user per day
 
 
 class AppHost(Protocol):
@@ -46,6 +51,9 @@ class AppHost(Protocol):
     services: Services
     names: ToolNameMap
     message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None
+    schedule_targets: TargetLister | None  # every schedule's target chat (for the doctor)
+
+    def chat_policy(self, chat_key: str) -> ChatPolicy: ...
 
     def allowed_tools(self, chat_key: str) -> list[ToolSpec]: ...
 

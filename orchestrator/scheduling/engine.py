@@ -30,6 +30,7 @@ from orchestrator.scheduling.errors import (
     ScheduleLimitError,
     ScheduleNotFound,
 )
+from orchestrator.scheduling.history import RunHistory
 from orchestrator.scheduling.store import Schedule, ScheduleStore, new_schedule_id
 from orchestrator.scheduling.when import When, next_runs, shortest_gap
 
@@ -296,21 +297,26 @@ class Scheduler:
             cursor, size = batch[-1], min(size * 2, 256)
 
     async def _fire(self, schedule: Schedule, slot: datetime) -> None:
+        history = RunHistory(self.store, self.clock, schedule.id, slot)
         try:
-            await self.runner(replace(schedule, last_run_at=slot))
+            with history.tracking():
+                await self.runner(replace(schedule, last_run_at=slot))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of a run is reported, not raised
-            await self._failed(schedule, slot, exc)
+            paused = await self._failed(schedule, slot, exc)
+            await history.record(error=_reason(exc), paused_after=paused)
             return
         log.info("schedule_ran id=%s scheduled=%s ok=1", schedule.id, slot.isoformat())
+        await history.record()
         if schedule.when.recurring:
             await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)
         else:
             await self.store.delete(schedule.id)
 
-    async def _failed(self, schedule: Schedule, slot: datetime, exc: Exception) -> None:
-        reason = str(exc)[:200] if isinstance(exc, OrchestratorError) else type(exc).__name__
+    async def _failed(self, schedule: Schedule, slot: datetime, exc: Exception) -> bool:
+        """Count the failure, notify, pause after `max_failures`; True when it paused."""
+        reason = _reason(exc)
         log.warning(
             "schedule_ran id=%s scheduled=%s ok=0 error=%s",
             schedule.id,
@@ -320,10 +326,10 @@ class Scheduler:
         if not schedule.when.recurring:
             await self.store.delete(schedule.id)
             await self._notify(schedule, f"Scheduled run {schedule.id} failed: {reason}")
-            return
+            return False
         current = await self.store.get(schedule.id)
         if current is None:
-            return
+            return False
         failures = current.consecutive_failures + 1
         pause = failures >= self.settings.max_failures
         await self.store.patch(
@@ -340,6 +346,7 @@ class Scheduler:
             )
             log.warning("schedule_auto_paused id=%s failures=%d", schedule.id, failures)
         await self._notify(schedule, note)
+        return pause
 
     async def _notify(self, schedule: Schedule, text: str) -> None:
         if self.notify is None:
@@ -355,6 +362,10 @@ class Scheduler:
         await self.drain()
         await self.store.close()
         await self.claims.close()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc)[:200] if isinstance(exc, OrchestratorError) else type(exc).__name__
 
 
 def _not_found(schedule_id: str) -> ScheduleNotFound:
