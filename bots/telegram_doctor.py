@@ -31,16 +31,21 @@ async def check_telegram(config: Config, chat_ids: Sequence[str] = ()) -> list[F
     settings = config.bots.telegram
     assert settings.token
     bot = Bot(settings.token, base_url=settings.base_url or "https://api.telegram.org/bot")
-    found: list[Finding] = []
     try:
-        async with bot:  # initialize() calls getMe
-            pass
+        await bot.initialize()  # calls getMe
     except InvalidToken:
         return [fail(CHECK, "the bot token was rejected", "check TELEGRAM_BOT_TOKEN (@BotFather)")]
     except NetworkError as exc:
         return [fail(CHECK, f"cannot reach the Bot API: {exc.message}", "check network/base_url")]
+    try:
+        return await _checks(bot, config, chat_ids)
+    finally:
+        await bot.shutdown()
+
+
+async def _checks(bot: Bot, config: Config, chat_ids: Sequence[str]) -> list[Finding]:
     me = bot.bot
-    found.append(ok(CHECK, f"token valid: @{me.username}"))
+    found = [ok(CHECK, f"token valid: @{me.username}")]
     if _respond_to_all(config) and not me.can_read_all_group_messages:
         found.append(
             fail(

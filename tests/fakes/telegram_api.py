@@ -2,7 +2,7 @@
 
 getMe, getUpdates (offsets and long polling, as the real API: updates below the offset are
 forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
-answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, close, logOut. Every call is
+answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every call is
 recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or 400.
 Point python-telegram-bot at it with `base_url=fake.base_url`.
 """
@@ -42,6 +42,10 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # What the doctor reads: privacy mode (BotFather /setprivacy), the webhook, known chats.
+        self.can_read_all_group_messages = False
+        self.webhook: dict[str, Any] = {"url": "", "pending_update_count": 0}
+        self.chats: set[int] = {-100}
 
     # -- control from tests -------------------------------------------------------------------
     @property
@@ -179,14 +183,18 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
             )
-        self.calls[-1].result = await handler(params)
+        try:
+            self.calls[-1].result = await handler(params)
+        except FakeApiError as exc:
+            doc = {"ok": False, "error_code": exc.status, "description": exc.description}
+            return web.json_response(doc, status=exc.status)
         return web.json_response({"ok": True, "result": self.calls[-1].result})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:  # noqa: N802 - Bot API names
         return {
             **self.bot_user(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
             "supports_inline_queries": False,
         }
 
@@ -225,13 +233,34 @@ class FakeTelegram:
     _m_setMyCommands = _ok  # noqa: N815
     _m_deleteMyCommands = _ok  # noqa: N815
     _m_answerCallbackQuery = _ok  # noqa: N815
-    _m_setWebhook = _ok  # noqa: N815
-    _m_deleteWebhook = _ok  # noqa: N815
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        self.webhook = {"url": params.get("url", ""), "pending_update_count": 0}
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        self.webhook = {"url": "", "pending_update_count": 0}
+        return True
+
+    async def _m_getChat(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        chat_id = int(params.get("chat_id") or 0)
+        if chat_id not in self.chats:
+            raise FakeApiError(400, "Bad Request: chat not found")
+        return {"id": chat_id, "type": "supergroup", "title": "Team"}
+
     _m_close = _ok
     _m_logOut = _ok  # noqa: N815
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:  # noqa: N802
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {"has_custom_certificate": False, **self.webhook}
+
+
+class FakeApiError(Exception):
+    """A method's Bot API error answer (`ok: false`)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
 
 
 def _auto_entities(text: str) -> list[dict[str, Any]]:
