@@ -2,8 +2,9 @@
 
 getMe, getUpdates (offsets and long polling, as the real API: updates below the offset are
 forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
-answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every call is
-recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or 400.
+answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
+call is recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or 400.
+Privacy mode, the webhook state and the chats the bot is in are settable, for the doctor.
 Point python-telegram-bot at it with `base_url=fake.base_url`.
 """
 
