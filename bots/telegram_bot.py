@@ -40,6 +40,7 @@ from telegram.ext import (
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
 from bots.telegram_render import TelegramPart, render_markdown
+from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.core import Orchestrator
@@ -457,8 +458,14 @@ def run_telegram(config: Config) -> int:
         await orchestrator.stop()
 
     app.post_init, app.post_shutdown = start, stop
+
+    def health() -> tuple[bool, dict[str, Any]]:
+        servers = orchestrator.services.hub.status()
+        up = sum(s.state == "up" for s in servers)
+        return app.running, {"servers_up": up, "servers": len(servers)}
+
     try:
-        _serve(app, settings)
+        _serve(app, settings, health)
     except TelegramError as exc:
         # Start-up failures (bad token, no network): one clear line, never the token.
         log.error(
@@ -479,17 +486,13 @@ async def warm_up(orchestrator: Orchestrator) -> None:
         log.info("embedder_loaded ms=%d", (time.monotonic() - started) * 1000)
 
 
-def _serve(app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings) -> None:
-    """Long polling, or the webhook server when `bots.telegram.webhook` is set."""
+def _serve(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings, health: Health
+) -> None:
+    """Long polling, or the webhook server (with `GET /healthz`) when `bots.telegram.webhook`
+    is set."""
     hook = settings.webhook
     if hook is None:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
         return
-    app.run_webhook(
-        listen=hook.listen,
-        port=hook.port,
-        url_path=hook.path,
-        webhook_url=hook.url,
-        secret_token=hook.secret_token,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    run_webhook_with_health(app, hook, health)

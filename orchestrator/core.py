@@ -16,6 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from orchestrator.admin.budgets import metering
+from orchestrator.admin.chat_rules import ChatToolRules
+from orchestrator.admin.doctor.base import TargetLister
+from orchestrator.audit import audit, bind_requester
+from orchestrator.commands.admin import register_admin_commands
 from orchestrator.commands.builtin import register_builtin_commands
 from orchestrator.commands.memory import register_memory_commands
 from orchestrator.commands.model_tools import builtin_tools
@@ -25,7 +30,7 @@ from orchestrator.commands.registry import (
     parse_args,
     split_command,
 )
-from orchestrator.config import Config
+from orchestrator.config import ChatPolicy, Config
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool
@@ -36,7 +41,7 @@ from orchestrator.memory.base import Memory
 from orchestrator.messages import ChatAdapter, ChatMessage, Choice, Reply, ReplyKind
 from orchestrator.policy import UserRateLimits, is_admin, tool_allowed
 from orchestrator.redact import Redactor
-from orchestrator.reload import reload_config
+from orchestrator.reload import install_sighup, reload_config, remove_sighup
 from orchestrator.routing.base import past_uses
 from orchestrator.routing.suggest import suggestion_text
 from orchestrator.scheduling.base import SchedulerLoop
@@ -44,6 +49,9 @@ from orchestrator.services import Services
 from orchestrator.sessions.model import Session, Turn
 
 log = logging.getLogger(__name__)
+
+# Commands whose use is audited though anyone may send them: approvals of waiting tool calls.
+AUDITED_COMMANDS = {"confirm": "approval", "cancel": "approval"}
 
 NO_LLM_TEXT = (
     "No language model is configured, so I can only run commands. Set `OPENAI_API_KEY` "
@@ -75,8 +83,11 @@ class Orchestrator:
         self.message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None = None
         self._background: list[asyncio.Task[None]] = []
         self._order = KeyedSequencer()  # per person and chat: see `handle`
+        self.schedule_targets: TargetLister | None = None
+        self.chat_rules = ChatToolRules(services.sessions)
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
+        register_admin_commands(self.commands, self, self.chat_rules)
 
     # -- adapters (where scheduled runs post) --------------------------------------------------
     def attach(self, adapter: ChatAdapter) -> None:
@@ -94,6 +105,7 @@ class Orchestrator:
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         await self.services.hub.start()
+        install_sighup(self)
         if self.scheduler is not None and self.config.scheduler.enabled:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))
         if hasattr(self.services.memory, "prune"):
@@ -109,6 +121,7 @@ class Orchestrator:
             await asyncio.sleep(every_seconds)
 
     async def stop(self) -> None:
+        remove_sighup()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -130,6 +143,7 @@ class Orchestrator:
     async def handle(self, message: ChatMessage) -> list[Reply]:
         """Answer one message; never raises, whatever the message or the parts do."""
         started = time.monotonic()
+        bind_requester(message.platform, message.chat_id, message.user_id)
         try:
             async with self._order.turn(f"{message.chat_key}:{message.user_id}"):
                 replies = await self._handle(message)
@@ -176,6 +190,7 @@ class Orchestrator:
             return [
                 Reply("You are sending messages too fast; please wait a minute.", ReplyKind.ERROR)
             ]
+        await self.chat_rules.refresh(message.chat_key)
         parsed = split_command(message.text)
         if parsed is not None:
             return await self.run_command(message, *parsed)
@@ -190,21 +205,38 @@ class Orchestrator:
             return [Reply(f"/{name} is for admins only.", ReplyKind.ERROR, ephemeral=True)]
         try:
             args = parse_args(command, raw)
-            return await command.handler(CommandContext(message, admin), args)
+            replies = await command.handler(CommandContext(message, admin), args)
         except UsageError as exc:
-            return [Reply(str(exc), ReplyKind.ERROR)]
+            replies = [Reply(str(exc), ReplyKind.ERROR)]
+        if command.admin_only or name in AUDITED_COMMANDS:
+            failed = any(r.kind is ReplyKind.ERROR for r in replies)
+            audit(
+                AUDITED_COMMANDS.get(name, "admin_command"),
+                tool=f"/{name}",
+                outcome="error" if failed else "ok",
+                detail=f"/{name} {raw}"[:100],
+            )
+        return replies
 
     # -- free text ----------------------------------------------------------------------------
     async def converse(self, message: ChatMessage) -> list[Reply]:
         if self.services.llm is None:
             return await self.no_llm_replies(message)
+        budgets = self.services.budgets
+        if budgets is not None and (
+            refusal := await budgets.refusal(
+                self.config.limits, message.platform, message.chat_id, message.user_id
+            )
+        ):
+            return [Reply(refusal, ReplyKind.ERROR)]
         sessions = self.services.sessions
         session = await sessions.load(message.chat_key)
         embedded = await self.embed(message.text)
         memories = await self.recall(message.chat_key, embedded)
         tools = await self.select_tools(message, embedded, memories)
         try:
-            result = await self._run_agent(message, session, memories, tools)
+            with metering() as meter:
+                result = await self._run_agent(message, session, memories, tools)
         except LLMError as exc:
             return [
                 Reply(
@@ -214,6 +246,8 @@ class Orchestrator:
                 )
             ]
         await sessions.update(message.chat_key, lambda fresh: self._record(fresh, message, result))
+        if budgets is not None:
+            await budgets.charge(message.platform, message.chat_id, message.user_id, meter.tokens)
         await self.remember(message, result, embedded)
         return self._result_replies(message, result)
 
@@ -313,8 +347,12 @@ class Orchestrator:
         except Exception as exc:  # noqa: BLE001
             log.warning("memory_store_failed error=%s", type(exc).__name__)
 
+    def chat_policy(self, chat_key: str) -> ChatPolicy:
+        """The config's policy for this chat with its /allow and /deny rules on top."""
+        return self.chat_rules.apply(chat_key, self.config.policy_for(chat_key))
+
     def allowed_tools(self, chat_key: str) -> list[ToolSpec]:
-        policy = self.config.policy_for(chat_key)
+        policy = self.chat_policy(chat_key)
         return [t for t in self.services.hub.catalogue() if tool_allowed(policy, t)]
 
     async def select_tools(
@@ -327,7 +365,7 @@ class Orchestrator:
         if strategy == "all" or router is None or embedded is None:
             return allowed
         await self.refresh_router()
-        policy = self.config.policy_for(message.chat_key)
+        policy = self.chat_policy(message.chat_key)
         past = past_uses(memories)
         routed = router.route(
             message.text,

@@ -20,8 +20,14 @@ def is_admin(config: Config, message: ChatMessage) -> bool:
     return bool(ids & listed)
 
 
+def _matches(pattern: str, tool: ToolSpec) -> bool:
+    return fnmatchcase(tool.key, pattern if "/" in pattern else f"{pattern}/*")
+
+
 def tool_allowed(policy: ChatPolicy, tool: ToolSpec) -> bool:
-    """`tools: [server/tool, server/*, server]`; no list means every tool."""
+    """`tools: [server/tool, server/*, server]`; no list means every tool; `deny` wins."""
+    if any(_matches(p, tool) for p in policy.deny):
+        return False
     if policy.tools is None:
         return True
     for pattern in policy.tools:
@@ -38,6 +44,11 @@ class UserRateLimits:
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._limiters: dict[str, AsyncLimiter] = {}
+
+    def set_rate(self, per_minute: int) -> None:
+        """A reloaded limit: every bucket starts over at the new rate."""
+        self.per_minute = per_minute
+        self._limiters.clear()
 
     async def allow(self, user_key: str) -> bool:
         limiter = self._limiters.get(user_key)

@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from orchestrator.config import Config
+from orchestrator.admin.budgets import TokenBudgets
+from orchestrator.admin.doctor.base import TargetLister
+from orchestrator.config import ChatPolicy, Config, LLMSettings
 from orchestrator.delivery.base import DeliveryStore
 from orchestrator.embedding.base import Embedder
 from orchestrator.llm.agent import BuiltinTool
@@ -24,6 +26,7 @@ from orchestrator.routing.base import Router
 from orchestrator.sessions.base import SessionStore
 
 HubFactory = Callable[[Config], ToolHub]
+LLMFactory = Callable[[LLMSettings], LLM | None]
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Services:
     builtin_tools: list[BuiltinTool] = field(default_factory=list)
     hub_factory: HubFactory | None = None  # builds a hub for a reloaded config
     delivery: DeliveryStore | None = None  # idempotency keys and request records (adapters)
+    llm_factory: LLMFactory | None = None  # builds the LLM for reloaded llm_settings
+    budgets: TokenBudgets | None = None  # LLM tokens per chat / user per day
 
 
 class AppHost(Protocol):
@@ -48,6 +53,9 @@ class AppHost(Protocol):
     services: Services
     names: ToolNameMap
     message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None
+    schedule_targets: TargetLister | None  # every schedule's target chat (for the doctor)
+
+    def chat_policy(self, chat_key: str) -> ChatPolicy: ...
 
     def allowed_tools(self, chat_key: str) -> list[ToolSpec]: ...
 

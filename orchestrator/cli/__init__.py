@@ -1,4 +1,5 @@
-"""`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule.
+"""`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, doctor, health,
+audit.
 
 Each sub-command lives in its own module; this is the one place they are registered.
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from orchestrator.cli.audit import add_audit_parser
 from orchestrator.cli.chat import add_chat_parser
 from orchestrator.cli.check_config import add_check_config_parser
+from orchestrator.cli.doctor import add_doctor_parser
+from orchestrator.cli.health import add_health_parser
 from orchestrator.cli.route import add_route_parser
 from orchestrator.cli.run import add_run_parser
 from orchestrator.cli.schedule import add_schedule_parser
@@ -22,6 +26,9 @@ SUB_COMMANDS = (
     add_tools_parser,
     add_route_parser,
     add_schedule_parser,
+    add_doctor_parser,
+    add_health_parser,
+    add_audit_parser,
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from orchestrator.admin.audit_sink import install_audit_sink
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 from orchestrator.cli.platforms import run_platform
 from orchestrator.logsetup import configure_logging
@@ -22,4 +23,9 @@ def cmd_run_bot(ns: argparse.Namespace) -> int:
     if config is None:
         return 2
     configure_logging(config.logging, Redactor(config.secrets))
-    return run_platform(ns.platform, config)
+    sink = install_audit_sink(config)
+    try:
+        return run_platform(ns.platform, config)
+    finally:
+        if sink is not None:
+            sink.close()

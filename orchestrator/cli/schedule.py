@@ -1,16 +1,21 @@
-"""`orchestrator schedule preview "<when>"`: check a phrase before scheduling with it."""
+"""`orchestrator schedule preview "<when>"` checks a phrase before scheduling with it;
+`orchestrator schedule runs <id>` lists a schedule's recent runs."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from orchestrator.cli.common import SubParsers
+from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
+from orchestrator.config import Config
+from orchestrator.scheduling.actions import list_runs
 from orchestrator.scheduling.describe import describe
-from orchestrator.scheduling.errors import WhenParseError
+from orchestrator.scheduling.errors import ScheduleError, WhenParseError
+from orchestrator.scheduling.factory import make_schedule_store
 from orchestrator.scheduling.parse import parse_when
 from orchestrator.scheduling.when import next_runs
 
@@ -26,6 +31,32 @@ def add_schedule_parser(subparsers: SubParsers) -> None:
     preview.add_argument("--from", dest="start", help="ISO time to count from (default now)")
     preview.add_argument("--describe", action="store_true", help="also print it in words")
     preview.set_defaults(func=cmd_preview)
+    runs = sub.add_parser("runs", help="list a schedule's recent runs")
+    runs.add_argument("id", help="schedule id (see /schedules)")
+    add_config_option(runs)
+    runs.set_defaults(func=cmd_runs)
+
+
+def cmd_runs(ns: argparse.Namespace) -> int:
+    """Print a schedule's run history from the configured store; 2 when it does not exist."""
+    config = load_or_report(ns.config)
+    if config is None:
+        return 2
+    try:
+        text = asyncio.run(_runs_text(config, ns.id))
+    except ScheduleError as exc:
+        print(str(exc).replace(" in this chat", ""), file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
+async def _runs_text(config: Config, schedule_id: str) -> str:
+    store = make_schedule_store(config.scheduler, config.sessions.url, config.sessions.key_prefix)
+    try:
+        return await list_runs(store, None, schedule_id)
+    finally:
+        await store.close()
 
 
 def cmd_preview(ns: argparse.Namespace) -> int:

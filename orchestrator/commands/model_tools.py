@@ -25,7 +25,7 @@ def builtin_tools(app: AppHost, message: ChatMessage) -> list[BuiltinTool]:
 
 def _search_tool(app: AppHost, router: Router, message: ChatMessage) -> BuiltinTool:
     """Deferred loading: the model can find a tool it was not given in the first routing."""
-    policy = app.config.policy_for(message.chat_key)
+    policy = app.chat_policy(message.chat_key)
 
     async def run(arguments: dict[str, Any]) -> tuple[str, list[ToolSpec]]:
         query = str(arguments.get("query", "")).strip()

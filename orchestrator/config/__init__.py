@@ -7,6 +7,7 @@ The seed document's layout stays valid (`orchestrator.llm_settings`, `memory_sys
 
 from orchestrator.config.loader import DEFAULT_CONFIG, load_config, parse_config
 from orchestrator.config.models import (
+    AuditSettings,
     BotsSettings,
     ChatPolicy,
     Config,
@@ -48,5 +49,6 @@ __all__ = [
     "LimitSettings",
     "OrchestratorSettings",
     "LoggingSettings",
+    "AuditSettings",
     "Config",
 ]

@@ -174,6 +174,7 @@ class DeliverySettings(Model):
 class ChatPolicy(Model):
     allowed: bool = True
     tools: list[str] | None = None
+    deny: list[str] = Field(default_factory=list)  # tool patterns never offered here
     respond_to: Literal["mentions", "all"] | None = None
     admins: list[str] = Field(default_factory=list)
     schedule_target: str | None = None  # "platform:chat_id" where this chat's schedules post
@@ -182,6 +183,20 @@ class ChatPolicy(Model):
 class LimitSettings(Model):
     messages_per_minute_per_user: int = Field(20, ge=1)
     max_message_chars: int = Field(4000, ge=1)
+    # LLM tokens (prompt + completion, as the API reports them) per UTC day; None = no limit.
+    llm_tokens_per_chat_per_day: int | None = Field(None, ge=1)
+    llm_tokens_per_user_per_day: int | None = Field(None, ge=1)
+
+
+class AuditSettings(Model):
+    """The audit trail: a rotating JSON-lines file, or a Redis stream when sessions use Redis."""
+
+    enabled: bool = True
+    backend: Literal["auto", "file", "redis"] = "auto"
+    path: str = "./data/audit.jsonl"
+    max_bytes: int = Field(10_000_000, ge=1000)
+    backup_count: int = Field(5, ge=0)
+    stream_max_len: int = Field(100_000, ge=100)
 
 
 class OrchestratorSettings(Model):
@@ -208,6 +223,7 @@ class Config(Model):
     chats: dict[str, ChatPolicy] = Field(default_factory=dict)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     # Values that came from the environment; redacted from every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)

@@ -25,6 +25,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
+from orchestrator.audit import audit
 from orchestrator.config import Config, ServerSettings
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
 from orchestrator.mcp.backoff import backoff_delay
@@ -301,6 +302,28 @@ class McpHub:
     async def stop(self) -> None:
         await asyncio.gather(*(c.stop() for c in self.connections.values()))
 
+    async def apply(self, servers: Mapping[str, ServerSettings]) -> dict[str, list[str]]:
+        """Reconcile with a reloaded `mcp_servers`: start added servers, stop removed ones,
+        restart changed ones; untouched servers keep their process. Returns the names per
+        change ("added", "removed", "restarted")."""
+        old = self.connections
+        added = [n for n in servers if n not in old]
+        removed = [n for n in old if n not in servers]
+        changed = [n for n in servers if n in old and old[n].settings != servers[n]]
+        await asyncio.gather(*(old[n].stop() for n in (*removed, *changed)))
+        fresh = {n: ServerConnection(n, servers[n], self._changed) for n in (*added, *changed)}
+        self.connections = {n: fresh.get(n) or old[n] for n in servers}
+        await asyncio.gather(*(c.start() for c in fresh.values()))
+        if added or removed or changed:
+            self._changed()
+        log.info(
+            "mcp_hub_applied added=%s removed=%s restarted=%s",
+            ",".join(added),
+            ",".join(removed),
+            ",".join(changed),
+        )
+        return {"added": added, "removed": removed, "restarted": changed}
+
     def catalogue(self) -> list[ToolSpec]:
         return [t for c in self.connections.values() if c.state == "up" for t in c.tools]
 
@@ -331,13 +354,21 @@ class McpHub:
             outcome = "server_down"
             raise
         finally:
+            elapsed_ms = (time.monotonic() - started) * 1000
             log.info(
                 "tool_call server=%s tool=%s ms=%d outcome=%s arg_keys=%s",
                 server,
                 tool,
-                (time.monotonic() - started) * 1000,
+                elapsed_ms,
                 outcome,
                 ",".join(sorted(arguments)),
+            )
+            audit(
+                "tool_call",
+                tool=f"{server}/{tool}",
+                arguments=arguments,
+                outcome=outcome,
+                duration_ms=elapsed_ms,
             )
 
 

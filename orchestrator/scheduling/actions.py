@@ -10,12 +10,13 @@ import re
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orchestrator.audit import audit
 from orchestrator.messages import ChatMessage
 from orchestrator.scheduling.describe import describe
 from orchestrator.scheduling.engine import Scheduler
-from orchestrator.scheduling.errors import ScheduleError
+from orchestrator.scheduling.errors import ScheduleError, ScheduleNotFound
 from orchestrator.scheduling.parse import parse_when, split_when_what
-from orchestrator.scheduling.store import Schedule
+from orchestrator.scheduling.store import Schedule, ScheduleRun, ScheduleStore
 from orchestrator.scheduling.when import When
 
 TimezoneOf = Callable[[str], Awaitable[str]]
@@ -85,6 +86,7 @@ async def create_schedule(
         is_admin=is_admin,
         target=parse_target(target),
     )
+    audit("schedule_create", tool=schedule.id, detail=f"{when_text} -> {schedule.target_key}")
     where = "" if schedule.target_key == schedule.chat_key else f" in {schedule.target_key}"
     return (
         f"Scheduled {schedule.id}: {describe(schedule.when)} ({schedule.timezone}){where}: "
@@ -100,17 +102,45 @@ async def list_schedules(scheduler: Scheduler, chat_key: str) -> str:
     for s in schedules:
         state = "paused" if s.paused else f"next {_local(s)}"
         where = "" if s.target_key == s.chat_key else f" -> {s.target_key}"
+        last = await scheduler.store.runs(s.id, 1)
+        ran = f", last run {_run_line(s, last[0])}" if last else ""
         lines.append(
-            f"{s.id}: {describe(s.when)} ({s.timezone}), {state}{where}, "
+            f"{s.id}: {describe(s.when)} ({s.timezone}), {state}{where}{ran}, "
             f"by {s.creator_name}: {_short(s.what)}"
         )
     return "\n".join(lines)
+
+
+async def list_runs(store: ScheduleStore, chat_key: str | None, schedule_id: str) -> str:
+    """A schedule's recent runs, newest first (`chat_key` None: any chat, for the CLI)."""
+    schedule = await store.get(schedule_id.strip().lower())
+    if schedule is None or (chat_key is not None and schedule.chat_key != chat_key):
+        raise ScheduleNotFound(f"No schedule {schedule_id.strip()!r} in this chat. See /schedules.")
+    runs = await store.runs(schedule.id)
+    if not runs:
+        return f"{schedule.id} has not run yet. Next run: {_local(schedule)}."
+    lines = [f"Recent runs of {schedule.id} ({_short(schedule.what, 60)}), newest first:"]
+    for run in runs:
+        tools = f", tools: {', '.join(run.tools)}" if run.tools else ""
+        lines.append(f"- {_run_line(schedule, run)}, {run.duration_ms / 1000:.1f}s{tools}")
+    if schedule.paused:
+        lines.append(f"{schedule.id} is paused; /resume {schedule.id} turns it back on.")
+    return "\n".join(lines)
+
+
+def _run_line(schedule: Schedule, run: ScheduleRun) -> str:
+    local = run.started_at.astimezone(ZoneInfo(schedule.timezone))
+    outcome = "ok" if run.outcome == "ok" else f"failed: {run.error}"
+    if run.paused_after:
+        outcome += " (paused after this)"
+    return f"{local:%a %d %b %H:%M} {outcome}"
 
 
 async def remove_schedule(
     scheduler: Scheduler, message: ChatMessage, is_admin: bool, schedule_id: str
 ) -> str:
     s = await scheduler.remove(message.chat_key, schedule_id, message.user_id, is_admin)
+    audit("schedule_remove", tool=s.id)
     return f"Removed {s.id} ({describe(s.when)}: {_short(s.what)})."
 
 
@@ -118,6 +148,7 @@ async def pause_schedule(
     scheduler: Scheduler, message: ChatMessage, is_admin: bool, schedule_id: str
 ) -> str:
     s = await scheduler.pause(message.chat_key, schedule_id, message.user_id, is_admin)
+    audit("schedule_pause", tool=s.id)
     return f"Paused {s.id}. Turn it back on with /resume {s.id}."
 
 
@@ -125,6 +156,7 @@ async def resume_schedule(
     scheduler: Scheduler, message: ChatMessage, is_admin: bool, schedule_id: str
 ) -> str:
     s = await scheduler.resume(message.chat_key, schedule_id, message.user_id, is_admin)
+    audit("schedule_resume", tool=s.id)
     return f"Resumed {s.id}: {describe(s.when)}. Next run: {_local(s)}."
 
 

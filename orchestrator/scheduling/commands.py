@@ -60,6 +60,14 @@ def register_schedule_commands(
     async def schedules(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return [Reply(await actions.list_schedules(scheduler, ctx.message.chat_key))]
 
+    @registry.command("runs", "show a schedule's recent runs", Param("id", "schedule id"))
+    async def runs(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        try:
+            text = await actions.list_runs(scheduler.store, ctx.message.chat_key, args["id"])
+        except ScheduleError as exc:
+            return refused(exc)
+        return [Reply(text)]
+
     def by_id(name: str, help_text: str, action: Callable[..., Awaitable[str]]) -> None:
         @registry.command(name, help_text, Param("id", "schedule id (see /schedules)"))
         async def handler(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:

@@ -34,6 +34,7 @@ from orchestrator.scheduling.errors import (
     ScheduleLimitError,
     ScheduleNotFound,
 )
+from orchestrator.scheduling.history import RunHistory
 from orchestrator.scheduling.store import Schedule, ScheduleStore, new_schedule_id
 from orchestrator.scheduling.when import When, next_runs, shortest_gap
 
@@ -431,25 +432,30 @@ class Scheduler:
         """Run one slot under a renewed lease; a cancelled run (this process stopping) keeps
         the slot open, so another process takes it over when the lease expires."""
         lease = asyncio.create_task(self._keep_lease(schedule.id, slot))
+        history = RunHistory(self.store, self.clock, schedule.id, slot)
         try:
-            await self.runner(replace(schedule, last_run_at=slot))
+            with history.tracking():
+                await self.runner(replace(schedule, last_run_at=slot))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of a run is reported, not raised
             await self.claims.finish(schedule.id, slot)
-            await self._failed(schedule, slot, exc)
+            paused = await self._failed(schedule, slot, exc)
+            await history.record(error=_reason(exc), paused_after=paused)
             return
         finally:
             lease.cancel()
         await self.claims.finish(schedule.id, slot)
         log.info("schedule_ran id=%s scheduled=%s ok=1", schedule.id, slot.isoformat())
+        await history.record()
         if schedule.when.recurring:
             await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)
         else:
             await self.store.delete(schedule.id)
 
-    async def _failed(self, schedule: Schedule, slot: datetime, exc: Exception) -> None:
-        reason = str(exc)[:200] if isinstance(exc, OrchestratorError) else type(exc).__name__
+    async def _failed(self, schedule: Schedule, slot: datetime, exc: Exception) -> bool:
+        """Count the failure, notify, pause after `max_failures`; True when it paused."""
+        reason = _reason(exc)
         log.warning(
             "schedule_ran id=%s scheduled=%s ok=0 error=%s",
             schedule.id,
@@ -459,10 +465,10 @@ class Scheduler:
         if not schedule.when.recurring:
             await self.store.delete(schedule.id)
             await self._notify(schedule, f"Scheduled run {schedule.id} failed: {reason}")
-            return
+            return False
         current = await self.store.get(schedule.id)
         if current is None:
-            return
+            return False
         failures = current.consecutive_failures + 1
         pause = failures >= self.settings.max_failures
         await self.store.patch(
@@ -479,6 +485,7 @@ class Scheduler:
             )
             log.warning("schedule_auto_paused id=%s failures=%d", schedule.id, failures)
         await self._notify(schedule, note)
+        return pause
 
     async def _notify(self, schedule: Schedule, text: str) -> None:
         if self.notify is None:
@@ -494,6 +501,10 @@ class Scheduler:
         await self.drain()
         await self.store.close()
         await self.claims.close()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc)[:200] if isinstance(exc, OrchestratorError) else type(exc).__name__
 
 
 def _not_found(schedule_id: str) -> ScheduleNotFound:

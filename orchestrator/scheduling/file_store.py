@@ -14,7 +14,9 @@ from typing import Any
 
 from orchestrator.scheduling.errors import ScheduleIdTaken, ScheduleLimitError
 from orchestrator.scheduling.store import (
+    RUNS_KEPT,
     Schedule,
+    ScheduleRun,
     check_patch,
     expand_target,
     full_message,
@@ -34,6 +36,7 @@ class FileScheduleStore:
         self.path = Path(path)
         self._lock = asyncio.Lock()
         self._schedules: dict[str, Schedule] | None = None
+        self._runs: dict[str, list[dict[str, Any]]] = {}
 
     def _load(self) -> dict[str, Schedule]:
         if self._schedules is None:
@@ -43,11 +46,14 @@ class FileScheduleStore:
                 for item in raw.get("schedules", []):
                     schedule = Schedule.from_dict(item)
                     self._schedules[schedule.id] = schedule
+                self._runs = {k: list(v) for k, v in raw.get("runs", {}).items()}
                 log.info("schedules_loaded path=%s count=%d", self.path, len(self._schedules))
         return self._schedules
 
     async def _save(self) -> None:
-        data = {"version": 1, "schedules": [s.to_dict() for s in self._load().values()]}
+        schedules = self._load()
+        runs = {k: v for k, v in self._runs.items() if k in schedules}
+        data = {"version": 1, "schedules": [s.to_dict() for s in schedules.values()], "runs": runs}
         await asyncio.to_thread(_atomic_write, self.path, json.dumps(data, indent=1))
 
     async def add(self, schedule: Schedule, max_per_chat: int) -> None:
@@ -105,6 +111,23 @@ class FileScheduleStore:
             schedules[schedule_id] = replace(current, next_run_at=next_run_at)
             await self._save()
             return True
+
+    async def all(self) -> list[Schedule]:
+        async with self._lock:
+            return sorted(self._load().values(), key=lambda s: s.created_at)
+
+    async def add_run(self, schedule_id: str, run: ScheduleRun, keep: int = RUNS_KEPT) -> None:
+        async with self._lock:
+            if schedule_id not in self._load():
+                return
+            history = [run.to_dict(), *self._runs.get(schedule_id, [])]
+            self._runs[schedule_id] = history[:keep]
+            await self._save()
+
+    async def runs(self, schedule_id: str, limit: int = RUNS_KEPT) -> list[ScheduleRun]:
+        async with self._lock:
+            self._load()
+            return [ScheduleRun.from_dict(d) for d in self._runs.get(schedule_id, [])[:limit]]
 
     async def close(self) -> None:
         return None

@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from orchestrator.scheduling.errors import ScheduleIdTaken, ScheduleLimitError
-from orchestrator.scheduling.store import Schedule, check_patch, expand_target, full_message
+from orchestrator.scheduling.store import (
+    RUNS_KEPT,
+    Schedule,
+    ScheduleRun,
+    check_patch,
+    expand_target,
+    full_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +112,13 @@ class RedisScheduleStore:
     def _key(self, schedule_id: str) -> str:
         return f"{self.prefix}:s:{schedule_id}"
 
+    def _runs_key(self, schedule_id: str) -> str:
+        return f"{self.prefix}:runs:{schedule_id}"
+
+    @property
+    def _all_key(self) -> str:
+        return f"{self.prefix}:all"
+
     @property
     def _due_key(self) -> str:
         return f"{self.prefix}:due"
@@ -122,6 +136,7 @@ class RedisScheduleStore:
             raise ScheduleIdTaken(schedule.id)
         if result == -2:
             raise ScheduleLimitError(full_message(max_per_chat))
+        await self.client.sadd(self._all_key, schedule.id)
 
     async def get(self, schedule_id: str) -> Schedule | None:
         raw = await self.client.hgetall(self._key(schedule_id))
@@ -135,6 +150,8 @@ class RedisScheduleStore:
             pipe.delete(self._key(schedule_id))
             pipe.zrem(self._due_key, schedule_id)
             pipe.srem(self._chat_key(current.chat_key), schedule_id)
+            pipe.delete(self._runs_key(schedule_id))
+            pipe.srem(self._all_key, schedule_id)
             deleted, *_ = await pipe.execute()
         return bool(deleted)
 
@@ -168,6 +185,23 @@ class RedisScheduleStore:
         iso = next_run_at.isoformat() if next_run_at is not None else ""
         keys = [self._key(schedule_id), self._due_key]
         return bool(await self._advance(keys=keys, args=[schedule_id, _score(next_run_at), iso]))
+
+    async def all(self) -> list[Schedule]:
+        ids = sorted(m.decode() for m in await self.client.smembers(self._all_key))
+        return sorted(await self._many(ids), key=lambda s: s.created_at)
+
+    async def add_run(self, schedule_id: str, run: ScheduleRun, keep: int = RUNS_KEPT) -> None:
+        if not await self.client.exists(self._key(schedule_id)):
+            return
+        key = self._runs_key(schedule_id)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, json.dumps(run.to_dict()))
+            pipe.ltrim(key, 0, keep - 1)
+            await pipe.execute()
+
+    async def runs(self, schedule_id: str, limit: int = RUNS_KEPT) -> list[ScheduleRun]:
+        raws = await self.client.lrange(self._runs_key(schedule_id), 0, limit - 1)
+        return [ScheduleRun.from_dict(json.loads(r)) for r in raws]
 
     async def close(self) -> None:
         await self.client.aclose()

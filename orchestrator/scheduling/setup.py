@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
+from orchestrator.admin.doctor.base import ScheduleTarget
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.commands.registry import CommandRegistry
 from orchestrator.llm.agent import BuiltinTool
@@ -65,7 +66,14 @@ def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Schedule
     def default_target(chat_key: str) -> str | None:
         return app.config.policy_for(chat_key).schedule_target
 
+    async def targets() -> list[ScheduleTarget]:
+        return [
+            ScheduleTarget(s.id, s.target_platform, s.target_chat_id)
+            for s in await scheduler.store.all()
+        ]
+
     register_schedule_commands(app.commands, scheduler, timezone_of, set_timezone, default_target)
+    app.schedule_targets = targets
     app.message_tools = tools_for
     app.scheduler = scheduler
     return scheduler

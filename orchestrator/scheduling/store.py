@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read and type
 ID_LENGTH = 5
+RUNS_KEPT = 20  # run history entries kept per schedule
 PATCHABLE = {"paused", "consecutive_failures", "last_run_at", "next_run_at", "what", "target"}
 
 
@@ -84,6 +85,38 @@ class Schedule:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleRun:
+    """One run of a schedule: when, how long, how it ended, which tools it used."""
+
+    scheduled_for: datetime
+    started_at: datetime
+    duration_ms: float
+    outcome: str  # "ok" | "failed"
+    tools: tuple[str, ...] = ()
+    error: str = ""
+    paused_after: bool = False  # this failure paused the schedule
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["scheduled_for"] = self.scheduled_for.isoformat()
+        data["started_at"] = self.started_at.isoformat()
+        data["tools"] = list(self.tools)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScheduleRun:
+        return cls(
+            scheduled_for=datetime.fromisoformat(data["scheduled_for"]),
+            started_at=datetime.fromisoformat(data["started_at"]),
+            duration_ms=float(data.get("duration_ms", 0)),
+            outcome=str(data.get("outcome", "")),
+            tools=tuple(data.get("tools", ())),
+            error=str(data.get("error", "")),
+            paused_after=bool(data.get("paused_after", False)),
+        )
+
+
 class ScheduleStore(Protocol):
     """Where schedules live. Every method is safe to call from several tasks at once."""
 
@@ -104,6 +137,15 @@ class ScheduleStore(Protocol):
 
     async def advance(self, schedule_id: str, next_run_at: datetime | None) -> bool:
         """Move next_run_at forward (None = finished); never backwards. True when it moved."""
+
+    async def all(self) -> list[Schedule]:
+        """Every schedule of every chat (the doctor's reachability check)."""
+
+    async def add_run(self, schedule_id: str, run: ScheduleRun, keep: int = RUNS_KEPT) -> None:
+        """Append to the schedule's run history, keeping the newest `keep` runs."""
+
+    async def runs(self, schedule_id: str, limit: int = RUNS_KEPT) -> list[ScheduleRun]:
+        """The schedule's recent runs, newest first."""
 
     async def close(self) -> None: ...
 

@@ -7,7 +7,8 @@ call is recorded; `fail_next(method, ...)` makes the next calls answer 429 with 
 400; `stall_next(method)` makes the next call hang (a client timeout); with `delivered=True`
 the call is performed and only its answer held back (a send that times out although it was
 delivered). `replay(update_id, times)` returns an update again whatever the offset says (a
-third-party server that redelivers).
+third-party server that redelivers). Privacy mode and the webhook state are settable, for the
+doctor.
 
 sendMessage checks what Telegram checks: an empty or over-long text (4096 characters after
 entity parsing) and, with parse_mode HTML or MarkdownV2, markup it cannot parse answer 400 with
@@ -63,6 +64,9 @@ class FakeTelegram:
         self.chats: dict[str, dict[str, Any]] = {
             "-100": {"id": -100, "type": "supergroup", "title": "Team"},
         }
+        # What the doctor reads: privacy mode (BotFather /setprivacy) and the webhook.
+        self.can_read_all_group_messages = False
+        self.webhook: dict[str, Any] = {"url": "", "pending_update_count": 0}
 
     # -- control from tests -------------------------------------------------------------------
     @property
@@ -249,7 +253,7 @@ class FakeTelegram:
         return {
             **self.bot_user(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": self.can_read_all_group_messages,
             "supports_inline_queries": False,
         }
 
@@ -300,13 +304,20 @@ class FakeTelegram:
     _m_setMyCommands = _ok  # noqa: N815
     _m_deleteMyCommands = _ok  # noqa: N815
     _m_answerCallbackQuery = _ok  # noqa: N815
-    _m_setWebhook = _ok  # noqa: N815
-    _m_deleteWebhook = _ok  # noqa: N815
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        self.webhook = {"url": params.get("url", ""), "pending_update_count": 0}
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        self.webhook = {"url": "", "pending_update_count": 0}
+        return True
+
     _m_close = _ok
     _m_logOut = _ok  # noqa: N815
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:  # noqa: N802
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {"has_custom_certificate": False, **self.webhook}
 
 
 def _auto_entities(text: str) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from orchestrator.scheduling.engine import RedisRunClaims, Scheduler
 from orchestrator.scheduling.errors import ScheduleLimitError
 from orchestrator.scheduling.parse import parse_when
 from orchestrator.scheduling.redis_store import RedisScheduleStore
-from orchestrator.scheduling.store import Schedule
-from orchestrator.scheduling.when import next_runs
+from orchestrator.scheduling.store import Schedule, ScheduleRun
+from orchestrator.scheduling.when import next_runs, when_from_dict
 
 # Sunday 22 March 2026; London's clocks go forward on the 29th, Sydney's go back on 5 April
 START = datetime(2026, 3, 22, 0, 3, tzinfo=UTC)
@@ -220,3 +220,31 @@ async def test_claim_is_won_once(
 
 async def _never(schedule: Schedule) -> None:
     raise AssertionError("no run expected")
+
+
+async def test_run_history_in_redis_keeps_the_newest_runs_and_goes_with_the_schedule(
+    redis_client: object, key_prefix: str
+) -> None:
+    store = RedisScheduleStore(redis_client, key_prefix)
+    moment = datetime(2026, 3, 30, 9, tzinfo=UTC)
+    schedule = Schedule(
+        id="hist1",
+        platform="console",
+        chat_id="c",
+        creator_id="u",
+        creator_name="U",
+        when_text="daily at 9",
+        when=when_from_dict({"kind": "cron", "expr": "0 9 * * *", "tz": "UTC"}),
+        what="x",
+        timezone="UTC",
+        next_run_at=moment,
+    )
+    await store.add(schedule, 20)
+    for i in range(4):
+        run = ScheduleRun(moment, moment, float(i), "ok" if i % 2 else "failed", ("t/a",), "")
+        await store.add_run("hist1", run, keep=3)
+    runs = await store.runs("hist1")
+    assert [r.duration_ms for r in runs] == [3.0, 2.0, 1.0]  # newest first, oldest dropped
+    assert [s.id for s in await store.all()] == ["hist1"]
+    await store.delete("hist1")
+    assert await store.runs("hist1") == [] and await store.all() == []
