@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from orchestrator.scheduling.engine import Scheduler
 from tests.conftest import REPO
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.fakes.openai_server import FakeOpenAI, Step, text, tool_call
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.youtube_api import HANDLE, FakeYouTube
 from tests.helpers import eventually, running_bot
@@ -143,8 +143,11 @@ def invoice_summary(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+AttachDiscord = Callable[[Orchestrator], Awaitable[OrchestratorBot]]
+
+
 @pytest.fixture
-async def discord_bot() -> AsyncIterator[Any]:
+async def discord_bot() -> AsyncIterator[AttachDiscord]:
     """Builds the real discord.py client around an orchestrator and hands it to dpytest."""
     started: list[Orchestrator] = []
 
@@ -166,9 +169,9 @@ async def discord_bot() -> AsyncIterator[Any]:
 
 
 async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram_group_post(
-    discord_bot: Any,
+    discord_bot: AttachDiscord,
 ) -> None:
-    script = [
+    script: list[Step] = [
         {
             "tool_calls": [
                 {"name": "xero__list-invoices", "id": "p1", "arguments": {"page": 1}},
@@ -202,6 +205,7 @@ async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram
                 build_orchestrator(parse_config(config(llm.base_url, servers), env=env))
             )
             channel = dpytest.get_config().channels[0]
+            assert bot.user is not None
             await dpytest.message(
                 f"<@{bot.user.id}> Create a ClickUp task for following up on the unpaid invoices "
                 "from Xero, and send a summary to our Telegram group",
@@ -289,7 +293,7 @@ def notify_team(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def weekly_run() -> list[Any]:
+def weekly_run() -> list[Step]:
     return [
         {
             "tool_calls": [
