@@ -1,159 +1,437 @@
-"""The seed document's two scenarios, end to end, with real parts and fakes at the wire.
+"""The seed document's two scenarios, end to end, through the real adapters and our MCP servers.
 
-1. "Create a ClickUp task for following up on the unpaid invoices from Xero, and send a summary
-   to our Telegram group" - asked in a Telegram group.
-2. "Every Monday, check our YouTube channel stats, create a report in ClickUp, and notify the
-   team on Discord" - scheduled from a Discord channel, run by the scheduler on Monday.
+1. Asked in a Discord channel (discord.py through dpytest): "Create a ClickUp task for following
+   up on the unpaid invoices from Xero, and send a summary to our Telegram group". The model pages
+   Xero's real `list-invoices` (the stand-in serves the recorded tools), creates one task per
+   unpaid invoice through our ClickUp server, and posts the summary through our Telegram server
+   into the group named `team` in that server's env; the fake Bot API receives it.
+2. Scheduled in a Telegram group (python-telegram-bot against the fake Bot API): "/schedule Every
+   Monday, check our YouTube channel stats, create a report in ClickUp, and notify the team on
+   Discord". The scheduler's own loop fires it on a FakeClock at 09:00 Berlin summer time (07:00
+   UTC): YouTube statistics (our server; the fake sends counts as strings) -> a ClickUp report task
+   holding the figures -> a notification through our Discord server to the channel named `team`.
+   The next Monday it runs once more, and only once.
+
+The model is scripted (the real openai client against the fake OpenAI server); its steps read
+what the tools really returned, so a tool answering other shapes breaks the scenario.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import discord
+import discord.ext.test as dpytest
+import pytest
+
+from bots.discord_bot import OrchestratorBot
 from orchestrator.app import build_orchestrator
 from orchestrator.clock import FakeClock
-from orchestrator.config import parse_config
-from orchestrator.messages import ChatMessage
+from orchestrator.config import DiscordSettings, parse_config
+from orchestrator.core import Orchestrator
+from orchestrator.scheduling.engine import Scheduler
+from tests.conftest import REPO
 from tests.fakes.clickup_api import FakeClickUp
-from tests.fakes.openai_server import FakeOpenAI, text, tool_call
-from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import clickup_server_yaml, eventually, running_bot
-from tests.recording_adapter import RecordingAdapter
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.openai_server import FakeOpenAI, Step, text, tool_call
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.youtube_api import HANDLE, FakeYouTube
+from tests.helpers import eventually, running_bot
 
-SEED = Path(__file__).resolve().parent.parent / "servers" / "seed_services.py"
-
-
-def tool_results(body: dict[str, Any]) -> list[str]:
-    return [m["content"] for m in body["messages"] if m["role"] == "tool"]
-
-
-def config(llm_url: str, clickup_url: str, extra: str = "") -> str:
-    return f"""
-orchestrator:
-  llm_settings: {{base_url: "{llm_url}", api_key: k, max_retries: 0}}
-  memory_system: {{type: none}}
-  tool_routing: {{strategy: all}}
-mcp_servers:
-  xero:
-    command: {sys.executable}
-    args: ["{SEED}", xero]
-  youtube:
-    command: {sys.executable}
-    args: ["{SEED}", youtube]
-{clickup_server_yaml(clickup_url)}{extra}"""
+XERO = REPO / "tests" / "servers" / "xero_standin.py"
+TEAM_GROUP = -1001  # the Telegram group: `team` in TELEGRAM_DESTINATIONS, and scenario 2's chat
+TEAM_CHANNEL = "444444444444444442"  # the fake Discord guild's #reports: `team` on Discord
+SCHEDULE = (
+    "/schedule Every Monday, check our YouTube channel stats, create a report in ClickUp, "
+    "and notify the team on Discord"
+)
 
 
-def create_tasks_for_invoices(body: dict[str, Any]) -> dict[str, Any]:
-    invoices = sorted(set(re.findall(r"INV-\d+", tool_results(body)[-1])))
-    return {
-        "tool_calls": [
+# -- configuration ------------------------------------------------------------------------------
+def server_yaml(name: str, module: str, env: dict[str, str]) -> str:
+    """One of our servers as a user configures it: `python3 -m custom_servers.<module>`."""
+    lines = "".join(f"      - {{name: {k}, value: '{v}'}}\n" for k, v in env.items())
+    return (
+        f"  {name}:\n    type: custom\n    command: python3\n"
+        f"    args: ['-m', 'custom_servers.{module}']\n    env:\n{lines}"
+    )
+
+
+def config(llm_url: str, servers: str, scheduler: str = "scheduler: {enabled: false}") -> str:
+    """No `write_tools`: these scenarios run their writes without a confirmation step."""
+    return (
+        "orchestrator:\n"
+        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+        "  memory_system: {type: none}\n"
+        "  tool_routing: {strategy: all}\n"
+        f"{scheduler}\nmcp_servers:\n{servers}"
+    )
+
+
+def clickup_yaml(clickup: FakeClickUp) -> str:
+    return server_yaml(
+        "clickup",
+        "clickup_mcp_server",
+        {"CLICKUP_API_TOKEN": "${CLICKUP_API_TOKEN}", "CLICKUP_API_URL": clickup.url},
+    )
+
+
+# -- reading the conversation as the model sees it ----------------------------------------------
+def results_of(body: dict[str, Any], tool: str) -> list[str]:
+    """What the tool `tool` returned, in call order, as the model received it."""
+    names = {
+        call["id"]: call["function"]["name"]
+        for m in body["messages"]
+        if m["role"] == "assistant"
+        for call in m.get("tool_calls") or []
+    }
+    return [
+        m["content"]
+        for m in body["messages"]
+        if m["role"] == "tool" and names.get(m["tool_call_id"]) == tool
+    ]
+
+
+def unpaid(pages: list[str]) -> list[dict[str, str]]:
+    """AUTHORISED invoices with an amount due, from list-invoices' "Key: value" answers."""
+    found = []
+    for block in "\n".join(pages).split("Invoice ID: ")[1:]:
+        fields = dict(line.split(": ", 1) for line in block.splitlines()[1:] if ": " in line)
+        if fields.get("Status") == "AUTHORISED" and fields.get("Amount Due"):
+            found.append(fields)
+    return found
+
+
+def list_id(body: dict[str, Any], name: str) -> str:
+    """The id of list `name` in what clickup find_list returned."""
+    [found] = results_of(body, "clickup__find_list")
+    return str(next(item["id"] for item in json.loads(found)["lists"] if item["name"] == name))
+
+
+# -- scenario 1: asked in Discord, posted to the Telegram group -----------------------------------
+def invoice_tasks(body: dict[str, Any]) -> dict[str, Any]:
+    target = list_id(body, "Invoice follow-ups")
+    calls = []
+    for i, inv in enumerate(unpaid(results_of(body, "xero__list-invoices"))):
+        contact = inv["Contact"].split(" (")[0]
+        calls.append(
             {
                 "name": "clickup__create_task",
-                "id": f"c{i}",
-                "arguments": {"list_id": "followups", "name": f"Follow up unpaid invoice {number}"},
+                "id": f"task{i}",
+                "arguments": {
+                    "list_id": target,
+                    "name": f"Follow up unpaid invoice {inv['Invoice']} ({contact})",
+                    "description": f"**{contact}** owes {inv['Amount Due']} "
+                    f"{inv['Currency']} on {inv['Invoice']}.",
+                },
             }
-            for i, number in enumerate(invoices)
-        ]
-    }
-
-
-def summarise(body: dict[str, Any]) -> dict[str, Any]:
-    created = [json.loads(r)["name"] for r in tool_results(body)[1:]]
-    return text("Created ClickUp tasks:\n" + "\n".join(f"- {name}" for name in created))
-
-
-async def test_unpaid_xero_invoices_become_clickup_tasks_and_a_telegram_summary() -> None:
-    script = [
-        tool_call("xero__list_invoices", {"status": "unpaid"}),
-        create_tasks_for_invoices,
-        summarise,
-    ]
-    with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
-        bot = build_orchestrator(
-            parse_config(
-                config(llm.base_url, clickup.url), env={"CLICKUP_API_TOKEN": clickup.token}
-            )
         )
-        async with FakeTelegram() as telegram, running_bot(telegram, bot):
-            telegram.message_update(
-                f"@{BOT_USERNAME} Create a ClickUp task for following up on the unpaid invoices "
-                "from Xero, and send a summary to our Telegram group",
-                chat_id=-1001,
-            )
-            assert await eventually(
-                lambda: any("Created ClickUp tasks" in p["text"] for p in telegram.sent()), 20
-            )
-    names = sorted(t["name"] for t in clickup.tasks.values())
-    assert names == ["Follow up unpaid invoice INV-101", "Follow up unpaid invoice INV-102"]
-    summary = next(p for p in telegram.sent() if "Created ClickUp tasks" in p["text"])
-    assert summary["chat_id"] == -1001 and "INV-101" in summary["text"]
-    footer = [p["text"] for p in telegram.sent() if p["text"].startswith("Summary:")]
-    assert footer and "xero/list_invoices" in footer[0] and "clickup/create_task" in footer[0]
+    return {"tool_calls": calls}
 
 
-async def test_monday_youtube_report_goes_to_clickup_and_the_discord_channel(
-    tmp_path: Path,
+def invoice_summary(body: dict[str, Any]) -> dict[str, Any]:
+    tasks = [json.loads(r) for r in results_of(body, "clickup__create_task")]
+    lines = "\n".join(f"- {t['name']}: {t['url']}" for t in tasks)
+    return tool_call(
+        "telegram__send_message",
+        {"chat": "team", "text": f"**Unpaid Xero invoices**: {len(tasks)} follow-ups\n{lines}"},
+    )
+
+
+AttachDiscord = Callable[[Orchestrator], Awaitable[OrchestratorBot]]
+
+
+@pytest.fixture
+async def discord_bot() -> AsyncIterator[AttachDiscord]:
+    """Builds the real discord.py client around an orchestrator and hands it to dpytest."""
+    started: list[Orchestrator] = []
+
+    async def attach(orchestrator: Orchestrator) -> OrchestratorBot:
+        await orchestrator.start()
+        started.append(orchestrator)
+        intents = discord.Intents.default()
+        intents.message_content = True
+        intents.members = True
+        client = OrchestratorBot(DiscordSettings(sync="none"), orchestrator, intents=intents)
+        await client._async_setup_hook()
+        dpytest.configure(client, members=2)
+        return client
+
+    yield attach
+    await dpytest.empty_queue()
+    for orchestrator in started:
+        await orchestrator.stop()
+
+
+async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram_group_post(
+    discord_bot: AttachDiscord,
 ) -> None:
-    def report(body: dict[str, Any]) -> dict[str, Any]:
-        stats = json.loads(tool_results(body)[-1])
-        return {
+    script: list[Step] = [
+        {
             "tool_calls": [
-                {
-                    "name": "clickup__create_task",
-                    "id": "r1",
-                    "arguments": {
-                        "list_id": "reports",
-                        "name": "YouTube weekly report",
-                        "description": f"Subscribers: {stats['subscribers']}",
-                    },
-                }
+                {"name": "xero__list-invoices", "id": "p1", "arguments": {"page": 1}},
+                {"name": "clickup__find_list", "id": "l1", "arguments": {"name": "follow-ups"}},
+                {"name": "telegram__get_chat", "id": "g1", "arguments": {"chat": "team"}},
             ]
-        }
-
-    script = [
-        tool_call("youtube__get_channel_stats", {"channel_id": "UC123"}),
-        report,
-        text("Weekly YouTube report: 15,230 subscribers; task created in ClickUp."),
+        },
+        tool_call("xero__list-invoices", {"page": 2}),  # 10 came back: there may be more
+        invoice_tasks,
+        invoice_summary,
+        text("Created 2 ClickUp tasks and posted the summary to the Telegram group."),
     ]
-    # Sunday 2026-11-29 10:00 UTC.
-    clock = FakeClock(datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
     with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
-        extra = f"scheduler:\n  path: {tmp_path / 's.json'}\n  default_timezone: Europe/London\n"
-        bot = build_orchestrator(
-            parse_config(
-                config(llm.base_url, clickup.url, extra), env={"CLICKUP_API_TOKEN": clickup.token}
-            ),
-            clock,
-        )
-        discord = RecordingAdapter("discord")
-        bot.attach(discord)
-        await bot.start()
-        try:
-            created = await bot.handle(
-                ChatMessage(
-                    "discord",
-                    "555",
-                    "42",
-                    "/schedule Every Monday, check our YouTube channel "
-                    "stats, create a report in ClickUp, and notify the team on Discord",
-                    user_name="maya",
+        async with FakeTelegram() as telegram:
+            telegram.add_chat(TEAM_GROUP, "Team")
+            servers = (
+                f"  xero:\n    command: {sys.executable}\n    args: ['{XERO}']\n"
+                + clickup_yaml(clickup)
+                + server_yaml(
+                    "telegram",
+                    "telegram_mcp_server",
+                    {
+                        "TELEGRAM_BOT_TOKEN": "${TELEGRAM_BOT_TOKEN}",
+                        "TELEGRAM_API_URL": f"http://127.0.0.1:{telegram.port}",
+                        "TELEGRAM_DESTINATIONS": f"team={TEAM_GROUP}",
+                    },
                 )
             )
-            assert "every Monday at 09:00" in created[0].text, created[0].text
-            clock.set(datetime(2026, 11, 30, 9, 0, 10, tzinfo=UTC))
-            assert await bot.scheduler.tick() == 1
-            await bot.scheduler.drain()
-        finally:
-            await bot.stop()
-    assert [t["name"] for t in clickup.tasks.values()] == ["YouTube weekly report"]
-    posted = discord.texts("555")
-    assert any("Weekly YouTube report" in t for t in posted), posted
-    assert llm.requests[0]["body"]["messages"][-1]["content"].endswith(
-        "check our YouTube channel stats, create a report in ClickUp, and notify the team on "
-        "Discord"
+            env = {"CLICKUP_API_TOKEN": clickup.token, "TELEGRAM_BOT_TOKEN": telegram.token}
+            bot = await discord_bot(
+                build_orchestrator(parse_config(config(llm.base_url, servers), env=env))
+            )
+            channel = dpytest.get_config().channels[0]
+            assert bot.user is not None
+            await dpytest.message(
+                f"<@{bot.user.id}> Create a ClickUp task for following up on the unpaid invoices "
+                "from Xero, and send a summary to our Telegram group",
+                channel=channel,
+            )
+            answer, footer = dpytest.get_message(), dpytest.get_message()
+
+    # Xero was paged as in production: page 1 held 10 invoices, page 2 the rest.
+    final = llm.requests[-1]["body"]
+    pages = results_of(final, "xero__list-invoices")
+    assert [p.split("\n", 1)[0] for p in pages] == ["Found 10 invoices:", "Found 3 invoices:"]
+    assert "Status: PAID" in pages[0] and "Status: DRAFT" in pages[0]
+    # One task per unpaid invoice, in the list found by name, with the body the model wrote.
+    posts = [c for c in clickup.calls if c.method == "POST"]
+    assert [(c.path, c.body) for c in posts] == [
+        (
+            "/api/v2/list/7004/task",
+            {
+                "name": "Follow up unpaid invoice INV-101 (Globex)",
+                "markdown_description": "**Globex** owes 1200 GBP on INV-101.",
+                "priority": 3,
+            },
+        ),
+        (
+            "/api/v2/list/7004/task",
+            {
+                "name": "Follow up unpaid invoice INV-102 (Initech)",
+                "markdown_description": "**Initech** owes 430.5 GBP on INV-102.",
+                "priority": 3,
+            },
+        ),
+    ]
+    assert [t["description"] for t in clickup.tasks.values()] == [
+        "**Globex** owes 1200 GBP on INV-101.",
+        "**Initech** owes 430.5 GBP on INV-102.",
+    ]
+    # The summary went through our Telegram server to the group named `team`, and only there.
+    assert telegram.sent("getChat") == [{"chat_id": str(TEAM_GROUP)}]
+    [post] = telegram.sent()
+    assert post["chat_id"] == str(TEAM_GROUP) and post["parse_mode"] == "HTML"
+    assert post["text"].startswith("<b>Unpaid Xero invoices</b>: 2 follow-ups\n")
+    assert "INV-101 (Globex): https://app.clickup.com/t/t1" in post["text"]
+    assert "INV-102 (Initech): https://app.clickup.com/t/t2" in post["text"]
+    assert "INV-113" not in post["text"] and "INV-112" not in post["text"]  # draft, paid
+    # The Discord channel that asked got the answer and the summary line.
+    assert answer.channel == channel and answer.content.startswith("Created 2 ClickUp tasks")
+    assert footer.content.startswith(
+        "-# Summary: xero/list-invoices, clickup/find_list, telegram/get_chat, "
+        "clickup/create_task, telegram/send_message"
     )
+
+
+# -- scenario 2: scheduled in a Telegram group, notified on Discord ----------------------------
+def youtube_report(body: dict[str, Any]) -> dict[str, Any]:
+    [stats] = [json.loads(r) for r in results_of(body, "youtube__get_channel_stats")]
+    [recent] = [json.loads(r) for r in results_of(body, "youtube__list_recent_videos")]
+    videos = "\n".join(
+        f"- {v['title']}: {v['views']:,} views, {v['likes']:,} likes, {v['comments']:,} comments"
+        for v in recent["videos"]
+    )
+    report = (
+        f"**{stats['title']}**: {stats['subscribers']:,} subscribers, {stats['views']:,} views, "
+        f"{stats['videos']:,} videos\n\nRecent uploads:\n{videos}"
+    )
+    return tool_call(
+        "clickup__create_task",
+        {
+            "list_id": list_id(body, "Video Reports"),
+            "name": "YouTube weekly report",
+            "description": report,
+        },
+    )
+
+
+def notify_team(body: dict[str, Any]) -> dict[str, Any]:
+    [stats] = [json.loads(r) for r in results_of(body, "youtube__get_channel_stats")]
+    [task] = [json.loads(r) for r in results_of(body, "clickup__create_task")]
+    return tool_call(
+        "discord__send_message",
+        {
+            "channel": "team",
+            "text": f"**Weekly YouTube report**: {stats['subscribers']:,} subscribers, "
+            f"{stats['views']:,} views. Full report: {task['url']}",
+        },
+    )
+
+
+def weekly_run() -> list[Step]:
+    return [
+        {
+            "tool_calls": [
+                {"name": "youtube__get_channel_stats", "id": "s", "arguments": {}},
+                {
+                    "name": "youtube__list_recent_videos",
+                    "id": "v",
+                    "arguments": {"max_results": 2},
+                },
+                {"name": "clickup__find_list", "id": "l", "arguments": {"name": "reports"}},
+            ]
+        },
+        youtube_report,
+        notify_team,
+        text("Weekly YouTube report filed in ClickUp; the team is notified on Discord."),
+    ]
+
+
+async def wait_for_tick(clock: FakeClock) -> None:
+    """The scheduler's loop has woken, looked for due runs, and gone back to sleep."""
+    assert await eventually(lambda: clock.sleepers == 1)
+
+
+async def test_scheduled_in_telegram_the_monday_youtube_report_goes_to_clickup_and_discord(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(datetime(2026, 5, 31, 12, 0, tzinfo=UTC))  # Sunday; Berlin is on CEST
+    with FakeClickUp() as clickup, FakeOpenAI(weekly_run() + weekly_run()) as llm:
+        async with (
+            FakeTelegram() as telegram,
+            FakeYouTube() as youtube,
+            FakeDiscord() as discord_api,
+        ):
+            servers = (
+                clickup_yaml(clickup)
+                + server_yaml(
+                    "youtube",
+                    "youtube_mcp_server",
+                    {
+                        "YOUTUBE_API_KEY": "${YOUTUBE_API_KEY}",
+                        "YOUTUBE_API_URL": youtube.base_url,
+                        "YOUTUBE_CHANNEL": HANDLE,
+                    },
+                )
+                + server_yaml(
+                    "discord",
+                    "discord_mcp_server",
+                    {
+                        "DISCORD_BOT_TOKEN": "${DISCORD_BOT_TOKEN}",
+                        "DISCORD_API_URL": discord_api.base_url,
+                        "DISCORD_DESTINATIONS": f"team={TEAM_CHANNEL}",
+                    },
+                )
+            )
+            env = {
+                "CLICKUP_API_TOKEN": clickup.token,
+                "YOUTUBE_API_KEY": youtube.key,
+                "DISCORD_BOT_TOKEN": discord_api.token,
+            }
+            scheduler = f"scheduler: {{path: '{tmp_path / 'schedules.json'}', tick_seconds: 15}}"
+            bot = build_orchestrator(
+                parse_config(config(llm.base_url, servers, scheduler), env=env), clock
+            )
+            engine = bot.scheduler
+            assert isinstance(engine, Scheduler)
+
+            def group_posts(contains: str) -> list[str]:
+                return [
+                    p["text"]
+                    for p in telegram.sent()
+                    if p["chat_id"] == TEAM_GROUP and contains in p["text"]
+                ]
+
+            async with running_bot(telegram, bot):
+                telegram.message_update("/timezone Europe/Berlin", chat_id=TEAM_GROUP)
+                assert await eventually(lambda: bool(group_posts("timezone is now")))
+                telegram.message_update(SCHEDULE, chat_id=TEAM_GROUP)
+                assert await eventually(lambda: bool(group_posts("Next run")))
+                [created] = group_posts("Next run")
+                schedule_id = created.split()[1].rstrip(":")
+                assert "every Monday at 09:00 (Europe/Berlin)" in created, created
+                assert "Next run: Mon 01 Jun 2026 09:00 CEST" in created, created
+
+                await wait_for_tick(clock)
+                clock.set(datetime(2026, 6, 1, 6, 59, 50, tzinfo=UTC))  # 08:59:50 in Berlin
+                await wait_for_tick(clock)
+                assert llm.requests == [] and discord_api.messages == []
+
+                clock.set(datetime(2026, 6, 1, 7, 0, 5, tzinfo=UTC))  # 09:00:05 in Berlin
+                await wait_for_tick(clock)
+                assert await eventually(lambda: len(group_posts("the team is notified")) == 1, 20)
+
+                for _ in range(4):  # later ticks that morning, within the grace window
+                    clock.advance(15)
+                    await wait_for_tick(clock)
+                await engine.drain()
+                assert len(discord_api.messages) == 1 and len(llm.requests) == 4
+
+                clock.set(datetime(2026, 6, 8, 7, 0, 5, tzinfo=UTC))  # the next Monday
+                await wait_for_tick(clock)
+                assert await eventually(lambda: len(group_posts("the team is notified")) == 2, 20)
+                for moment in (datetime(2026, 6, 8, 7, 1), datetime(2026, 6, 8, 20, 0)):
+                    clock.set(moment.replace(tzinfo=UTC))
+                    await wait_for_tick(clock)
+                await engine.drain()
+
+    # Each run asked the model in the creator's words, as the creator, in the group.
+    asked = [
+        r["body"]["messages"] for r in llm.requests if r["body"]["messages"][-1]["role"] == "user"
+    ]
+    assert len(asked) == 2 and len(llm.requests) == 8
+    assert all(
+        m[-1]["content"].endswith(SCHEDULE.removeprefix("/schedule Every Monday, ")) for m in asked
+    )
+    # YouTube was read with the key, by handle; its string counts reached the model as numbers.
+    stats = json.loads(results_of(llm.requests[1]["body"], "youtube__get_channel_stats")[0])
+    assert (stats["subscribers"], stats["views"], stats["videos"]) == (15230, 1843392, 212)
+    assert {c.query["key"] for c in youtube.calls} == {youtube.key}
+    assert youtube.calls[0].query["forHandle"] == HANDLE
+    # Each Monday left one report task in "Video Reports" holding the figures.
+    reports = list(clickup.tasks.values())
+    assert [(t["name"], t["list"]) for t in reports] == [("YouTube weekly report", "7001")] * 2
+    assert reports[0]["description"] == (
+        "**Team Channel**: 15,230 subscribers, 1,843,392 views, 212 videos\n\nRecent uploads:\n"
+        "- Weekly update #40: 12,000 views, 640 likes, 85 comments\n"
+        "- Weekly update #39: 9,500 views, 540 likes, 75 comments"
+    )
+    # ... and one post in the Discord channel named `team`, through the bot token.
+    assert len(discord_api.messages) == 2
+    assert {m["channel_id"] for m in discord_api.messages} == {TEAM_CHANNEL}
+    sends = [c for c in discord_api.calls if c.method == "POST"]
+    assert {c.headers["Authorization"] for c in sends} == {f"Bot {discord_api.token}"}
+    assert discord_api.messages[0]["content"] == (
+        "**Weekly YouTube report**: 15,230 subscribers, 1,843,392 views. "
+        "Full report: https://app.clickup.com/t/t1"
+    )
+    assert discord_api.messages[1]["content"].endswith("https://app.clickup.com/t/t2")
+    # The group saw each run under the schedule's header, the answer, and its summary line.
+    headers = group_posts(f"Scheduled {schedule_id}: check our YouTube channel stats")
+    assert len(headers) == 2
+    assert len(group_posts("Summary: youtube/get_channel_stats")) == 2

@@ -190,7 +190,9 @@ class FakeClickUp:
             case "POST", ["list", list_id, "task"]:
                 if not body.get("name"):
                     return 400, {"err": "Task name invalid", "ECODE": "INPUT_005"}
-                tid = self.add_task(list_id, body["name"])
+                # ClickUp keeps a Markdown body as the task's description and plain text.
+                body_text = body.get("markdown_description") or body.get("description") or ""
+                tid = self.add_task(list_id, body["name"], description=body_text)
                 priority = body.get("priority")
                 if priority:
                     names = {1: "urgent", 2: "high", 3: "normal", 4: "low"}

@@ -608,6 +608,7 @@ async def test_clickup_task_round_trip_create_read_comment_update(clickup: Live)
     assert status.data == {"id": task_id, "status": "in progress"}
     assert read.data["name"] == "Chase INV-101" and read.data["list"] == "Followups"
     assert read.data["priority"] == "high" and read.data["status"] == "in progress"
+    assert read.data["description"] == "Globex owes 1200"
 
 
 async def test_clickup_bad_inputs_are_refused_before_any_call(clickup: Live) -> None:
