@@ -160,6 +160,8 @@ class OrchestratorBot(discord.Client):
         if not text:
             return
         chat_message = self.chat_message(message.author, message.channel, text, str(message.id))
+        if await self.orchestrator.hand_off(chat_message):
+            return  # a front end: a worker answers
         typing = asyncio.create_task(keep_typing(message.channel))
         try:
             try:

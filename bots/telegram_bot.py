@@ -129,6 +129,8 @@ class TelegramAdapter:
         if not self.addressed(message, bot.id, bot.username):
             return
         chat_message = self.to_chat_message(message, bot.username)
+        if await self.orchestrator.hand_off(chat_message):
+            return  # a front end: a worker answers
         replies, notice = await self._work(message, chat_message)
         await self.deliver(message.chat.id, replies, reply_to=message.message_id, notice=notice)
 
@@ -184,6 +186,8 @@ class TelegramAdapter:
             )
             return
         await query.answer()
+        if await self.orchestrator.hand_off(presser):
+            return
         replies = await self.orchestrator.handle(presser)
         await self.deliver(message.chat.id, replies, reply_to=message.message_id)
 

@@ -1,4 +1,4 @@
-"""`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule.
+"""`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, worker.
 
 Each sub-command lives in its own module; this is the one place they are registered.
 """
@@ -14,6 +14,7 @@ from orchestrator.cli.route import add_route_parser
 from orchestrator.cli.run import add_run_parser
 from orchestrator.cli.schedule import add_schedule_parser
 from orchestrator.cli.tools import add_tools_parser
+from orchestrator.cli.worker import add_worker_parser
 
 SUB_COMMANDS = (
     add_chat_parser,
@@ -22,6 +23,7 @@ SUB_COMMANDS = (
     add_tools_parser,
     add_route_parser,
     add_schedule_parser,
+    add_worker_parser,
 )
 
 

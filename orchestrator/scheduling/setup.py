@@ -12,7 +12,7 @@ from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
 from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.scheduling.commands import register_schedule_commands
-from orchestrator.scheduling.engine import Scheduler
+from orchestrator.scheduling.engine import Runner, Scheduler
 from orchestrator.scheduling.factory import build_scheduler
 from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
 from orchestrator.services import AppHost
@@ -31,13 +31,17 @@ class SchedulerHost(AppHost, Protocol):
     def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> Awaitable[bool]: ...
 
 
-def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Scheduler:
-    """Create the configured scheduler, declare its commands and hand it to the core."""
+def attach_scheduler(
+    app: SchedulerHost, clock: Clock | None = None, runner: Runner | None = None
+) -> Scheduler:
+    """Create the configured scheduler, declare its commands and hand it to the core.
+
+    `runner` replaces "run it here and post" (e.g. with "queue it for a worker")."""
     config = app.config
     scheduler = build_scheduler(
         config.scheduler,
         clock or SystemClock(),
-        make_runner(app.handle, app.post),
+        runner or make_runner(app.handle, app.post),
         notify=make_notify(app.post),
         redis_url=config.sessions.url,
         key_prefix=config.sessions.key_prefix,
