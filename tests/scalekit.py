@@ -81,6 +81,7 @@ class Procs:
         """SIGTERM and wait: a worker finishes its jobs in hand and gives its partitions back."""
         proc = self.running.pop(name)
         proc.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0)
         for _ in range(int(timeout * 20)):
             if proc.poll() is not None:
                 return proc.returncode

@@ -87,9 +87,12 @@ async def test_kill_9_of_a_worker_mid_run_loses_nothing_and_answers_once(
     counts = replies_by_message(fake)
     assert all(counts.get(mid, 0) <= 1 for mid in asked), "a message was answered twice"
     missing = {mid for mid in asked if counts.get(mid, 0) == 0}
-    # A part the killed worker claimed but whose send it never confirmed is not resent
-    # (Telegram cannot tell whether it arrived): at most one per job it had in hand.
-    assert len(missing) == len(skipped) <= 8, (missing, skipped)
+    # A part the killed worker claimed but never confirmed is not resent (Telegram cannot tell
+    # whether it arrived): at most one per job it had in hand, each one logged and recorded.
+    # Only such a part may be missing; usually it had arrived.
+    assert len(skipped) <= 8, skipped
+    assert missing <= {int(job.split(":")[2]) for job in skipped}, (missing, skipped)
+    print(f"unconfirmed parts: {len(skipped)}, of which not delivered: {len(missing)}")
     assert order_violations(fake) == []
     assert "entries_claimed" in procs.log_text("w0") + procs.log_text("w2")
 
@@ -105,12 +108,12 @@ async def test_late_worker_picks_up_queued_work_and_a_full_stop_loses_nothing(
     procs.worker("late")
     assert await wait_until(all_answered(fake, asked), 90), _progress(fake, asked, procs)
 
-    more = push_messages(fake, chats=30, per_chat=10)
     procs.worker("second")
     assert await wait_until(lambda: _eq(live_workers(redis_client, key_prefix), 2), 60)
-    assert await wait_until(lambda: len(replies_by_message(fake).keys() & more.keys()) >= 60, 90)
-    assert await procs.stop("late") == 0
-    assert await procs.stop("second") == 0
+    more = push_messages(fake, chats=60, per_chat=10)
+    assert await wait_until(lambda: len(replies_by_message(fake).keys() & more.keys()) >= 30, 90)
+    stopped = await asyncio.gather(procs.stop("late"), procs.stop("second"))
+    assert stopped == [0, 0]
     answered_while_up = len(replies_by_message(fake).keys() & more.keys())
     assert answered_while_up < len(more), "stopped too late to prove anything"
     procs.worker("again")
