@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.request import HTTPXRequest
 
 from bots.telegram_render import TelegramPart, render_markdown
 from orchestrator.config import Config, TelegramSettings
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 MAX_FLOOD_WAITS = 5
+POOL_SIZE = 32
 NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -34,10 +36,12 @@ class TelegramSender:
     def __init__(self, settings: TelegramSettings) -> None:
         assert settings.token
         base_url = settings.base_url or "https://api.telegram.org/bot"
+        # PTB's default pool is one connection: a worker's concurrent jobs would queue on it.
         self.bot = Bot(
             settings.token,
             base_url=base_url,
             base_file_url=settings.base_file_url or base_url.replace("/bot", "/file/bot"),
+            request=HTTPXRequest(connection_pool_size=POOL_SIZE),
         )
 
     async def start(self) -> None:

@@ -29,7 +29,11 @@ def write_config(
     llm_url: str | None = None,
     scale: str = "partitions: 16, worker_concurrency: 8, lease_seconds: 4, block_ms: 200",
 ) -> Path:
-    llm = f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n" if llm_url else ""
+    llm = (
+        f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
+        if llm_url
+        else ""
+    )
     path.write_text(
         f"orchestrator:\n{llm}  memory_system: {{type: none}}\n  tool_routing: {{strategy: all}}\n"
         f"mcp_servers:\n{time_server_yaml()}"
@@ -93,11 +97,20 @@ class Procs:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
     async def close(self) -> None:
-        for name in list(self.running):
+        """SIGTERM every process, wait for them (kill what is still up after 15 s)."""
+        names = list(self.running)
+        for name in names:
+            if self.running[name].poll() is None:
+                self.running[name].send_signal(signal.SIGTERM)
+        for _ in range(300):
+            if all(self.running[n].poll() is not None for n in names):
+                break
+            await asyncio.sleep(0.05)
+        for name in names:
             proc = self.running.pop(name)
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        await asyncio.sleep(0)
+                proc.kill()
+                proc.wait()
 
 
 async def live_workers(client: aioredis.Redis, prefix: str) -> int:
@@ -119,7 +132,9 @@ async def wait_until(condition: Any, seconds: float, every: float = 0.1) -> bool
         await asyncio.sleep(every)
 
 
-def push_messages(fake: FakeTelegram, chats: int, per_chat: int, text: str = RUN_TIME) -> dict[int, int]:
+def push_messages(
+    fake: FakeTelegram, chats: int, per_chat: int, text: str = RUN_TIME
+) -> dict[int, int]:
     """`per_chat` messages in each of `chats` group chats, interleaved as real traffic is;
     message id -> chat id."""
     asked: dict[int, int] = {}

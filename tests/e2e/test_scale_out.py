@@ -55,9 +55,9 @@ async def test_one_front_end_three_workers_answer_1000_messages_once_in_order(
     for n in range(3):
         procs.worker(f"w{n}")
     assert await wait_until(lambda: live_workers(redis_client, key_prefix), 60)
-    assert await wait_until(
-        lambda: _eq(live_workers(redis_client, key_prefix), 3), 60
-    ), "three workers did not start"
+    assert await wait_until(lambda: _eq(live_workers(redis_client, key_prefix), 3), 60), (
+        "three workers did not start"
+    )
     asked = push_messages(fake, chats=100, per_chat=10)
 
     assert await wait_until(all_answered(fake, asked), 150), _progress(fake, asked, procs)
