@@ -191,7 +191,7 @@ def write(rows: list[dict[str, float]], redis_server: str) -> None:
         "Latency: from the fake handing the update out to the last reply part arriving; with a "
         "burst it includes the wait in the queue.",
         "",
-        "| workers | messages/s | receive-to-reply p50 ms | p99 ms | ideal msg/s (8 jobs / 200 ms) |",
+        "| workers | messages/s | receive-to-reply p50 ms | p99 ms | ideal (8 jobs / 200 ms) |",
         "|---|---|---|---|---|",
     ]
     for r in rows:
