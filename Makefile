@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast lint lock bench bench-routing bench-memory bench-hub install clean
+.PHONY: run test test-fast lint lock bench bench-routing bench-memory bench-hub bench-scale install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ lock: | $(BIN)/python
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^#' > constraints.txt
 	rm -rf .lock-venv
 
-bench: bench-routing bench-memory bench-hub
+bench: bench-routing bench-memory bench-hub bench-scale
 
 bench-routing: install
 	$(BIN)/python -m bench.routing
@@ -60,6 +60,10 @@ bench-memory: install
 
 bench-hub: install
 	$(BIN)/python -m bench.hub
+
+# 1 front end + 1, 2, 3 workers on Redis Streams, LLM = fixed 200 ms -> bench/results/scale.md
+bench-scale: install
+	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .cache

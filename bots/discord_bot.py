@@ -178,6 +178,8 @@ class OrchestratorBot(discord.Client):
         if not text:
             return
         chat_message = self.chat_message(message.author, message.channel, text, str(message.id))
+        if await self.orchestrator.hand_off(chat_message):
+            return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
         key = f"{PLATFORM}:message:{message.id}"
         if not await self.inflight.begin(key, {"channel": message.channel.id}):

@@ -192,6 +192,8 @@ class TelegramAdapter:
         if not self.addressed(message, bot.id, bot.username):
             return
         chat_message = self.to_chat_message(message, bot.username)
+        if await self.orchestrator.hand_off(chat_message):
+            return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
             await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
@@ -282,6 +284,8 @@ class TelegramAdapter:
         async with self.order.turn(f"{presser.chat_key}:{presser.user_id}"):
             with contextlib.suppress(TelegramError):  # too old after a restart: answer anyway
                 await query.answer()
+            if await self.orchestrator.hand_off(presser):
+                return  # a front end: a worker answers
             await self.answer(update_key(update), presser, message.chat.id, message.message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

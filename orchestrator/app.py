@@ -5,6 +5,8 @@ The only module that imports the seams' implementations; the core sees their Pro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import redis.asyncio as aioredis
 
 from orchestrator.admin.budgets import MeteredLLM, RedisCounters, TokenBudgets
@@ -17,6 +19,12 @@ from orchestrator.llm.base import LLM
 from orchestrator.llm.openai_client import OpenAICompatibleLLM
 from orchestrator.mcp.hub import McpHub
 from orchestrator.memory.factory import make_memory_store
+from orchestrator.queue.base import ReplySender
+from orchestrator.queue.keys import QueueKeys
+from orchestrator.queue.outbox import RedisOutbox
+from orchestrator.queue.producer import RedisJobQueue
+from orchestrator.queue.scheduled import queued_runner
+from orchestrator.queue.worker import Worker
 from orchestrator.routing.router import ToolRouter
 from orchestrator.scheduling.setup import attach_scheduler
 from orchestrator.services import Services
@@ -65,8 +73,39 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
 
 
 def build_orchestrator(config: Config, clock: Clock | None = None) -> Orchestrator:
-    """The core with every configured part; the scheduler ticks on `clock` (real by default)."""
+    """The core with every configured part; the scheduler ticks on `clock` (real by default).
+
+    With `scale.mode: distributed`, scheduled runs are queued for workers, and a front end
+    (`scale.role: frontend`) queues every message instead of answering it."""
     orchestrator = Orchestrator(config, build_services(config, clock))
+    queue = build_job_queue(config) if config.scale.mode == "distributed" else None
+    if queue is not None and config.scale.role == "frontend":
+        orchestrator.queue = queue
     if config.scheduler.enabled:
-        attach_scheduler(orchestrator, clock)
+        attach_scheduler(orchestrator, clock, queued_runner(queue) if queue else None)
     return orchestrator
+
+
+def queue_keys(config: Config) -> QueueKeys:
+    return QueueKeys(config.sessions.key_prefix, config.scale.partitions)
+
+
+def queue_client(config: Config) -> aioredis.Redis:
+    return aioredis.Redis.from_url(config.queue_url or "redis://127.0.0.1:6379/0")
+
+
+def build_job_queue(config: Config) -> RedisJobQueue:
+    return RedisJobQueue(queue_client(config), queue_keys(config), config.scale.dedupe_ttl_seconds)
+
+
+def build_worker(
+    config: Config,
+    orchestrator: Orchestrator,
+    senders: Mapping[str, ReplySender],
+    client: aioredis.Redis,
+    name: str | None = None,
+) -> Worker:
+    """A queue worker answering with `orchestrator` and posting through `senders`."""
+    keys = queue_keys(config)
+    outbox = RedisOutbox(client, keys, config.scale.dedupe_ttl_seconds)
+    return Worker(client, keys, config.scale, orchestrator.handle, senders, outbox, name)

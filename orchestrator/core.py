@@ -40,6 +40,7 @@ from orchestrator.mcp.tools import ToolSpec
 from orchestrator.memory.base import Memory
 from orchestrator.messages import ChatAdapter, ChatMessage, Choice, Reply, ReplyKind
 from orchestrator.policy import UserRateLimits, is_admin, tool_allowed
+from orchestrator.queue.base import JobQueue
 from orchestrator.redact import Redactor
 from orchestrator.reload import install_sighup, reload_config, remove_sighup
 from orchestrator.routing.base import past_uses
@@ -85,6 +86,7 @@ class Orchestrator:
         self._order = KeyedSequencer()  # per person and chat: see `handle`
         self.schedule_targets: TargetLister | None = None
         self.chat_rules = ChatToolRules(services.sessions)
+        self.queue: JobQueue | None = None  # set in a front end: messages go to workers
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
@@ -131,6 +133,8 @@ class Orchestrator:
         await self.services.sessions.close()
         if self.services.delivery is not None:
             await self.services.delivery.close()
+        if self.queue is not None:
+            await self.queue.close()
         llm = self.services.llm
         if llm is not None and hasattr(llm, "close"):
             await llm.close()
@@ -140,6 +144,14 @@ class Orchestrator:
         return await reload_config(self)
 
     # -- entry point --------------------------------------------------------------------------
+    async def hand_off(self, message: ChatMessage) -> bool:
+        """A front end queues the message for a worker (True); otherwise False, and the
+        adapter answers it with `handle` in this process."""
+        if self.queue is None:
+            return False
+        await self.queue.enqueue_message(message)
+        return True
+
     async def handle(self, message: ChatMessage) -> list[Reply]:
         """Answer one message; never raises, whatever the message or the parts do."""
         started = time.monotonic()

@@ -1,5 +1,5 @@
 """`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, doctor, health,
-audit.
+audit, worker.
 
 Each sub-command lives in its own module; this is the one place they are registered.
 """
@@ -18,6 +18,7 @@ from orchestrator.cli.route import add_route_parser
 from orchestrator.cli.run import add_run_parser
 from orchestrator.cli.schedule import add_schedule_parser
 from orchestrator.cli.tools import add_tools_parser
+from orchestrator.cli.worker import add_worker_parser
 
 SUB_COMMANDS = (
     add_chat_parser,
@@ -29,6 +30,7 @@ SUB_COMMANDS = (
     add_doctor_parser,
     add_health_parser,
     add_audit_parser,
+    add_worker_parser,
 )
 
 

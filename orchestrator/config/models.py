@@ -171,6 +171,22 @@ class DeliverySettings(Model):
     lease_seconds: float = Field(30, gt=0)  # a request of a dead process is resumed after this
 
 
+class ScaleSettings(Model):
+    """`single`: one process receives and answers (the default, no Redis needed).
+    `distributed`: front ends enqueue on Redis Streams, `orchestrator worker` processes answer."""
+
+    mode: Literal["single", "distributed"] = "single"
+    # Set by the CLI: `run <platform> --role frontend` enqueues, `worker` answers.
+    role: Literal["all", "frontend", "worker"] = "all"
+    redis_url: str | None = None  # default: sessions.url
+    partitions: int = Field(32, ge=1, le=1024)  # chats are hashed onto this many streams
+    worker_concurrency: int = Field(8, ge=1, le=1024)  # jobs one worker runs at once
+    lease_seconds: float = Field(15, ge=1)  # a dead worker's partitions move after this
+    block_ms: int = Field(1000, ge=10)  # how long an idle partition read waits
+    max_attempts: int = Field(5, ge=1)  # sends that fail this often go to the dead-letter stream
+    dedupe_ttl_seconds: int = Field(86400, ge=60)  # inbound keys and sent-part markers
+
+
 class ChatPolicy(Model):
     allowed: bool = True
     tools: list[str] | None = None
@@ -224,6 +240,7 @@ class Config(Model):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
     # Values that came from the environment; redacted from every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)
@@ -238,6 +255,23 @@ class Config(Model):
                     f"server name {name!r} must use letters, digits, '-' or single '_'"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _distributed_needs_redis(self) -> Config:
+        if self.scale.mode == "distributed":
+            if not (self.scale.redis_url or self.sessions.url):
+                raise ValueError("scale.mode distributed needs a Redis url (sessions.url)")
+            if self.scheduler.enabled and self.scheduler.store != "redis":
+                raise ValueError(
+                    "scale.mode distributed needs scheduler.store: redis (or scheduler.enabled:"
+                    " false), so each scheduled run is enqueued once"
+                )
+        return self
+
+    @property
+    def queue_url(self) -> str | None:
+        """The Redis the job queue lives on: scale.redis_url, else sessions.url."""
+        return self.scale.redis_url or self.sessions.url
 
     def policy_for(self, chat_key: str) -> ChatPolicy:
         return self.chats.get(chat_key, ChatPolicy())

@@ -13,7 +13,7 @@ from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
 from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.scheduling.commands import register_schedule_commands
-from orchestrator.scheduling.engine import Scheduler
+from orchestrator.scheduling.engine import Runner, Scheduler
 from orchestrator.scheduling.factory import build_scheduler
 from orchestrator.scheduling.store import Schedule
 from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
@@ -33,8 +33,12 @@ class SchedulerHost(AppHost, Protocol):
     def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> Awaitable[bool]: ...
 
 
-def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Scheduler:
-    """Create the configured scheduler, declare its commands and hand it to the core."""
+def attach_scheduler(
+    app: SchedulerHost, clock: Clock | None = None, runner: Runner | None = None
+) -> Scheduler:
+    """Create the configured scheduler, declare its commands and hand it to the core.
+
+    `runner` replaces "run it here and post" (e.g. with "queue it for a worker")."""
     config = app.config
 
     async def first_post(schedule: Schedule) -> bool:
@@ -43,7 +47,7 @@ def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Schedule
     scheduler = build_scheduler(
         config.scheduler,
         clock or SystemClock(),
-        make_runner(app.handle, app.post, first_post),
+        runner or make_runner(app.handle, app.post, first_post),
         notify=make_notify(app.post),
         redis_url=config.sessions.url,
         key_prefix=config.sessions.key_prefix,

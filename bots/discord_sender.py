@@ -1,0 +1,78 @@
+"""Discord replies from a worker: discord.py's HTTP client only (`login`, no gateway).
+
+Each part carries a nonce derived from its job and part number with `enforce_nonce` (discord.py
+sends it with every nonce), so Discord itself drops a resent part it already created: a part
+whose first send was never confirmed may be sent again safely. Buttons need the gateway
+connection that receives their clicks, so a worker writes the choices as commands instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bots.rendering import split_markdown
+from orchestrator.config import Config, DiscordSettings
+from orchestrator.messages import Reply, ReplyKind
+from orchestrator.queue.base import OutPart, SendNotDelivered
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DISCORD_LIMIT = 2000
+
+
+class DiscordSender:
+    platform = PLATFORM
+    idempotent = True  # enforce_nonce: a resend of a delivered part is dropped by Discord
+
+    def __init__(self, settings: DiscordSettings) -> None:
+        assert settings.token
+        self.token = str(settings.token)
+        self.client = discord.Client(intents=discord.Intents.none())
+
+    async def start(self) -> None:
+        await self.client.login(self.token)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def render(self, replies: Sequence[Reply]) -> list[OutPart]:
+        parts: list[OutPart] = []
+        for reply in replies:
+            text = f"-# {reply.text}" if reply.kind is ReplyKind.SUMMARY else reply.text
+            if reply.choices:
+                text += "\n" + " · ".join(f"{c.label}: `{c.command}`" for c in reply.choices)
+            rendered = split_markdown(text, DISCORD_LIMIT) or ["(empty)"]
+            for index, body in enumerate(rendered):
+                parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
+        return parts
+
+    async def send(self, chat_id: str, part: OutPart, reply_to: str | None, key: str = "") -> str:
+        channel = self.client.get_partial_messageable(int(chat_id))
+        options: dict[str, Any] = {"mention_author": False}
+        if reply_to and reply_to.isdigit():
+            options["reference"] = discord.MessageReference(
+                message_id=int(reply_to), channel_id=int(chat_id), fail_if_not_exists=False
+            )
+        if key:
+            options["nonce"] = hashlib.sha1(key.encode()).hexdigest()[:25]
+        try:
+            sent = await channel.send(str(part.body), **options)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise SendNotDelivered(f"discord refused: {exc.status}") from exc
+        except discord.HTTPException as exc:
+            if 400 <= exc.status < 500:
+                raise SendNotDelivered(f"discord refused: {exc.status}") from exc
+            raise
+        return str(sent.id)
+
+
+def discord_sender(config: Config) -> DiscordSender | None:
+    """Entry point `orchestrator.senders:discord`: None without a token."""
+    settings = config.bots.discord
+    return DiscordSender(settings) if settings.token else None
