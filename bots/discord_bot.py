@@ -272,7 +272,9 @@ class OrchestratorBot(discord.Client):
             await self.post(channel, replies, reference=reference, key=key, sent=sent)
         except Exception as exc:  # noqa: BLE001 - the user gets a short answer, the log the rest
             log.exception(
-                "discord_message_failed channel=%s error=%s", chat_message.chat_id, type(exc).__name__
+                "discord_message_failed channel=%s error=%s",
+                chat_message.chat_id,
+                type(exc).__name__,
             )
             with contextlib.suppress(discord.DiscordException):
                 await channel.send(ERROR_TEXT)
@@ -338,9 +340,7 @@ class OrchestratorBot(discord.Client):
             log.info("discord_send_confirmed channel=%s message=%s", channel_id, found.id)
             return found
         try:
-            message = await asyncio.wait_for(
-                channel.send(content, nonce=nonce, **kwargs), timeout
-            )
+            message = await asyncio.wait_for(channel.send(content, nonce=nonce, **kwargs), timeout)
         except TimeoutError:
             log.warning("discord_send_timeout channel=%s action=not_resent", channel_id)
             return None

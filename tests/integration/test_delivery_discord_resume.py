@@ -186,4 +186,3 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
     assert request.payload["channel"] == message.channel.id
     assert request.replies is not None and request.replies[0]["text"] == ANSWER
     assert set(request.sent) == {"0.0", "1.0"}
-
