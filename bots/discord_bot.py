@@ -4,6 +4,12 @@ Slash commands are built from the core's command registry, one declaration for e
 Interactions are deferred whenever the work may outlast Discord's 3-second deadline, then
 answered by follow-up; admin-only commands answer ephemerally. Markdown passes through, split
 at 2,000 characters with every code block closed in each part.
+
+Exactly once: each message is claimed and recorded before any work (`Inflight`), its replies
+are saved once computed and each part is recorded once sent, so a request cut off by a crash
+is resumed once after the next start (from the Redis record, through the HTTP API) and sends
+only what is missing. A send that times out is checked against the channel's recent messages
+before anything is sent again; a resend carries the same nonce, which Discord enforces.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import secrets
 import shlex
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -24,8 +32,9 @@ from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import Command
 from orchestrator.config import Config, DiscordSettings
 from orchestrator.core import Orchestrator
+from orchestrator.delivery.base import InboundRequest, replies_from_data
 from orchestrator.delivery.in_process import InProcessDeliveryStore
-from orchestrator.delivery.inflight import Inflight
+from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
@@ -37,6 +46,11 @@ DISCORD_LIMIT = 2000
 DEFER_AFTER = 1.0  # seconds of work before an interaction is deferred
 CONFIRM_TIMEOUT = 15 * 60
 ERROR_TEXT = "Sorry, something went wrong."
+GAVE_UP_TEXT = "Sorry, I was restarted twice while working on this; please ask again."
+UNKNOWN = "unknown"  # a part whose send timed out and could not be confirmed: never resent
+HISTORY_LIMIT = 25  # recent messages read to confirm a send that timed out
+SAME_SEND = timedelta(seconds=60)  # how far back a timed-out send's copy may be dated (skew)
+Reference = discord.Message | discord.MessageReference
 
 
 def render(reply: Reply) -> list[str]:
@@ -79,7 +93,7 @@ class ConfirmView(discord.ui.View):
     def _callback(self, command: str) -> Any:
         async def pressed(interaction: discord.Interaction) -> None:
             key = f"{PLATFORM}:interaction:{interaction.id}"
-            if not await self.bot.inflight.begin(key, {"command": command}):
+            if not await self.bot.inflight.begin(key, {"kind": "interaction", "command": command}):
                 return  # a replayed press: its action already ran
             try:
                 await interaction.response.defer(thinking=True)
@@ -112,7 +126,9 @@ class OrchestratorBot(discord.Client):
         self.inflight = Inflight(
             store, PLATFORM, lease_seconds=orchestrator.config.delivery.lease_seconds
         )
+        self.store = store
         self.order = KeyedSequencer()
+        self._recovering = False
         self.tree = app_commands.CommandTree(self)
         for command in orchestrator.commands:
             self.tree.add_command(self.slash_command(command))
@@ -133,6 +149,17 @@ class OrchestratorBot(discord.Client):
             len(self.settings.guild_ids),
             len(self.tree.get_commands()),
         )
+
+    async def on_ready(self) -> None:
+        """Once connected (the cache is filled): keep this process's leases and resume what a
+        dead process left unfinished. READY comes again after a reconnect; start only once."""
+        if not self._recovering:
+            self._recovering = True
+            self.inflight.start(self.resume)
+
+    async def close(self) -> None:
+        await self.inflight.stop()
+        await super().close()
 
     # -- messages -----------------------------------------------------------------------------
     def addressed(self, message: discord.Message) -> bool:
@@ -182,39 +209,95 @@ class OrchestratorBot(discord.Client):
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
         key = f"{PLATFORM}:message:{message.id}"
-        if not await self.inflight.begin(key, {"channel": message.channel.id}):
+        if not await self.inflight.begin(key, message_payload(message.channel.id, chat_message)):
             async with turn:
                 return
         try:
             async with turn:
-                await self._answer(message, chat_message)
+                await self._answer(key, message.channel, chat_message, message)
         finally:
             await self.inflight.end(key)
 
-    async def _answer(self, message: discord.Message, chat_message: ChatMessage) -> None:
-        typing = asyncio.create_task(keep_typing(message.channel))
+    async def resume(self, request: InboundRequest) -> None:
+        """Answer a message a dead process had recorded but not finished, once: reuse its
+        computed replies, skip the parts it sent, reply to the original message by id."""
+        try:
+            payload = request.payload
+            if payload.get("kind") != "message":
+                # An interaction's token is not kept (it is a credential), so it cannot be
+                # answered any more; a fresh command is the user's to give.
+                log.warning("request_not_resumed platform=%s key=%s", PLATFORM, request.key)
+                return
+            channel_id = int(payload["channel"])
+            channel = self.get_channel(channel_id) or await self.fetch_channel(channel_id)
+            chat_message = ChatMessage(
+                platform=PLATFORM,
+                chat_id=str(channel_id),
+                user_id=str(payload["user_id"]),
+                text=str(payload["text"]),
+                user_name=str(payload.get("user_name", "")),
+                message_id=str(payload["message_id"]),
+                is_private=bool(payload.get("is_private")),
+                is_admin=bool(payload.get("is_admin")),
+            )
+            original = discord.MessageReference(
+                message_id=int(payload["message_id"]),
+                channel_id=channel_id,
+                fail_if_not_exists=False,
+            )
+            async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
+                await self._answer(request.key, channel, chat_message, original, request)
+        finally:
+            await self.inflight.end(request.key)
+
+    async def _answer(
+        self,
+        key: str,
+        channel: Any,
+        chat_message: ChatMessage,
+        reference: Reference,
+        prior: InboundRequest | None = None,
+    ) -> None:
+        typing = asyncio.create_task(keep_typing(channel))
         try:
             try:
-                replies = await self.orchestrator.handle(chat_message)
+                if prior is not None and given_up(prior):
+                    replies = [Reply(GAVE_UP_TEXT, ReplyKind.ERROR)]
+                elif prior is not None and prior.replies is not None:
+                    replies = replies_from_data(prior.replies)
+                else:
+                    replies = await self.orchestrator.handle(chat_message)
+                    await self.store.save_replies(key, replies)
             finally:
                 typing.cancel()
-            await self.post(message.channel, replies, reference=message)
+            sent = prior.sent if prior is not None else {}
+            await self.post(channel, replies, reference=reference, key=key, sent=sent)
         except Exception as exc:  # noqa: BLE001 - the user gets a short answer, the log the rest
             log.exception(
-                "discord_message_failed channel=%s error=%s", message.channel.id, type(exc).__name__
+                "discord_message_failed channel=%s error=%s",
+                chat_message.chat_id,
+                type(exc).__name__,
             )
             with contextlib.suppress(discord.DiscordException):
-                await message.channel.send(ERROR_TEXT)
+                await channel.send(ERROR_TEXT)
 
     async def post(
         self,
         channel: discord.abc.Messageable,
         replies: Sequence[Reply],
-        reference: discord.Message | None = None,
+        reference: Reference | None = None,
+        *,
+        key: str | None = None,
+        sent: dict[str, str] | None = None,
     ) -> None:
-        for reply in replies:
+        """Post each part once: parts in `sent` are skipped, each new one is recorded under
+        `key`. The first part posted replies to `reference`."""
+        for r_index, reply in enumerate(replies):
             parts = render(reply)
             for index, part in enumerate(parts):
+                part_id = f"{r_index}.{index}"
+                if sent and part_id in sent:
+                    continue
                 view = (
                     ConfirmView(self, reply, str(getattr(channel, "id", "")))
                     if reply.choices and index == len(parts) - 1
@@ -222,10 +305,64 @@ class OrchestratorBot(discord.Client):
                 )
                 kwargs: dict[str, Any] = {"view": view} if view else {}
                 if reference is not None:
-                    await reference.reply(part, mention_author=False, **kwargs)
+                    kwargs.update(reference=reference, mention_author=False)
                     reference = None
-                else:
-                    await channel.send(part, **kwargs)
+                message = await self.send_once(channel, part, **kwargs)
+                if key is not None:
+                    ref = str(message.id) if message is not None else UNKNOWN
+                    await self.store.mark_sent(key, part_id, ref)
+
+    async def send_once(
+        self, channel: discord.abc.Messageable, content: str, **kwargs: Any
+    ) -> discord.Message | None:
+        """Send one message; after a timeout, look for it in the channel before sending again.
+
+        The nonce is enforced by Discord (a second send with it within minutes returns the
+        first message instead of posting a new one), so the one resend cannot double-post.
+        None: the send timed out and could not be confirmed either way (logged, not resent).
+        """
+        nonce = secrets.token_hex(12)  # Discord allows up to 25 characters
+        since = datetime.now(UTC)
+        timeout = self.settings.send_timeout_seconds
+        channel_id = getattr(channel, "id", "")
+        try:
+            return await asyncio.wait_for(channel.send(content, nonce=nonce, **kwargs), timeout)
+        except TimeoutError:
+            log.warning("discord_send_timeout channel=%s action=check", channel_id)
+        try:
+            found = await self.find_sent(channel, content, nonce, since)
+        except discord.DiscordException as exc:
+            log.warning(
+                "discord_send_unconfirmed channel=%s error=%s action=not_resent",
+                channel_id,
+                type(exc).__name__,
+            )
+            return None
+        if found is not None:
+            log.info("discord_send_confirmed channel=%s message=%s", channel_id, found.id)
+            return found
+        try:
+            message = await asyncio.wait_for(channel.send(content, nonce=nonce, **kwargs), timeout)
+        except TimeoutError:
+            log.warning("discord_send_timeout channel=%s action=not_resent", channel_id)
+            return None
+        log.info("discord_send_resent channel=%s message=%s", channel_id, message.id)
+        return message
+
+    async def find_sent(
+        self, channel: discord.abc.Messageable, content: str, nonce: str, since: datetime
+    ) -> discord.Message | None:
+        """Our own message among the channel's latest: by nonce, or by content and time (the
+        message list may leave the nonce out)."""
+        assert self.user is not None
+        async for message in channel.history(limit=HISTORY_LIMIT):
+            if message.author.id != self.user.id:
+                continue
+            if message.nonce is not None and str(message.nonce) == nonce:
+                return message
+            if message.content == content and message.created_at >= since - SAME_SEND:
+                return message
+        return None
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
         """ChatAdapter: post into a channel (scheduled runs)."""
@@ -274,7 +411,7 @@ class OrchestratorBot(discord.Client):
         text = command_text(command, kwargs)
         message = self.chat_message(interaction.user, interaction.channel, text)
         key = f"{PLATFORM}:interaction:{interaction.id}"
-        if not await self.inflight.begin(key, {"command": text}):
+        if not await self.inflight.begin(key, {"kind": "interaction", "command": text}):
             return  # a replayed interaction: answered (and its command run) the first time
         try:
             await self._run_slash(interaction, command, message, ephemeral)
@@ -330,6 +467,20 @@ async def keep_typing(channel: discord.abc.Messageable, every: float = 8.0) -> N
             log.debug("typing_failed error=%s", type(exc).__name__)
             return
         await asyncio.sleep(every)
+
+
+def message_payload(channel_id: int, message: ChatMessage) -> dict[str, object]:
+    """What a later process needs to answer this message again (see `resume`)."""
+    return {
+        "kind": "message",
+        "channel": channel_id,
+        "message_id": message.message_id,
+        "user_id": message.user_id,
+        "user_name": message.user_name,
+        "text": message.text,
+        "is_private": message.is_private,
+        "is_admin": message.is_admin,
+    }
 
 
 def command_text(command: Command, kwargs: dict[str, Any]) -> str:

@@ -132,6 +132,7 @@ class DiscordSettings(Model):
     respond_to: Literal["mentions", "all"] = "mentions"
     guild_ids: list[int] = Field(default_factory=list)
     sync: Literal["guild", "global", "none"] = "guild"
+    send_timeout_seconds: float = Field(15, gt=0)  # then the channel is checked, not resent
 
 
 class BotsSettings(Model):

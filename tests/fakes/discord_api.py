@@ -1,7 +1,10 @@
 """A fake Discord REST API v10 on 127.0.0.1: channel messages, guild channels, webhooks.
 
-POST /api/v10/channels/{id}/messages (Authorization: Bot <token>), GET /api/v10/guilds/{id}/
-channels, POST /api/v10/webhooks/{id}/{token}?wait=true (no Authorization; the URL is the secret).
+POST /api/v10/channels/{id}/messages (Authorization: Bot <token>; a repeated `nonce` with
+`enforce_nonce` returns the first message instead of posting again, as Discord does), GET
+/api/v10/channels/{id}/messages?limit= (newest first), GET /api/v10/channels/{id}, GET
+/api/v10/users/@me, GET /api/v10/guilds/{id}/channels, POST /api/v10/webhooks/{id}/{token}?wait=true
+(no Authorization; the URL is the secret).
 Errors carry Discord's JSON (`{"message", "code"}`), a 429 also `retry_after` and the Retry-After
 header. Every request is recorded in `calls`; `faults` plans 401/404/429 answers or stalls.
 """
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +25,14 @@ from aiohttp import web
 from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
-BOT_USER = {"id": "222222222222222222", "username": "opsbot", "bot": True}
+STALL_AFTER = web.RequestKey("stall_after", float)
+BOT_USER = {
+    "id": "222222222222222222",
+    "username": "opsbot",
+    "bot": True,
+    "discriminator": "0",
+    "avatar": None,
+}
 
 
 @dataclass
@@ -61,7 +72,7 @@ class FakeDiscord:
                     "parent_id": parent,
                     "position": position,
                 }
-        self._ids = itertools.count(555555555555555550)
+        self._ids = (_snowflake(n) for n in itertools.count())
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -86,6 +97,9 @@ class FakeDiscord:
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application()
         app.router.add_route("POST", "/api/v10/channels/{channel}/messages", self._post_message)
+        app.router.add_route("GET", "/api/v10/channels/{channel}/messages", self._list_messages)
+        app.router.add_route("GET", "/api/v10/channels/{channel}", self._get_channel)
+        app.router.add_route("GET", "/api/v10/users/@me", self._me)
         app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
         app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
         self._runner = web.AppRunner(app, access_log=None)
@@ -109,13 +123,16 @@ class FakeDiscord:
             Request(request.method, request.path, dict(request.query), dict(request.headers), body)
         )
         fault = self.faults.take(request.path)
+        if fault is not None and fault.delivered:
+            request[STALL_AFTER] = fault.stall
+            fault = None
         if fault is not None and fault.status is None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), fault.stall)
             return _error(504, "Gateway Timeout", 0)
         if fault is not None and fault.status == 429:
             wait = fault.retry_after if fault.retry_after is not None else 1.0
-            return web.json_response(
+            return _json(
                 {"message": "You are being rate limited.", "retry_after": wait, "global": False},
                 status=429,
                 headers={"Retry-After": f"{wait:g}", "X-RateLimit-Scope": "user"},
@@ -153,7 +170,7 @@ class FakeDiscord:
         if not content:
             return _error(400, "Cannot send an empty message", 50006)
         if len(content) > 2000:
-            return web.json_response(
+            return _json(
                 {
                     "message": "Invalid Form Body",
                     "code": 50035,
@@ -182,7 +199,45 @@ class FakeDiscord:
         body = self.calls[-1].body
         if (bad := self._check_content(body)) is not None:
             return bad
-        return web.json_response(self._message(channel, body))
+        nonce = (body or {}).get("nonce")
+        first = next(
+            (m for m in self.messages if nonce and m.get("_nonce") == nonce),
+            None,
+        )
+        if first is not None and body.get("enforce_nonce"):
+            return _json(_public(first, with_nonce=True))
+        message = self._message(channel, body)
+        if nonce:
+            message["_nonce"] = nonce
+        if (stall := request.get(STALL_AFTER)) is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), stall)
+            return _error(504, "Gateway Timeout", 0)
+        return _json(_public(message, with_nonce=True))
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """The channel's latest messages, newest first; like Discord's list, without nonces."""
+        if (early := await self._record(request)) is not None:
+            return early
+        channel = request.match_info["channel"]
+        if channel not in self.channels:
+            return _error(404, "Unknown Channel", 10003)
+        limit = int(request.query.get("limit", "50"))
+        latest = [m for m in self.messages if m["channel_id"] == channel][::-1][:limit]
+        return _json([_public(m) for m in latest])
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            return _error(404, "Unknown Channel", 10003)
+        return _json(channel)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        return _json({**BOT_USER, "global_name": None})
 
     async def _guild_channels(self, request: web.Request) -> web.Response:
         if (early := await self._record(request)) is not None:
@@ -190,7 +245,7 @@ class FakeDiscord:
         guild = request.match_info["guild"]
         if guild != GUILD_ID:
             return _error(404, "Unknown Guild", 10004)
-        return web.json_response([c for c in self.channels.values() if c["guild_id"] == guild])
+        return _json([c for c in self.channels.values() if c["guild_id"] == guild])
 
     async def _webhook(self, request: web.Request) -> web.Response:
         if (early := await self._record(request)) is not None:
@@ -204,7 +259,7 @@ class FakeDiscord:
             return bad
         message = self._message("webhook", body, webhook=True)
         if request.query.get("wait") == "true":
-            return web.json_response(message)
+            return _json(message)
         return web.Response(status=204)
 
 
@@ -216,5 +271,31 @@ _STANDARD = {
 }
 
 
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def _snowflake(sequence: int) -> int:
+    """An id that dates its message, as Discord's do (clients read the time from it)."""
+    return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (sequence & 0xFFF)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON with Discord's exact content type (discord.py parses only `application/json`)."""
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+def _public(message: dict[str, Any], with_nonce: bool = False) -> dict[str, Any]:
+    """A message as the API shows it: the nonce only in the answer to the send itself."""
+    shown = {k: v for k, v in message.items() if not k.startswith("_")}
+    if with_nonce and "_nonce" in message:
+        shown["nonce"] = message["_nonce"]
+    return shown
+
+
 def _error(status: int, message: str, code: int) -> web.Response:
-    return web.json_response({"message": message, "code": code}, status=status)
+    return _json({"message": message, "code": code}, status=status)

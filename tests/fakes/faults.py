@@ -15,6 +15,7 @@ class Fault:
     retry_after: float | None = None
     stall: float = 0.0
     match: str = ""  # only calls whose path contains this
+    delivered: bool = False  # a stall after the call took effect (the fake delivers, then stalls)
 
 
 @dataclass
@@ -34,6 +35,12 @@ class Faults:
         """The next `times` calls get no answer for `seconds` (a client timeout)."""
         with self._lock:
             self.queue.extend([Fault(None, stall=seconds, match=match)] * times)
+
+    def stall_after_next(self, seconds: float = 30.0, *, match: str = "") -> None:
+        """The next call takes effect, then its answer stalls for `seconds` (a client timeout
+        for a request that nonetheless went through)."""
+        with self._lock:
+            self.queue.append(Fault(None, stall=seconds, match=match, delivered=True))
 
     def take(self, path: str) -> Fault | None:
         with self._lock:

@@ -13,9 +13,12 @@ from typing import Any
 import aiohttp
 
 from bots.telegram_bot import create_application
-from orchestrator.config import TelegramSettings, WebhookSettings
+from bots.telegram_webhook import webhook_server
+from orchestrator.app import build_orchestrator
+from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
 from orchestrator.core import Orchestrator
-from scripts.with_redis import free_port
+from orchestrator.delivery.base import InboundRequest
+from orchestrator.delivery.redis_store import RedisDeliveryStore
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.openai_server import FakeOpenAI, text
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
@@ -57,54 +60,112 @@ async def test_an_update_returned_three_times_by_the_poller_is_answered_once() -
     assert len([t for t in texts(fake) if "create_task" in t]) == 1
 
 
+def webhook_update(fake: FakeTelegram, text_: str, update_id: int, chat_id: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 17,
+            "date": int(time.time()),
+            "text": text_,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": fake.user(chat_id),
+            "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
+        },
+    }
+
+
+def healthy() -> tuple[bool, dict[str, Any]]:
+    return True, {}
+
+
 async def test_an_update_posted_three_times_to_the_webhook_is_answered_once() -> None:
-    port = free_port()
+    """Through the production web process (`webhook_server`, what `orchestrator run telegram`
+    serves when a webhook is configured), not python-telegram-bot's own webhook server."""
     with FakeClickUp() as clickup:
         orchestrator = clickup_orchestrator(clickup)
         async with FakeTelegram() as fake:
-            hook = WebhookSettings(
-                url=f"http://127.0.0.1:{port}/hook", listen="127.0.0.1", port=port, path="hook"
-            )
+            hook = WebhookSettings(url="https://bot.example.com/hook", listen="127.0.0.1")
             app = create_application(
                 TelegramSettings(token=fake.token, base_url=fake.base_url, webhook=hook),
                 orchestrator,
             )
             await orchestrator.start()
-            async with app:
-                await app.post_init(app)  # type: ignore[misc]
-                await app.start()
-                await app.updater.start_webhook(  # type: ignore[union-attr]
-                    listen="127.0.0.1", port=port, url_path="hook", webhook_url=hook.url
-                )
-                update = {
-                    "update_id": 4242,
-                    "message": {
-                        "message_id": 17,
-                        "date": int(time.time()),
-                        "text": RUN_CREATE,
-                        "chat": {"id": 6, "type": "private"},
-                        "from": fake.user(6),
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
-                    },
-                }
-                async with aiohttp.ClientSession() as http:
+            try:
+                async with (
+                    webhook_server(app, hook, healthy, port=0) as port,
+                    aiohttp.ClientSession() as http,
+                ):
+                    update = webhook_update(fake, RUN_CREATE, 4242, 6)
                     statuses = []
                     for _ in range(3):
                         response = await http.post(
-                            hook.url,
-                            data=json.dumps(update),
-                            headers={"Content-Type": "application/json"},
+                            f"http://127.0.0.1:{port}/{hook.path}", data=json.dumps(update)
                         )
                         statuses.append(response.status)
-                assert statuses == [200, 200, 200]
-                assert await eventually(lambda: any('"id": "t1"' in t for t in texts(fake)))
-                await asyncio.sleep(0.3)
-                await app.updater.stop()  # type: ignore[union-attr]
-                await app.stop()
-                await app.bot_data["telegram_adapter"].on_shutdown()
-            await orchestrator.stop()
+                    assert statuses == [200, 200, 200]
+                    assert await eventually(lambda: any('"id": "t1"' in t for t in texts(fake)))
+                    await asyncio.sleep(0.3)  # room for a wrong second answer to show up
+            finally:
+                await orchestrator.stop()
     assert len(created(clickup)) == 1
     assert len([t for t in texts(fake) if "create_task" in t]) == 1
+
+
+async def test_the_webhook_answers_200_only_after_the_update_is_recorded(
+    redis_url: str, key_prefix: str, redis_client: Any
+) -> None:
+    """The record is held up at the Redis write: Telegram must get no 200 until it is done,
+    so an update it was told we have is always in Redis for a restart to resume."""
+    orchestrator = build_orchestrator(
+        parse_config(
+            "orchestrator:\n  name: hookbot\n  memory_system: {type: none}\n"
+            "scheduler: {enabled: false}\n"
+            f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{key_prefix}'}}\n",
+            env={},
+        )
+    )
+    store = orchestrator.services.delivery
+    assert isinstance(store, RedisDeliveryStore)
+    opening, release = asyncio.Event(), asyncio.Event()
+    real_open = store.open
+
+    async def held_open(request: InboundRequest, owner: str) -> None:
+        opening.set()
+        await release.wait()
+        await real_open(request, owner)
+
+    store.open = held_open  # type: ignore[method-assign]
+    async with FakeTelegram() as fake:
+        hook = WebhookSettings(url="https://bot.example.com/hook", listen="127.0.0.1")
+        app = create_application(
+            TelegramSettings(token=fake.token, base_url=fake.base_url, webhook=hook), orchestrator
+        )
+        await orchestrator.start()
+        try:
+            async with (
+                webhook_server(app, hook, healthy, port=0) as port,
+                aiohttp.ClientSession() as http,
+            ):
+                post = asyncio.create_task(
+                    http.post(
+                        f"http://127.0.0.1:{port}/{hook.path}",
+                        data=json.dumps(webhook_update(fake, "/help", 5151, 8)),
+                    )
+                )
+                assert await eventually(opening.is_set)
+                done, _ = await asyncio.wait({post}, timeout=0.5)
+                assert not done  # no answer to Telegram while the record is not written
+                key = f"{key_prefix}:hookbot:dlv:req:telegram:update:5151"
+                assert not await redis_client.exists(key)
+                release.set()
+                response = await post
+                assert response.status == 200
+                assert await redis_client.exists(
+                    f"{key_prefix}:hookbot:dlv:claim:telegram:update:5151"
+                )
+                assert await eventually(lambda: any("Commands:" in t for t in texts(fake)))
+        finally:
+            await orchestrator.stop()
 
 
 async def test_twenty_messages_from_one_person_are_answered_in_order() -> None:
