@@ -142,6 +142,7 @@ TOPICS = [
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(360)  # 2,000 real embeddings + Chroma writes; slow on a busy 2-core host
 async def test_two_thousand_memories_over_twenty_chats_never_leak(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     """Overlapping topics in every chat; 1,000 queries per chat see only their own chat."""
     rng = random.Random(7)
