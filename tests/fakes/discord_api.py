@@ -270,9 +270,7 @@ class FakeDiscord:
             rows = [g for g in rows if int(g["id"]) > int(request.query["after"])]
         if "before" in request.query:
             rows = [g for g in rows if int(g["id"]) < int(request.query["before"])][-limit:]
-        return _json(
-            [{"features": [], "permissions": "2147483648", **g} for g in rows[:limit]]
-        )
+        return _json([{"features": [], "permissions": "2147483648", **g} for g in rows[:limit]])
 
     async def _commands(self, request: web.Request) -> web.Response:
         if (early := await self._record(request)) is not None:

@@ -165,7 +165,9 @@ async def test_a_rejected_token_fails_without_showing_it(
     code, lines = await doctor(write_config(tmp_path, fake, llm, token=wrong), capsys)
     line, fix = finding(lines, "discord")
     assert code == 2
-    assert line == "FAIL discord: the bot token was rejected" and fix == "fix: check DISCORD_BOT_TOKEN"
+    assert (
+        line == "FAIL discord: the bot token was rejected" and fix == "fix: check DISCORD_BOT_TOKEN"
+    )
     assert not any("discord intents" in x or "discord guilds" in x for x in lines)
     assert wrong not in "\n".join(lines)
     assert [c.path for c in fake.calls] == ["/api/v10/users/@me"]
