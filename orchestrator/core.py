@@ -19,6 +19,7 @@ import numpy as np
 from orchestrator.admin.budgets import metering
 from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.admin.doctor.base import TargetLister
+from orchestrator.admin.heartbeat import beat_forever
 from orchestrator.audit import audit, bind_requester
 from orchestrator.commands.admin import register_admin_commands
 from orchestrator.commands.builtin import register_builtin_commands
@@ -112,6 +113,13 @@ class Orchestrator:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))
         if hasattr(self.services.memory, "prune"):
             self._background.append(asyncio.create_task(self._prune_memory_forever()))
+        if self.config.health.heartbeat_path:
+            beat = beat_forever(self.config.health, self._heartbeat_status)
+            self._background.append(asyncio.create_task(beat))
+
+    def _heartbeat_status(self) -> dict[str, int]:
+        statuses = self.services.hub.status()
+        return {"servers": len(statuses), "servers_up": sum(s.state == "up" for s in statuses)}
 
     async def _prune_memory_forever(self, every_seconds: float = 3600) -> None:
         """Retention: `max_items_per_chat` and `max_age_days`, enforced hourly."""

@@ -6,12 +6,17 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bots.telegram_bot import create_application
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, parse_config
 from orchestrator.core import Orchestrator
+from orchestrator.scheduling.file_store import FileScheduleStore
+from orchestrator.scheduling.store import Schedule
+from orchestrator.scheduling.when import when_from_dict
 from tests.conftest import REPO, time_server_yaml
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -88,3 +93,26 @@ async def running_bot(
                 await app.bot_data["telegram_adapter"].on_shutdown()
     finally:
         await orchestrator.stop()
+
+
+async def add_schedule(path: Path, sid: str, target: str) -> None:
+    """A daily schedule in a schedule file, posting to `target` (platform:chat_id)."""
+    platform, chat_id = target.split(":", 1)
+    store = FileScheduleStore(path)
+    await store.add(
+        Schedule(
+            id=sid,
+            platform="console",
+            chat_id="team",
+            creator_id="ann",
+            creator_name="Ann",
+            when_text="daily at 9",
+            when=when_from_dict({"kind": "cron", "expr": "0 9 * * *", "tz": "UTC"}),
+            what="post the stats",
+            timezone="UTC",
+            target_platform=platform,
+            target_chat_id=chat_id,
+            next_run_at=datetime(2030, 1, 1, 9, tzinfo=UTC),
+        ),
+        20,
+    )

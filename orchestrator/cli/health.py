@@ -1,19 +1,24 @@
-"""`orchestrator health`: a Procfile platform's health check; exit 0 healthy, 2 not.
+"""`orchestrator health`: a Procfile platform's or container's health check; exit 0 healthy, else 2.
 
-Checks what a restart could fix: the config loads, Redis answers (when used), and the webhook
-web process answers `GET /healthz` (when Telegram runs as a webhook). `--url` checks any URL.
+Checks what a restart could fix, one line each: the config loads; Redis answers (when used); the
+memory store is writable or its server answers; the bot process is beating (`health.
+heartbeat_path`: a worker has no port to probe); the webhook web process answers `GET /healthz`
+(when Telegram runs as a webhook). `--url` checks one URL instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 import urllib.error
 import urllib.request
 
-from orchestrator.admin.doctor.base import Level
-from orchestrator.admin.doctor.checks import check_redis
+from orchestrator.admin.doctor.base import Finding, Level
+from orchestrator.admin.doctor.checks import check_chroma, check_redis
+from orchestrator.admin.heartbeat import check_beat
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
+from orchestrator.config import Config
 
 
 def add_health_parser(sub: SubParsers) -> None:
@@ -31,6 +36,31 @@ def http_ok(url: str) -> bool:
         return False
 
 
+async def _stores(config: Config) -> list[Finding]:
+    redis, memory = await asyncio.gather(check_redis(config), check_chroma(config))
+    return [*redis, *memory]
+
+
+def health_lines(config: Config) -> list[tuple[bool, str]]:
+    """(healthy, 'check: detail') per check, in a fixed order."""
+    lines = [(True, f"config: {config.source or 'the embedded default'} loads")]
+    lines += [
+        (f.level is not Level.FAIL, f"{f.check}: {f.detail}") for f in asyncio.run(_stores(config))
+    ]
+    if config.health.heartbeat_path:
+        beat = check_beat(config.health, time.time())
+        lines.append((beat.healthy, f"bot process: {beat.detail}"))
+    hook = config.bots.telegram.webhook
+    if hook is not None and config.bots.telegram.token:
+        host = "127.0.0.1" if hook.listen in ("0.0.0.0", "::", "") else hook.listen
+        url = f"http://{host}:{hook.port}/healthz"
+        answered = http_ok(url)
+        lines.append(
+            (answered, f"webhook: {url} {'answers 200' if answered else 'does not answer 200'}")
+        )
+    return lines
+
+
 def cmd_health(ns: argparse.Namespace) -> int:
     if ns.url:
         healthy = http_ok(ns.url)
@@ -38,19 +68,9 @@ def cmd_health(ns: argparse.Namespace) -> int:
         return 0 if healthy else 2
     config = load_or_report(ns.config)
     if config is None:
-        print("fail config")
+        print("fail config: does not load (see above)")
         return 2
-    problems = [
-        f"{f.check}: {f.detail}" for f in asyncio.run(check_redis(config)) if f.level is Level.FAIL
-    ]
-    hook = config.bots.telegram.webhook
-    if hook is not None and config.bots.telegram.token:
-        host = "127.0.0.1" if hook.listen in ("0.0.0.0", "::", "") else hook.listen
-        url = f"http://{host}:{hook.port}/healthz"
-        if not http_ok(url):
-            problems.append(f"webhook: {url} does not answer 200")
-    for line in problems:
-        print(f"fail {line}")
-    if not problems:
-        print("ok")
-    return 2 if problems else 0
+    lines = health_lines(config)
+    for healthy, line in lines:
+        print(f"{'ok  ' if healthy else 'fail'} {line}")
+    return 0 if all(healthy for healthy, _ in lines) else 2

@@ -216,6 +216,14 @@ class AuditSettings(Model):
     stream_max_len: int = Field(100_000, ge=100)
 
 
+class HealthSettings(Model):
+    """`orchestrator health`: a running bot process writes a heartbeat file the check reads
+    (off unless `heartbeat_path` is set; a stale or missing beat means the process is gone)."""
+
+    heartbeat_path: str | None = None
+    heartbeat_seconds: float = Field(30, gt=0)
+
+
 class OrchestratorSettings(Model):
     llm_settings: LLMSettings = Field(default_factory=LLMSettings)
     memory_system: MemorySettings = Field(default_factory=MemorySettings)
@@ -242,6 +250,7 @@ class Config(Model):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     # Values that came from the environment; redacted from every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,7 +25,7 @@ from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, ReplyKind
 from tests.conftest import time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, error, text, tool_call
-from tests.hubkit import child_processes
+from tests.hubkit import SERVERS, child_processes
 from tests.recording_adapter import RecordingAdapter
 
 ADMIN = ChatMessage("console", "team", "boss", "", user_name="Boss")
@@ -378,18 +380,33 @@ async def test_messages_per_minute_per_user_trips_at_its_number() -> None:
     assert (await bot.handle(say(ADMIN, "/help")))[0].kind is not ReplyKind.ERROR  # per user
 
 
-async def test_a_servers_rate_limit_per_second_trips_at_its_number() -> None:
-    config = parse_config(
-        base_yaml(servers=time_server_yaml() + "    rate_limit_per_second: 2\n"), env={}
+def gate_server_yaml(rate: float | None) -> str:
+    """Our gate server (tests/servers): it reports how many calls it had in flight at once."""
+    limit = f"    rate_limit_per_second: {rate:g}\n" if rate else ""
+    return (
+        f"  gate:\n    type: custom\n    command: {sys.executable}\n"
+        f"    args: ['{SERVERS}', 'gate']\n{limit}"
     )
+
+
+async def calls_in_flight_together(rate: float | None) -> list[str]:
+    """Three people in one chat `/run` the gate tool at once; what the server saw, per call."""
+    config = parse_config(base_yaml(servers=gate_server_yaml(rate)), env={})
     bot = await started(build_orchestrator(config))
+    # Each call waits until all three are in flight on the server, or 0.4 s (the limiter
+    # spaces calls 1 s apart at one per second, so a limited call gives up waiting alone).
+    run = '/run gate arrive {"expect": 3, "hold": 0.4}'
     try:
-        connection = bot.services.hub.connections["time"]  # type: ignore[attr-defined]
-        limiter = connection._limiter
-        assert limiter is not None and limiter.has_capacity()
-        for _ in range(2):
-            reply = await bot.handle(say(MEMBER, '/run time get_current_time {"timezone": "UTC"}'))
-            assert reply[0].kind is not ReplyKind.ERROR
-        assert not limiter.has_capacity()  # a third call now waits for the bucket to drain
+        replies = await asyncio.gather(
+            *(bot.handle(ChatMessage("console", "team", user, run)) for user in ("a", "b", "c"))
+        )
     finally:
         await bot.stop()
+    return sorted(re.findall(r"arrival \d+ saw \d+ in flight", r[0].text)[0] for r in replies)
+
+
+async def test_a_servers_rate_limit_per_second_spaces_the_calls_the_server_sees() -> None:
+    limited = await calls_in_flight_together(rate=1)
+    unlimited = await calls_in_flight_together(rate=None)
+    assert limited == [f"arrival {n} saw 1 in flight" for n in (1, 2, 3)]
+    assert unlimited == [f"arrival {n} saw 3 in flight" for n in (1, 2, 3)]  # the control

@@ -1,10 +1,15 @@
-"""A fake Discord REST API v10 on 127.0.0.1: channel messages, guild channels, webhooks.
+"""A fake Discord REST API v10 on 127.0.0.1: channel messages, guild channels, webhooks, and
+what a bot's login and `orchestrator doctor` read.
 
 POST /api/v10/channels/{id}/messages (Authorization: Bot <token>; a repeated `nonce` with
 `enforce_nonce` returns the first message instead of posting again, as Discord does), GET
 /api/v10/channels/{id}/messages?limit= (newest first), GET /api/v10/channels/{id}, GET
-/api/v10/users/@me, GET /api/v10/guilds/{id}/channels, POST /api/v10/webhooks/{id}/{token}?wait=true
-(no Authorization; the URL is the secret).
+/api/v10/guilds/{id}/channels, POST /api/v10/webhooks/{id}/{token}?wait=true (no Authorization;
+the URL is the secret). GET /users/@me (login), /oauth2/applications/@me (`flags` carries the
+message content intent: GATEWAY_MESSAGE_CONTENT for verified apps,
+GATEWAY_MESSAGE_CONTENT_LIMITED for the others), /users/@me/guilds (limit/before/after paging),
+/applications/{app}/commands and /applications/{app}/guilds/{guild}/commands (the synced slash
+commands).
 Errors carry Discord's JSON (`{"message", "code"}`), a 429 also `retry_after` and the Retry-After
 header. Every request is recorded in `calls`; `faults` plans 401/404/429 answers or stalls.
 """
@@ -26,13 +31,18 @@ from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
 STALL_AFTER = web.RequestKey("stall_after", float)
+APP_ID = "666666666666666666"
 BOT_USER = {
     "id": "222222222222222222",
     "username": "opsbot",
-    "bot": True,
     "discriminator": "0",
+    "global_name": None,
     "avatar": None,
+    "bot": True,
 }
+# Application flags (discord.com/developers/docs/resources/application#application-object-flags)
+GATEWAY_MESSAGE_CONTENT = 1 << 18  # the intent switched on, verified app
+GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19  # the intent switched on, app in fewer than 100 servers
 
 
 @dataclass
@@ -53,6 +63,12 @@ class FakeDiscord:
     calls: list[Request] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
+    app_flags: int = GATEWAY_MESSAGE_CONTENT_LIMITED  # 0: the intent is off in the portal
+    guilds: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"id": GUILD_ID, "name": "Team", "icon": None, "owner": False}]
+    )
+    global_commands: list[dict[str, Any]] = field(default_factory=list)
+    guild_commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -102,6 +118,12 @@ class FakeDiscord:
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
         app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
         app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
+        app.router.add_route("GET", "/api/v10/users/@me/guilds", self._my_guilds)
+        app.router.add_route("GET", "/api/v10/oauth2/applications/@me", self._application)
+        app.router.add_route("GET", "/api/v10/applications/{app}/commands", self._commands)
+        app.router.add_route(
+            "GET", "/api/v10/applications/{app}/guilds/{guild}/commands", self._commands
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -237,7 +259,7 @@ class FakeDiscord:
     async def _me(self, request: web.Request) -> web.Response:
         if (early := await self._record(request)) is not None:
             return early
-        return _json({**BOT_USER, "global_name": None})
+        return _json(BOT_USER)
 
     async def _guild_channels(self, request: web.Request) -> web.Response:
         if (early := await self._record(request)) is not None:
@@ -261,6 +283,64 @@ class FakeDiscord:
         if request.query.get("wait") == "true":
             return _json(message)
         return web.Response(status=204)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        owner = {**BOT_USER, "id": "777777777777777777", "username": "owner", "bot": False}
+        return _json(
+            {
+                "id": APP_ID,
+                "name": "opsbot",
+                "description": "",
+                "icon": None,
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": owner,
+                "verify_key": "0" * 64,
+                "flags": self.app_flags,
+                "bot": BOT_USER,
+            }
+        )
+
+    async def _my_guilds(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        limit = min(int(request.query.get("limit", 200)), 200)
+        rows = sorted(self.guilds, key=lambda g: int(g["id"]))
+        if "after" in request.query:
+            rows = [g for g in rows if int(g["id"]) > int(request.query["after"])]
+        if "before" in request.query:
+            rows = [g for g in rows if int(g["id"]) < int(request.query["before"])][-limit:]
+        return _json([{"features": [], "permissions": "2147483648", **g} for g in rows[:limit]])
+
+    async def _commands(self, request: web.Request) -> web.Response:
+        if (early := await self._record(request)) is not None:
+            return early
+        if request.match_info["app"] != APP_ID:
+            return _error(403, "Missing Access", 50001)
+        guild = request.match_info.get("guild")
+        if guild is None:
+            return _json(self.global_commands)
+        if guild not in {g["id"] for g in self.guilds}:
+            return _error(403, "Missing Access", 50001)
+        return _json(self.guild_commands.get(guild, []))
+
+
+def slash_command(name: str, guild_id: str | None = None) -> dict[str, Any]:
+    """A synced slash command as Discord lists it."""
+    command = {
+        "id": str(888888888888888800 + len(name)),
+        "application_id": APP_ID,
+        "version": "1",
+        "type": 1,
+        "name": name,
+        "description": name,
+        "options": [],
+    }
+    if guild_id is not None:
+        command["guild_id"] = guild_id
+    return command
 
 
 _STANDARD = {

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -13,8 +14,9 @@ import discord.ext.test as dpytest
 import pytest
 
 from bots.discord_bot import ConfirmView, OrchestratorBot, create_bot
+from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import CommandContext, Param
-from orchestrator.config import DiscordSettings
+from orchestrator.config import DiscordSettings, load_config
 from orchestrator.core import Orchestrator
 from orchestrator.messages import Choice, Reply
 from tests.fakes.openai_server import FakeOpenAI, text
@@ -197,3 +199,32 @@ async def test_confirmation_pressed_by_another_user_is_refused() -> None:
     assert await view.interaction_check(StandInInteraction(user_id=1)) is True  # type: ignore[arg-type]
     admin = StandInInteraction(user_id=3, admin=True)
     assert await view.interaction_check(admin) is True  # type: ignore[arg-type]
+
+
+async def test_the_admins_list_grants_config_to_a_listed_member_only(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    base = "orchestrator:\n  memory_system: {type: none}\nscheduler: {enabled: false}\n"
+    path.write_text(base)
+    orchestrator = build_orchestrator(load_config(path))
+    await orchestrator.start()
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    client = OrchestratorBot(DiscordSettings(sync="none"), orchestrator, intents=intents)
+    await client._async_setup_hook()
+    dpytest.configure(client, members=2)
+    try:
+        listed, other = dpytest.get_config().members
+        assert not any(m.guild_permissions.administrator for m in (listed, other))
+        path.write_text(base + f"admins: ['discord:{listed.id}', 'telegram:{other.id}']\n")
+        assert "admins" in await orchestrator.reload_config()  # what an admin's /reload does
+
+        await dpytest.message(f"<@{client.user.id}> /config", member=listed)
+        shown = dpytest.get_message().content
+        await dpytest.message(f"<@{client.user.id}> /config", member=other)
+        refused = dpytest.get_message().content
+    finally:
+        await dpytest.empty_queue()
+        await orchestrator.stop()
+    assert "admins:" in shown and f"discord:{listed.id}" in shown
+    assert "/config is for admins only." in refused  # `telegram:<id>` does not count here

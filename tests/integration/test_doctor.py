@@ -6,49 +6,24 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator.admin.doctor.base import Level, exit_code, format_report
 from orchestrator.cli import main as cli_main
 from orchestrator.cli.doctor import run_doctor
-from orchestrator.scheduling.file_store import FileScheduleStore
-from orchestrator.scheduling.store import Schedule
-from orchestrator.scheduling.when import when_from_dict
 from tests.conftest import time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, text
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import add_schedule
 from tests.hubkit import SERVERS
 
 HOOK_URL = "https://bot.example.com/telegram"
 
 
-async def _schedule(path: Path, sid: str, target: str) -> None:
-    platform, chat_id = target.split(":", 1)
-    store = FileScheduleStore(path)
-    await store.add(
-        Schedule(
-            id=sid,
-            platform="console",
-            chat_id="team",
-            creator_id="ann",
-            creator_name="Ann",
-            when_text="daily at 9",
-            when=when_from_dict({"kind": "cron", "expr": "0 9 * * *", "tz": "UTC"}),
-            what="post the stats",
-            timezone="UTC",
-            target_platform=platform,
-            target_chat_id=chat_id,
-            next_run_at=datetime(2030, 1, 1, 9, tzinfo=UTC),
-        ),
-        20,
-    )
-
-
 async def test_doctor_names_every_cause_of_silence_with_its_fix(tmp_path: Path) -> None:
     schedules = tmp_path / "s.json"
-    await _schedule(schedules, "aaaaa", "telegram:-555")
-    await _schedule(schedules, "bbbbb", "discord:123")
+    await add_schedule(schedules, "aaaaa", "telegram:-555")
+    await add_schedule(schedules, "bbbbb", "discord:123")
     async with FakeTelegram() as fake:
         fake.can_read_all_group_messages = False  # privacy mode on (BotFather's default)
         fake.webhook = {

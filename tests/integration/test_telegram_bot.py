@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from bots.telegram_bot import create_application
-from orchestrator.config import TelegramSettings, WebhookSettings
+from orchestrator.app import build_orchestrator
+from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
 from orchestrator.core import Orchestrator
 from scripts.with_redis import free_port
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
@@ -255,3 +256,29 @@ async def test_a_failing_handler_is_logged_answered_briefly_and_the_bot_goes_on(
     assert any(
         f"telegram_update_failed update_id={update_id}" in r.getMessage() for r in caplog.records
     )
+
+
+async def test_the_admins_list_grants_config_to_listed_users_only() -> None:
+    orchestrator = build_orchestrator(
+        parse_config(
+            "orchestrator:\n  memory_system: {type: none}\nscheduler: {enabled: false}\n"
+            "admins: ['telegram:1', 'discord:2']\n"
+            "chats:\n  'telegram:-100': {admins: ['3']}\n",
+            env={},
+        )
+    )
+    async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+        for user_id in (1, 2, 3):  # listed; listed for Discord only; a chat-level admin
+            fake.message_update(f"/config@{BOT_USERNAME}", user_id=user_id)
+        fake.message_update("/config", chat_id=-200, user_id=3)  # not an admin in that chat
+        assert await eventually(lambda: len(fake.sent()) >= 4)
+    by_chat_user = {
+        (p["chat_id"], u["message"]["from"]["id"]): p["text"]
+        for p in fake.sent()
+        for u in fake.delivered
+        if u["message"]["message_id"] == p["reply_parameters"]["message_id"]
+    }
+    assert "admins:" in by_chat_user[(-100, 1)] and "telegram:1" in by_chat_user[(-100, 1)]
+    assert "for admins only" in by_chat_user[(-100, 2)]  # `discord:2` is not `telegram:2`
+    assert "admins:" in by_chat_user[(-100, 3)]
+    assert "for admins only" in by_chat_user[(-200, 3)]

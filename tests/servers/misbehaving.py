@@ -4,11 +4,13 @@ python misbehaving.py sleepy     `sleep(seconds)`; a cancelled call writes $MARK
 python misbehaving.py crashy     `echo(text)`, `crash()` exits the process mid-call
 python misbehaving.py changing   `add_tool(name)` adds a tool and sends list_changed
 python misbehaving.py start_crash  exits before speaking MCP
+python misbehaving.py gate       `arrive(expect, hold)` reports the calls in flight at once
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -66,6 +68,34 @@ def changing() -> MCPServer:
     return server
 
 
+def gate() -> MCPServer:
+    """Counts calls in flight on the server side, so a test sees what the client let through."""
+    server = MCPServer("gate")
+    peaks: dict[int, int] = {}  # arrival number -> most calls in flight while it was
+    arrivals = itertools.count(1)
+    changed = asyncio.Condition()
+
+    @server.tool(
+        description="Wait until `expect` calls are in flight together or `hold` seconds pass; "
+        "answer this call's arrival number and the most calls in flight while it was"
+    )
+    async def arrive(expect: int, hold: float) -> str:
+        number = next(arrivals)
+        async with changed:
+            peaks[number] = 0
+            for other in peaks:
+                peaks[other] = max(peaks[other], len(peaks))
+            changed.notify_all()
+            try:
+                async with asyncio.timeout(hold):
+                    await changed.wait_for(lambda: peaks[number] >= expect)
+            except TimeoutError:
+                pass
+            return f"arrival {number} saw {peaks.pop(number)} in flight"
+
+    return server
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "start_crash":
@@ -74,4 +104,5 @@ if __name__ == "__main__":
     if mode == "http":
         crashy().run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
         sys.exit(0)
-    {"sleepy": sleepy, "crashy": crashy, "changing": changing}[mode]().run("stdio")
+    modes = {"sleepy": sleepy, "crashy": crashy, "changing": changing, "gate": gate}
+    modes[mode]().run("stdio")
