@@ -55,14 +55,19 @@ def export_fp32(model_dir: Path, target: Path) -> None:
             self.bert = bert
 
         def forward(
-            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
         ) -> torch.Tensor:
             hidden = self.bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
             keep = attention_mask[:, None, None, :].to(hidden.dtype)
             additive = (1.0 - keep) * torch.finfo(hidden.dtype).min
             return self.bert.encoder(hidden, attention_mask=additive).last_hidden_state
 
-    sample = tokenizer(["a sample", "another, longer sample text"], padding=True, return_tensors="pt")
+    sample = tokenizer(
+        ["a sample", "another, longer sample text"], padding=True, return_tensors="pt"
+    )
     args = tuple(sample[name] for name in INPUTS)
     axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUTS, OUTPUT)}
     probes = tokenizer(

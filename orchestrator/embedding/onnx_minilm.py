@@ -118,7 +118,8 @@ def ensure_model(
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0 or not target.exists():
             raise ModelExportError(
-                f"ONNX export of {model_dir} failed (exit {done.returncode}):\n{done.stderr[-4000:]}"
+                f"ONNX export of {model_dir} failed (exit {done.returncode}):\n"
+                + done.stderr[-4000:]
             )
         log.warning(
             "embedder_export_done path=%s seconds=%.1f", target, time.perf_counter() - started
