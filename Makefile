@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast lint bench bench-routing bench-memory bench-hub install clean
+.PHONY: run test test-fast lint bench bench-routing bench-memory bench-hub bench-startup embed-model install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# The one-off ONNX export of the bundled MiniLM (into $$ORCHESTRATOR_CACHE_DIR or
+# ~/.cache/chatops-orchestrator); otherwise the first start does it.
+embed-model: install
+	$(BIN)/python -c "from orchestrator.embedding.onnx_minilm import ensure_model; print(ensure_model())"
 
 run: install
 	$(BIN)/orchestrator chat
@@ -48,6 +53,9 @@ bench-memory: install
 
 bench-hub: install
 	$(BIN)/python -m bench.hub
+
+bench-startup: embed-model
+	$(BIN)/python -m bench.startup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .cache
