@@ -40,6 +40,10 @@ INT8_NAME = "model.int8.onnx"
 EXPORT_FORMAT = "1"  # bump when onnx_export changes what it writes
 MAX_SEQ_LENGTH = 256
 DIM = 384
+# Rows x padded width per ONNX run. Attention memory grows with rows x width^2: 64 texts of
+# 256 tokens in one run take ~1 GB of activations, 8 of them ~50 MB, and on CPU larger
+# batches of long texts are no faster. Short texts still batch 64 (or more) to a run.
+MAX_BATCH_TOKENS = 2048
 
 _shared: OnnxMiniLMEmbedder | None = None
 _shared_lock = threading.Lock()
@@ -147,6 +151,7 @@ class OnnxMiniLMEmbedder:
         threads: int | None = None,
         max_batch: int = 64,
         max_seq_length: int = MAX_SEQ_LENGTH,
+        max_batch_tokens: int = MAX_BATCH_TOKENS,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -155,15 +160,18 @@ class OnnxMiniLMEmbedder:
         model_dir = model_dir or bundled_model_dir()
         self.model_path = ensure_model(model_dir, cache_dir, int8=int8)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        # tokenizer.json ships with fixed 128-token padding/truncation; use ST's settings.
+        # tokenizer.json ships with fixed 128-token padding and truncation: truncate at ST's
+        # max_seq_length instead, and pad per batch in `_run` (so batches sort by length).
         self.tokenizer.enable_truncation(max_length=max_seq_length)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.tokenizer.no_padding()
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Shapes change with every batch: planned memory patterns only add resident memory.
+        options.enable_mem_pattern = False
         # Idle workers must not spin: the event loop shares these cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
@@ -172,6 +180,7 @@ class OnnxMiniLMEmbedder:
         )
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.max_batch = max_batch
+        self.max_batch_tokens = max(max_batch_tokens, max_seq_length)
         self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
         self._flushing: asyncio.Task[None] | None = None
         log.info(
@@ -190,9 +199,13 @@ class OnnxMiniLMEmbedder:
         # Longest first, as sentence-transformers does: batches of similar length pad less.
         order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
+        start = 0
+        while start < len(order):
+            width = len(encodings[order[start]].ids)  # the longest of this batch
+            rows = max(1, min(batch_size, self.max_batch_tokens // width))
+            chosen = order[start : start + rows]
             out[chosen] = self._run([encodings[i] for i in chosen])
+            start += rows
         return out
 
     def _run(self, encodings: Sequence[object]) -> np.ndarray:
