@@ -13,7 +13,11 @@ fingerprint changes with the bundled weights or the export format.
 Vectors: token ids from `tokenizer.json` truncated at 256 tokens (sentence-transformers'
 max_seq_length for this model), mean pooling over the attention mask, L2 normalisation, float32.
 Concurrent `embed` calls are micro-batched into one encode, which runs in a worker thread
-(ONNX Runtime releases the GIL), so the event loop never blocks.
+(ONNX Runtime releases the GIL), so the event loop never blocks. ONNX Runtime uses
+`$ORCHESTRATOR_EMBED_THREADS` threads (default: the cores, at most 4); idle threads do not spin.
+
+Start-up: `await load_onnx_embedder()` (or `get_onnx_embedder()` from a thread) exports if
+needed, loads, and warms the one shared instance; run it beside the MCP servers' start.
 """
 
 from __future__ import annotations
