@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -203,6 +204,7 @@ def probe_ready(kind: str) -> dict[str, object]:
 def child(args: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     spawned = time.time()
     done = subprocess.run(
         [sys.executable, "-m", "bench.startup", *args, "--out", str(out)],
@@ -214,9 +216,14 @@ def child(args: list[str], env: dict[str, str] | None = None) -> dict[str, objec
     )
     if done.returncode != 0:
         raise RuntimeError(f"probe {args} failed:\n{done.stderr[-3000:]}")
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(out.read_text())
     out.unlink()
     result["spawned"] = spawned
+    # CPU seconds of the whole child: less sensitive than wall time to other jobs' load.
+    result["cpu_s"] = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+        cpu_after.ru_stime - cpu_before.ru_stime
+    )
     return result
 
 
@@ -448,8 +455,9 @@ def write_report(  # type: ignore[no-untyped-def]
         f"Median of {READY_RUNS}.",
         "",
         "| wiring | imports s | start (MCP up, model ready) s | first reply s | "
-        "total ready s | RSS after MB | peak RSS MB | heavy modules loaded |",
-        "|---|" + "---|" * 7,
+        "total ready s | CPU s (whole process) | RSS after MB | peak RSS MB | "
+        "heavy modules loaded |",
+        "|---|" + "---|" * 8,
     ]
     for kind, runs in readies.items():
 
@@ -462,7 +470,8 @@ def write_report(  # type: ignore[no-untyped-def]
             f"{med(lambda r: r['marks']['started'] - r['marks']['imported']):.2f} | "
             f"{med(lambda r: r['marks']['answered'] - r['marks']['started']):.2f} | "
             f"{med(lambda r: r['marks']['answered'] - r['spawned']):.2f} | "
-            f"{med(lambda r: r['rss_mb']):.0f} | {med(lambda r: r['peak_mb']):.0f} | "
+            f"{med(lambda r: r['cpu_s']):.2f} | {med(lambda r: r['rss_mb']):.0f} | "
+            f"{med(lambda r: r['peak_mb']):.0f} | "
             f"{', '.join(runs[0]['loaded'])} |"
         )
     lines += [
