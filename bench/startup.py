@@ -263,10 +263,12 @@ def memory_recall(vectors: np.ndarray, labels: list[str], memories: int, probes:
     return {"hit@5": hits / probes, "precision@5": precision / probes, "sets": recalled_sets}
 
 
-def import_profile(code: str) -> tuple[float, dict[str, float]]:
-    """Seconds to run `code` under -X importtime, and self time per top-level package."""
+def import_profile(code: str) -> tuple[float, dict[str, float], list[str]]:
+    """Seconds to run `code` under -X importtime, self time per top-level package, and the
+    heavy packages it leaves imported."""
+    report = f"\nimport sys as _s; print('HEAVY', *sorted(m for m in {HEAVY!r} if m in _s.modules))"
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
+        [sys.executable, "-X", "importtime", "-c", code + report],
         cwd=ROOT,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         capture_output=True,
@@ -282,7 +284,8 @@ def import_profile(code: str) -> tuple[float, dict[str, float]]:
         top = name.strip().split(".")[0]
         per_package[top] = per_package.get(top, 0.0) + int(self_us) / 1e6
         total += int(self_us) / 1e6
-    return total, per_package
+    last = [line for line in done.stdout.splitlines() if line.startswith("HEAVY")][-1]
+    return total, per_package, last.split()[1:]
 
 
 def machine() -> list[str]:
@@ -481,13 +484,15 @@ def write_report(  # type: ignore[no-untyped-def]
         "Sum of self times (the interpreter's own import work, excluding start-up); top "
         "packages by self time.",
         "",
-        "| entry point | imports s | heaviest packages (s) |",
-        "|---|---|---|",
+        "| entry point | imports s | heaviest packages (s) | heavy packages loaded |",
+        "|---|---|---|---|",
     ]
-    for label, (total, per) in profiles.items():
+    for label, (total, per, heavy) in profiles.items():
         top = sorted(per.items(), key=lambda kv: -kv[1])[:8]
         lines.append(
-            f"| {label} | {total:.2f} | " + ", ".join(f"{k} {v:.2f}" for k, v in top) + " |"
+            f"| {label} | {total:.2f} | "
+            + ", ".join(f"{k} {v:.2f}" for k, v in top)
+            + f" | {', '.join(heavy)} |"
         )
     lines += routing_deltas()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 FP32_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
-EXPORT_FORMAT = "1"  # bump when onnx_export changes what it writes
+EXPORT_FORMAT = "2"  # bump when onnx_export changes what it writes
 MAX_SEQ_LENGTH = 256
 DIM = 384
 # Rows x padded width per ONNX run. Attention memory grows with rows x width^2: 64 texts of
