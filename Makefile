@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast lint lock bench bench-routing bench-memory bench-hub bench-scale install clean
+.PHONY: run test test-fast lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup embed-model install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,16 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(TORCH_INDEX) "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(MAKE) --no-print-directory embed-model
 	touch $@
 
 install: $(VENV)/.installed
+
+# The one-off ONNX export of the bundled MiniLM (into $$ORCHESTRATOR_CACHE_DIR or
+# ~/.cache/chatops-orchestrator); otherwise the first start does it.
+# The one-off ONNX export of the bundled MiniLM (cached; the bot never imports torch).
+embed-model: | $(BIN)/python
+	$(BIN)/python -c "from orchestrator.embedding.onnx_minilm import ensure_model; print(ensure_model())"
 
 run: install
 	$(BIN)/orchestrator chat
@@ -50,7 +57,7 @@ lock: | $(BIN)/python
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^#' > constraints.txt
 	rm -rf .lock-venv
 
-bench: bench-routing bench-memory bench-hub bench-scale
+bench: bench-routing bench-memory bench-hub bench-scale bench-startup
 
 bench-routing: install
 	$(BIN)/python -m bench.routing
@@ -64,6 +71,9 @@ bench-hub: install
 # 1 front end + 1, 2, 3 workers on Redis Streams, LLM = fixed 200 ms -> bench/results/scale.md
 bench-scale: install
 	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m bench.scale
+
+bench-startup: install
+	$(BIN)/python -m bench.startup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .cache

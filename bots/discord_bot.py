@@ -508,9 +508,7 @@ def run_discord(config: Config) -> int:
     orchestrator = build_orchestrator(config)
 
     async def main() -> None:
-        await orchestrator.start()
-        if orchestrator.services.embedder is not None:  # load the model before receiving
-            await orchestrator.services.embedder.embed(["warm up"])
+        await orchestrator.start()  # loads the embedding model too, before receiving
         bot = create_bot(settings, orchestrator)
         try:
             async with bot:

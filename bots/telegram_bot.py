@@ -453,7 +453,6 @@ def run_telegram(config: Config) -> int:
 
     async def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await orchestrator.start()
-        await warm_up(orchestrator)
         if on_startup is not None:
             await on_startup(application)
 
@@ -479,15 +478,6 @@ def run_telegram(config: Config) -> int:
         )
         return 2
     return 0
-
-
-async def warm_up(orchestrator: Orchestrator) -> None:
-    """Load the embedding model now, before receiving: else the first message waits ~15 s."""
-    embedder = orchestrator.services.embedder
-    if embedder is not None:
-        started = time.monotonic()
-        await embedder.embed(["warm up"])
-        log.info("embedder_loaded ms=%d", (time.monotonic() - started) * 1000)
 
 
 def _serve(

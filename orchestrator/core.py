@@ -107,7 +107,8 @@ class Orchestrator:
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.services.hub.start()
+        # The embedding model loads while the MCP servers start: ready means answerable.
+        await asyncio.gather(self.services.hub.start(), self._warm_embedder())
         install_sighup(self)
         if self.scheduler is not None and self.config.scheduler.enabled:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))
@@ -116,6 +117,18 @@ class Orchestrator:
         if self.config.health.heartbeat_path:
             beat = beat_forever(self.config.health, self._heartbeat_status)
             self._background.append(asyncio.create_task(beat))
+
+    async def _warm_embedder(self) -> None:
+        embedder = self.services.embedder
+        if embedder is None:
+            return
+        started = time.monotonic()
+        try:
+            await embedder.embed(["warm up"])
+        except Exception as exc:  # noqa: BLE001 - routing and memory degrade, the bot still runs
+            log.warning("embedder_warm_failed error=%s", type(exc).__name__)
+            return
+        log.info("embedder_ready ms=%d", (time.monotonic() - started) * 1000)
 
     def _heartbeat_status(self) -> dict[str, int]:
         statuses = self.services.hub.status()

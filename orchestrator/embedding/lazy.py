@@ -1,4 +1,5 @@
-"""An Embedder that loads the shared model on first use (commands never wait for it)."""
+"""An Embedder that loads the shared model off the event loop, once, on first use (the core
+warms it at start-up, while the MCP servers start)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from orchestrator.embedding.base import Embedder
-from orchestrator.embedding.minilm_torch import get_embedder
+from orchestrator.embedding.onnx_minilm import get_onnx_embedder
 
 
 class LazyEmbedder:
-    """Loads the shared model on first use, so commands never wait for torch to import."""
+    """MiniLM on ONNX Runtime (no torch at run time; bench/results/startup.md), loaded once."""
 
     dim = 384
 
@@ -24,5 +25,5 @@ class LazyEmbedder:
         if self._inner is None:
             async with self._lock:
                 if self._inner is None:
-                    self._inner = await asyncio.to_thread(get_embedder)
+                    self._inner = await asyncio.to_thread(get_onnx_embedder)
         return await self._inner.embed(texts)
