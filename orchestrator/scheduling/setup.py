@@ -30,6 +30,8 @@ class SchedulerHost(AppHost, Protocol):
 
     def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> Awaitable[bool]: ...
 
+    async def likely_write_tools(self, message: ChatMessage) -> list[str]: ...
+
 
 def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Scheduler:
     """Create the configured scheduler, declare its commands and hand it to the core."""
@@ -61,7 +63,14 @@ def attach_scheduler(app: SchedulerHost, clock: Clock | None = None) -> Schedule
     def default_target(chat_key: str) -> str | None:
         return app.config.policy_for(chat_key).schedule_target
 
-    register_schedule_commands(app.commands, scheduler, timezone_of, set_timezone, default_target)
+    register_schedule_commands(
+        app.commands,
+        scheduler,
+        timezone_of,
+        set_timezone,
+        default_target,
+        write_tools_for=app.likely_write_tools,
+    )
     app.message_tools = tools_for
     app.scheduler = scheduler
     return scheduler
