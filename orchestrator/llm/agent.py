@@ -31,8 +31,8 @@ from orchestrator.sessions.model import PendingCall, PendingConfirmation, estima
 log = logging.getLogger(__name__)
 
 FINAL_ASK = (
-    "You have used all your tool steps. Do not call tools now: answer the request from the tool "
-    "results above, and say what you could not finish."
+    "Answer the request now from the tool results above, without calling any tool; say what "
+    "you could not finish."
 )
 DECLINED = "The user declined this call (Cancel); it did not run. Do not retry it."
 APPROVED_NOTE = "The user approved this call (Run all)."
@@ -158,6 +158,10 @@ class AgentLoop:
                 return self._stop_for_budget()
             turn = await self._complete(messages, self._schemas())
             if not turn.tool_calls:
+                if not (turn.content or "").strip() and self.result.tools_used:
+                    # Some servers (llama-cpp-python's chatml-function-calling) can only call
+                    # tools while tools are offered: ask for the answer without them.
+                    return await self._final_answer(messages)
                 return self._answer(turn)
             messages.append(_assistant_message(turn.content, turn.tool_calls))
             outputs = await asyncio.gather(*(self._run_call(c) for c in turn.tool_calls))
@@ -198,7 +202,8 @@ class AgentLoop:
         return self.result
 
     async def _final_answer(self, messages: list[dict[str, Any]]) -> AgentResult:
-        """At the step limit, ask once more without tools, so the results are not thrown away."""
+        """Ask once more without tools (step limit, or an empty answer after tools ran), so the
+        results are not thrown away."""
         if not self.budget.exhausted:
             asked = [*messages, {"role": "user", "content": FINAL_ASK}]
             turn = await self._complete(asked, [])
@@ -206,7 +211,7 @@ class AgentLoop:
                 return self._answer(turn)
         self.result.placeholder = True
         self.result.text = (
-            f"I stopped after {self.limits.max_steps} steps without a final answer. "
+            f"I stopped after {self.result.steps} step(s) without a final answer. "
             "Try a narrower request."
         )
         return self.result

@@ -52,10 +52,30 @@ async def test_a_call_repeated_eight_times_runs_once_and_the_answer_holds_its_re
     assert len(repeats) == 8 and all("task 7: open" in r for r in repeats)
     assert "already made this exact call" in repeats[-1]
     last = llm.requests[-1]["body"]
-    assert "tools" not in last and "answer the request" in last["messages"][-1]["content"]
+    assert "tools" not in last and "Answer the request now" in last["messages"][-1]["content"]
     assert replies[0].text == "From what I have: " + repeats[-1]
     assert replies[-1].text.endswith("ok") and "failed" not in replies[-1].text
     assert [t.role for t in session.turns] == ["user", "assistant"]
+
+
+async def test_an_empty_answer_after_tools_ran_is_asked_again_without_tools(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "log").touch()
+    script = [
+        tool_call("tasks__peek_task", {"task_id": "7"}),
+        text(""),  # llama-cpp-python's chatml-function-calling, with tools offered
+        lambda body: text("Task 7: " + last_tool_result(body)),
+    ]
+    with FakeOpenAI(script) as llm:
+        bot = build_orchestrator(parse_config(config(llm.base_url, tmp_path / "log"), env={}))
+        await bot.start()
+        try:
+            replies = await bot.handle(msg("show task 7"))
+        finally:
+            await bot.stop()
+    assert "tools" not in llm.requests[-1]["body"]
+    assert replies[0].text == "Task 7: task 7: open" and replies[-1].text.endswith("ok")
 
 
 async def test_empty_and_cut_answers_are_said_honestly_and_never_kept(tmp_path: Path) -> None:
