@@ -25,7 +25,7 @@ class LLMSettings(Model):
     timeout_seconds: float = Field(60, gt=0)
     connect_timeout_seconds: float = Field(5, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
-    max_tokens: int = Field(1024, ge=16)  # per model answer; a cut answer is reported as cut
+    max_tokens: int = Field(1024, ge=1)  # per model answer; a cut answer is reported as cut
     stream: bool = True
     tool_output_tokens: int = Field(2000, ge=50)  # one tool result, shortened by structure
     request_tokens: int = Field(60000, ge=500)  # everything one request may send the model

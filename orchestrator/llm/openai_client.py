@@ -42,6 +42,7 @@ class OpenAICompatibleLLM:
             ),
             max_retries=0,
         )
+        self._no_streamed_tools = False
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
@@ -89,17 +90,32 @@ class OpenAICompatibleLLM:
                 ) from None
 
     async def _once(self, kwargs: dict[str, Any]) -> LLMTurn:
-        if not self.settings.stream:
-            response = await self._client.chat.completions.create(**kwargs)
-            if not response.choices:
-                raise LLMError("The language model returned no answer (no choices).")
-            return turn_from_message(response)
+        tools = "tools" in kwargs
+        if self.settings.stream and not (tools and self._no_streamed_tools):
+            built = await self._streamed(kwargs)
+            if built.finished:
+                return built.turn()
+            if not (tools and built.empty):
+                raise LLMError(
+                    f"The language model server at {self.where} ended its answer midway. "
+                    "Try again; if it repeats, check the server's log."
+                )
+            # The stream broke before any output: some servers (llama-cpp-python's
+            # chatml-function-calling) cannot stream tool choice. Ask unstreamed from now on.
+            log.warning("llm_streamed_tools_unsupported where=%s; not streaming tools", self.where)
+            self._no_streamed_tools = True
+        response = await self._client.chat.completions.create(**kwargs)
+        if not response.choices:
+            raise LLMError("The language model returned no answer (no choices).")
+        return turn_from_message(response)
+
+    async def _streamed(self, kwargs: dict[str, Any]) -> StreamedTurn:
         stream = await self._client.chat.completions.create(**kwargs, stream=True)
         built = StreamedTurn()
         async with stream:
             async for chunk in stream:
                 built.add(chunk)
-        return built.turn()
+        return built
 
     async def _wait(self, attempt: int, retry_after: str | None, exc: Exception) -> None:
         delay = backoff_delay(attempt, base=0.5, cap=8.0)

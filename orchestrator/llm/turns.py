@@ -74,6 +74,7 @@ class StreamedTurn:
     legacy: _Partial = field(default_factory=_Partial)
     finish_reason: str = "stop"
     usage: dict[str, int] = field(default_factory=dict)
+    finished: bool = False  # a chunk carried a finish_reason: the stream was not cut
 
     def add(self, chunk: Any) -> str:
         """Take one chunk; returns the text it added (for progress)."""
@@ -88,6 +89,7 @@ class StreamedTurn:
                 added += self._delta(delta)
             if choice.finish_reason:
                 self.finish_reason = choice.finish_reason
+                self.finished = True
         return added
 
     def _delta(self, delta: Any) -> str:
@@ -106,6 +108,10 @@ class StreamedTurn:
             self.parts.append(delta.content)
             return str(delta.content)
         return ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.parts and not self.calls and not self.legacy.name
 
     def turn(self) -> LLMTurn:
         partials = [self.calls[i] for i in sorted(self.calls)]

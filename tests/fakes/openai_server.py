@@ -4,7 +4,8 @@ Each request pops the next scripted step: a text answer, tool calls, or an HTTP 
 also be a function of the request body, so a script can answer with what a tool returned.
 Every request body is recorded for assertions. A request with `stream: true` is answered as
 server-sent events the way OpenAI streams (tool calls split over several deltas). Wire variants:
-`finish_reason`, a legacy `function_call`, `delay` (silence before answering) and `chunk_delay`.
+`finish_reason`, a legacy `function_call`, `delay` (silence before answering), `chunk_delay`
+and `broken_stream` (the stream ends before any output, as when a server cannot stream tools).
 """
 
 from __future__ import annotations
@@ -140,13 +141,17 @@ class FakeOpenAI:
                     )
                 time.sleep(float(step.get("delay", 0)))
                 model = body.get("model", "fake")
+                if body.get("stream") and step.get("broken_stream"):
+                    return self._stream([], 0, done=False)  # the server failed mid-stream
                 if body.get("stream"):
                     return self._stream(
                         stream_chunks(step, model), float(step.get("chunk_delay", 0))
                     )
                 self._send(200, completion(step, model))
 
-            def _stream(self, chunks: list[dict[str, Any]], pause: float) -> None:
+            def _stream(
+                self, chunks: list[dict[str, Any]], pause: float, done: bool = True
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -155,8 +160,9 @@ class FakeOpenAI:
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                         self.wfile.flush()
                         time.sleep(pause)
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
+                    if done:
+                        self.wfile.write(b"data: [DONE]\n\n")
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up
 

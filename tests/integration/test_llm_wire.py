@@ -141,3 +141,23 @@ async def test_an_unreachable_server_is_named() -> None:
     ):
         await client.complete(ASK, [])
     await client.close()
+
+
+async def test_a_server_that_cannot_stream_tools_is_asked_unstreamed_from_then_on() -> None:
+    script = [{"broken_stream": True}, tool_call("time__get_current_time", {}), text("t")]
+    with FakeOpenAI(script) as fake:
+        client = llm(fake.base_url)
+        turn = await client.complete(ASK, TOOLS)
+        await client.complete(ASK, TOOLS)
+        await client.close()
+    assert turn.tool_calls[0].name == "time__get_current_time"
+    assert [bool(r["body"].get("stream")) for r in fake.requests] == [True, False, False]
+
+
+async def test_a_stream_cut_midway_is_an_error_not_an_answer() -> None:
+    with FakeOpenAI([{"broken_stream": True}]) as fake:
+        client = llm(fake.base_url)
+        with pytest.raises(LLMError, match="ended its answer midway"):
+            await client.complete(ASK, [])
+        await client.close()
+    assert len(fake.requests) == 1

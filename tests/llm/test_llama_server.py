@@ -22,6 +22,7 @@ def bot(
     server: LlamaServer, llm: str = "", servers: str = "", system: str = "", timeout: float = 300
 ) -> Orchestrator:
     prompt = f"  system_prompt: '{system}'\n" if system else ""
+    servers_yaml = "\n" + servers if servers else " {}"
     return build_orchestrator(
         parse_config(
             f"""
@@ -36,8 +37,7 @@ orchestrator:
   memory_system: {{type: none}}
   tool_routing: {{strategy: all}}
 {prompt}scheduler: {{enabled: false}}
-mcp_servers:
-{servers}""",
+mcp_servers:{servers_yaml}""",
             env={},
         )
     )
