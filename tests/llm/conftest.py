@@ -4,6 +4,7 @@ without it the `llm` tests are skipped."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -28,9 +29,39 @@ class LlamaServer:
     base_url: str
     log: Path
 
-    def completions_served(self) -> int:
-        """Requests the server received so far (its access log, one line each)."""
-        return self.log.read_text(errors="replace").count("POST /v1/chat/completions")
+
+class CountingProxy:
+    """A TCP pass-through in front of the server that counts the completions sent through it,
+    so a test can tell one request from a request and its retries."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.completions = port, 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/v1"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, count: bool) -> None:
+            try:
+                while data := await src.read(65536):
+                    if count:
+                        self.completions += data.count(b"POST /v1/chat/completions")
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
 
 
 def _free_port() -> int:
