@@ -259,7 +259,8 @@ class Orchestrator:
         """Run all / Cancel pressed: continue the paused loop to its answer and summary."""
         if self.services.llm is None:
             return [Reply("No language model is configured.", ReplyKind.ERROR)]
-        loop = self.agent_loop(replace(message, user_id=plan.user_id))
+        owner = replace(message, user_id=plan.user_id, approved_tools=frozenset(plan.preapproved))
+        loop = self.agent_loop(owner)
         offered = set(plan.offered)
         loop.offer(
             [

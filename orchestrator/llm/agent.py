@@ -308,6 +308,7 @@ class AgentLoop:
             tools_used=list(self.result.tools_used),
             failures=list(self.result.failures),
             done=dict(self.guard.done),
+            preapproved=sorted(self.preapproved),
         )
         lines = [f"{i}. {c.label}" for i, c in enumerate(calls, 1)]
         what = "this action" if len(calls) == 1 else f"these {len(calls)} actions"

@@ -50,6 +50,7 @@ class PendingConfirmation:
     tools_used: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     done: dict[str, str] = field(default_factory=dict)  # earlier calls' results (loop guard)
+    preapproved: list[str] = field(default_factory=list)  # a schedule's standing approvals
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PendingConfirmation:

@@ -76,6 +76,8 @@ async def test_standing_approval_runs_on_monday_and_a_new_write_tool_asks_the_cr
         report,
         text("Weekly YouTube report: 15,230 subscribers; task created in ClickUp."),
         week_two,
+        tool_call("clickup__create_task", {"list_id": "reports", "name": "Week 2 follow-up"}),
+        text("Week 2 done."),
     ]
     clock = FakeClock(datetime(2026, 11, 29, 10, 0, tzinfo=UTC))  # a Sunday
     with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
@@ -113,11 +115,18 @@ async def test_standing_approval_runs_on_monday_and_a_new_write_tool_asks_the_cr
         try:
             clock.set(datetime(2026, 12, 7, 9, 0, 10, tzinfo=UTC))
             assert second.scheduler is not None and await second.scheduler.tick() == 1
+            assert clickup.tasks["t1"]["status"] == {"status": "to do"}  # the new one waits
+            assert [t["name"] for t in clickup.tasks.values()][-1] == "Week 2"  # approved ran
+            pending = next(r for _, r in discord.sent if r.choices)
+            finished = await second.handle(msg(pending.choices[0].command))
         finally:
             await second.stop()
+    assert "Week 2 done." in [r.text for r in finished]
+    # After Run all, the schedule's standing approval still holds for the rest of the plan.
+    assert not any(r.choices for r in finished)
     asking = [r for _, r in discord.sent if r.choices]
-    assert len(asking) == 1 and asking[0].for_user_id == "42"
+    assert len(asking) == 1 and asking[0].for_user_id == "42"  # the run asked its creator
     assert "Update task status" in asking[0].text and "Create task" not in asking[0].text
     names = [t["name"] for t in clickup.tasks.values()]
-    assert names == ["YouTube weekly report: 15230 subs", "Week 2"]  # the approved one ran
-    assert clickup.tasks["t1"]["status"] == {"status": "to do"}  # the new one waits
+    assert names == ["YouTube weekly report: 15230 subs", "Week 2", "Week 2 follow-up"]
+    assert clickup.tasks["t1"]["status"] == {"status": "done"}  # ran once the creator pressed
