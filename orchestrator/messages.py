@@ -29,6 +29,8 @@ class ChatMessage:
     is_private: bool = False
     is_admin: bool = False
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # "server/tool" approved in advance (a schedule's standing approvals); runs need no button.
+    approved_tools: frozenset[str] = frozenset()
 
     @property
     def chat_key(self) -> str:

@@ -21,9 +21,10 @@ from orchestrator.mcp.base import ToolHub
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.memory.base import MemoryStore
-from orchestrator.messages import ChatMessage
+from orchestrator.messages import ChatMessage, Reply
 from orchestrator.routing.base import Router
 from orchestrator.sessions.base import SessionStore
+from orchestrator.sessions.model import PendingConfirmation
 
 HubFactory = Callable[[Config], ToolHub]
 LLMFactory = Callable[[LLMSettings], LLM | None]
@@ -62,3 +63,7 @@ class AppHost(Protocol):
     async def refresh_router(self) -> None: ...
 
     def reload_config(self) -> Awaitable[str]: ...
+
+    def resume_plan(
+        self, message: ChatMessage, plan: PendingConfirmation, *, approved: bool
+    ) -> Awaitable[list[Reply]]: ...

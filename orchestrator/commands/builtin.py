@@ -52,16 +52,14 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command(
         "confirm",
-        "Run a tool call that waits for confirmation",
+        "Run the actions that wait for your approval, and let the plan go on",
         Param("id", "Request id"),
         slow=True,
     )
     async def confirm(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return await resolve_pending(app, ctx, args["id"], run=True)
 
-    @reg.command(
-        "cancel", "Cancel a tool call that waits for confirmation", Param("id", "Request id")
-    )
+    @reg.command("cancel", "Decline the actions that wait for approval", Param("id", "Request id"))
     async def cancel(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return await resolve_pending(app, ctx, args["id"], run=False)
 
@@ -167,6 +165,6 @@ async def resolve_pending(app: AppHost, ctx: CommandContext, pid: str, *, run: b
             ]
         del session.pending[pid]
         await sessions.save(key, session)
-    if not run:
-        return [Reply(f"Cancelled {pending.server}/{pending.tool}.")]
-    return [await call_tool_reply(app, ctx, pending.server, pending.tool, pending.arguments)]
+    head = "Running" if run else "Cancelled"
+    notice = Reply(f"{head}: " + "; ".join(c.label for c in pending.calls), ReplyKind.NOTICE)
+    return [notice, *await app.resume_plan(ctx.message, pending, approved=run)]

@@ -21,8 +21,14 @@ class LLMSettings(Model):
     base_url: str | None = None
     api_key: str | None = None
     max_steps: int = Field(8, ge=1, le=50)
+    # Read timeout: with streaming it measures the server's silence, not the whole answer.
     timeout_seconds: float = Field(60, gt=0)
+    connect_timeout_seconds: float = Field(5, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
+    max_tokens: int = Field(1024, ge=1)  # per model answer; a cut answer is reported as cut
+    stream: bool = True
+    tool_output_tokens: int = Field(2000, ge=50)  # one tool result, shortened by structure
+    request_tokens: int = Field(60000, ge=500)  # everything one request may send the model
 
     @field_validator("base_url", "api_key", mode="before")
     @classmethod
@@ -74,7 +80,11 @@ class ServerSettings(Model):
     startup_timeout_seconds: float = Field(60, gt=0)
     tool_timeouts: dict[str, float] = Field(default_factory=dict)
     rate_limit_per_second: float | None = Field(None, gt=0)
+    # Approval: `write_tools` always wait for a button, `safe_tools` never do (both override the
+    # server's annotations); unannotated tools wait only when `approve_unannotated` is on.
     write_tools: list[str] = Field(default_factory=list)
+    safe_tools: list[str] = Field(default_factory=list)
+    approve_unannotated: bool = False
     description: str = ""
 
     @field_validator("env", mode="before")
@@ -95,6 +105,9 @@ class ServerSettings(Model):
             raise ValueError("type existing needs a `package` (npm) or a `command`")
         if self.type in ("custom", "stdio") and not self.command:
             raise ValueError(f"type {self.type} needs a `command`")
+        both = sorted(set(self.write_tools) & set(self.safe_tools))
+        if both:
+            raise ValueError(f"{both} cannot be in both `write_tools` and `safe_tools`")
         return self
 
     def launch_command(self) -> tuple[str, list[str]]:
@@ -203,6 +216,7 @@ class LimitSettings(Model):
     # LLM tokens (prompt + completion, as the API reports them) per UTC day; None = no limit.
     llm_tokens_per_chat_per_day: int | None = Field(None, ge=1)
     llm_tokens_per_user_per_day: int | None = Field(None, ge=1)
+    confirmation_ttl_seconds: int = Field(15 * 60, ge=10)  # how long a Run all button works
 
 
 class AuditSettings(Model):

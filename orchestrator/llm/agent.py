@@ -1,7 +1,10 @@
 """The agent loop: the LLM plans, MCP tools run (in parallel), until the model answers.
 
-Write tools (listed under a server's `write_tools`) are never run by the loop itself: the loop
-stops and hands back a pending confirmation, which a button press later runs.
+A step's calls that need approval (approvals.py) never run by themselves: the loop pauses and
+hands back one confirmation listing all of them, while the step's other calls run at once. The
+paused loop (transcript, waiting calls) is stored with the session; `resume` continues it after
+Run all or Cancel, in this process or another. A call runs only when it names a tool offered in
+this request; a call repeated with the same arguments is answered from its first run.
 """
 
 from __future__ import annotations
@@ -16,16 +19,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import LLMError, ToolError
-from orchestrator.llm.base import LLM, ToolCall
+from orchestrator.llm.approvals import ApprovalRules, describe_call
+from orchestrator.llm.base import LLM, LLMTurn, ToolCall
+from orchestrator.llm.guard import RepeatGuard, TokenBudget
+from orchestrator.llm.output_budget import fit_output
 from orchestrator.mcp.base import ToolHub
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
-from orchestrator.sessions.model import PendingConfirmation
+from orchestrator.sessions.model import PendingCall, PendingConfirmation, estimate_tokens
 
 log = logging.getLogger(__name__)
 
-MAX_TOOL_TEXT = 8000
-CONFIRM_TTL_SECONDS = 15 * 60
+FINAL_ASK = (
+    "Answer the request now from the tool results above, without calling any tool; say what "
+    "you could not finish."
+)
+DECLINED = "The user declined this call (Cancel); it did not run. Do not retry it."
+APPROVED_NOTE = "The user approved this call (Run all)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +57,17 @@ class AgentResult:
     failures: list[str] = field(default_factory=list)
     steps: int = 0
     pending: PendingConfirmation | None = None
+    cut: bool = False  # the model's answer was cut off at max_tokens
+    placeholder: bool = False  # `text` is ours (no answer, budget): never history or memory
 
     @property
     def success(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.cut and not self.placeholder
+
+    @property
+    def is_answer(self) -> bool:
+        """The model's own complete answer: worth keeping as a turn and a memory."""
+        return self.pending is None and not self.cut and not self.placeholder
 
 
 def tool_schema(spec: ToolSpec, safe_name: str) -> dict[str, Any]:
@@ -65,6 +82,14 @@ def tool_schema(spec: ToolSpec, safe_name: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class LoopLimits:
+    max_steps: int = 8
+    tool_output_tokens: int = 2000
+    request_tokens: int = 60000
+    confirm_ttl_seconds: float = 15 * 60
+
+
 class AgentLoop:
     def __init__(
         self,
@@ -72,21 +97,29 @@ class AgentLoop:
         hub: ToolHub,
         names: ToolNameMap,
         *,
-        max_steps: int,
-        write_tools: set[str],
+        rules: ApprovalRules,
         user_id: str,
+        limits: LoopLimits | None = None,
+        allowed: Callable[[ToolSpec], bool] = lambda spec: True,
+        preapproved: frozenset[str] = frozenset(),
     ) -> None:
         self.llm, self.hub, self.names = llm, hub, names
-        self.max_steps = max_steps
-        self.write_tools = write_tools
-        self.user_id = user_id
+        self.rules, self.user_id = rules, user_id
+        self.limits = limits or LoopLimits()
+        self.allowed = allowed
+        self.preapproved = preapproved  # "server/tool" approved in advance (a schedule's)
         self.result = AgentResult(text="")
         self.offered: dict[str, ToolSpec] = {}
         self.builtins: dict[str, BuiltinTool] = {}
+        self.guard = RepeatGuard()
+        self.budget = TokenBudget(self.limits.request_tokens)
+        self._waiting: list[PendingCall] = []
 
     def offer(self, tools: Sequence[ToolSpec], builtins: Sequence[BuiltinTool] = ()) -> None:
+        """Make tools callable in this request; a tool this chat may not use is never offered."""
         for spec in tools:
-            self.offered[self.names.safe_name(spec.server, spec.name)] = spec
+            if self.allowed(spec):
+                self.offered[self.names.safe_name(spec.server, spec.name)] = spec
         for tool in builtins:
             self.builtins[tool.name] = tool
 
@@ -94,51 +127,157 @@ class AgentLoop:
         schemas = [tool_schema(spec, name) for name, spec in self.offered.items()]
         return schemas + [tool.schema for tool in self.builtins.values()]
 
-    async def run(self, messages: list[dict[str, Any]]) -> AgentResult:
-        for step in range(1, self.max_steps + 1):
+    # -- running ------------------------------------------------------------------------------
+    async def run(self, messages: list[dict[str, Any]], request: str = "") -> AgentResult:
+        self._request = request
+        return await self._loop(messages, first_step=1)
+
+    async def resume(self, plan: PendingConfirmation, *, approved: bool) -> AgentResult:
+        """Continue a paused loop after Run all (run the waiting calls) or Cancel."""
+        self._request = plan.request
+        self.result.steps = plan.steps
+        self.result.tools_used = list(plan.tools_used)
+        self.result.failures = list(plan.failures)
+        self.guard = RepeatGuard(plan.done)
+        self.budget = TokenBudget(self.limits.request_tokens, plan.tokens)
+        messages = list(plan.messages)
+        if approved:
+            outputs = await asyncio.gather(*(self._run_approved(c) for c in plan.calls))
+        else:
+            outputs = [DECLINED] * len(plan.calls)
+        messages.extend(
+            {"role": "tool", "tool_call_id": c.call_id, "content": out}
+            for c, out in zip(plan.calls, outputs, strict=True)
+        )
+        return await self._loop(messages, first_step=plan.steps + 1)
+
+    async def _loop(self, messages: list[dict[str, Any]], first_step: int) -> AgentResult:
+        for step in range(first_step, self.limits.max_steps + 1):
             self.result.steps = step
-            turn = await self.llm.complete(messages, self._schemas())
+            if self.budget.exhausted:
+                return self._stop_for_budget()
+            turn = await self._complete(messages, self._schemas())
             if not turn.tool_calls:
-                self.result.text = (turn.content or "").strip() or "(the model gave no answer)"
-                return self.result
+                if not (turn.content or "").strip() and self.result.tools_used:
+                    # Some servers (llama-cpp-python's chatml-function-calling) can only call
+                    # tools while tools are offered: ask for the answer without them.
+                    return await self._final_answer(messages)
+                return self._answer(turn)
             messages.append(_assistant_message(turn.content, turn.tool_calls))
             outputs = await asyncio.gather(*(self._run_call(c) for c in turn.tool_calls))
             messages.extend(
                 {"role": "tool", "tool_call_id": c.id, "content": out}
                 for c, out in zip(turn.tool_calls, outputs, strict=True)
+                if out is not None
             )
-            if self.result.pending is not None:
-                return self.result
-        self.result.text = (
-            f"I stopped after {self.max_steps} steps without a final answer. "
-            "Try a narrower request."
-        )
-        self.result.failures.append("step limit")
+            if self._waiting:
+                return self._pause(messages)
+        return await self._final_answer(messages)
+
+    async def _complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> LLMTurn:
+        self.budget.spend(sum(estimate_tokens(str(m.get("content") or "")) for m in messages))
+        turn = await self.llm.complete(messages, tools)
+        self.budget.spend(int(turn.usage.get("completion_tokens", 0)))
+        return turn
+
+    def _answer(self, turn: LLMTurn) -> AgentResult:
+        text = (turn.content or "").strip()
+        if turn.cut:
+            self.result.cut = True
+            self.result.text = (
+                (text + "\n\n" if text else "")
+                + '(My answer was cut off at the length limit. Say "continue" for the rest, '
+                "or ask for something shorter.)"
+            )
+        elif not text:
+            self.result.placeholder = True
+            self.result.text = (
+                "The model returned an empty answer. Please rephrase or try again; "
+                "if it keeps happening, check the model server (README: LLM servers)."
+            )
+        else:
+            self.result.text = text
         return self.result
 
-    async def _run_call(self, call: ToolCall) -> str:
+    async def _final_answer(self, messages: list[dict[str, Any]]) -> AgentResult:
+        """Ask once more without tools (step limit, or an empty answer after tools ran), so the
+        results are not thrown away."""
+        if not self.budget.exhausted:
+            asked = [*messages, {"role": "user", "content": FINAL_ASK}]
+            turn = await self._complete(asked, [])
+            if (turn.content or "").strip() and not turn.tool_calls:
+                return self._answer(turn)
+        self.result.placeholder = True
+        self.result.text = (
+            f"I stopped after {self.result.steps} step(s) without a final answer. "
+            "Try a narrower request."
+        )
+        return self.result
+
+    def _stop_for_budget(self) -> AgentResult:
+        log.warning("request_token_budget_spent used=%d", self.budget.used)
+        self.result.placeholder = True
+        self.result.text = (
+            f"I stopped: this request used its budget of about {self.limits.request_tokens:,} "
+            "tokens before the model finished. Try a narrower request (e.g. one list or one date "
+            "range)."
+        )
+        return self.result
+
+    # -- one call -----------------------------------------------------------------------------
+    async def _run_call(self, call: ToolCall) -> str | None:
+        """The text the model gets back, or None when the call waits for approval."""
         if call.malformed:
             self.result.failures.append(call.name)
             return "error: the arguments were not a JSON object; call the tool again with one"
         if call.name in self.builtins:
             return await self._run_builtin(self.builtins[call.name], call)
-        target = self.names.resolve(call.name)
-        if target is None:
-            self.result.failures.append(call.name)
-            return f"error: there is no tool named {call.name}"
-        server, tool = target
-        key = f"{server}/{tool}"
-        if key in self.write_tools:
-            return self._ask_confirmation(server, tool, call.arguments)
-        self.result.tools_used.append(key)
+        spec = self.offered.get(call.name)
+        if spec is None or not self.allowed(spec):
+            log.warning("tool_call_refused name=%s reason=not_offered", call.name[:64])
+            return (
+                f"error: {call.name} is not one of the tools offered to you in this chat, so it "
+                "did not run. Use only the tools you were given."
+            )
+        earlier = self.guard.earlier(call.name, call.arguments)
+        if earlier is not None:
+            log.info("tool_call_repeated tool=%s", spec.key)
+            return earlier
+        if self.rules.needs_approval(spec) and spec.key not in self.preapproved:
+            self._waiting.append(
+                PendingCall(
+                    call.id,
+                    call.name,
+                    spec.server,
+                    spec.name,
+                    call.arguments,
+                    describe_call(spec, call.arguments),
+                )
+            )
+            return None
+        return await self._run_tool(spec, call.name, call.arguments)
+
+    async def _run_tool(self, spec: ToolSpec, name: str, arguments: dict[str, Any]) -> str:
+        self.result.tools_used.append(spec.key)
         try:
-            result = await self.hub.call(server, tool, call.arguments)
+            result = await self.hub.call(spec.server, spec.name, arguments)
         except ToolError as exc:
-            self.result.failures.append(key)
-            return f"error: {exc}"
-        if result.is_error:
-            self.result.failures.append(key)
-        return result.text[:MAX_TOOL_TEXT]
+            self.result.failures.append(spec.key)
+            output = f"error: {exc}"
+        else:
+            if result.is_error:
+                self.result.failures.append(spec.key)
+            output = fit_output(result.text, self.limits.tool_output_tokens, spec.input_schema)
+        self.guard.record(name, arguments, output)
+        return output
+
+    async def _run_approved(self, call: PendingCall) -> str:
+        spec = self.offered.get(call.name)
+        if spec is None or spec.key != f"{call.server}/{call.tool}" or not self.allowed(spec):
+            return f"error: {call.server}/{call.tool} is no longer available in this chat"
+        return APPROVED_NOTE + "\n" + await self._run_tool(spec, call.name, call.arguments)
 
     async def _run_builtin(self, tool: BuiltinTool, call: ToolCall) -> str:
         try:
@@ -153,18 +292,28 @@ class AgentLoop:
             return text
         return outcome
 
-    def _ask_confirmation(self, server: str, tool: str, arguments: dict[str, Any]) -> str:
+    def _pause(self, messages: list[dict[str, Any]]) -> AgentResult:
+        """One confirmation for every waiting call of this step, holding the whole loop."""
+        calls, self._waiting = self._waiting, []
         self.result.pending = PendingConfirmation(
             id=secrets.token_hex(4),
             user_id=self.user_id,
-            server=server,
-            tool=tool,
-            arguments=arguments,
-            expires_at=time.time() + CONFIRM_TTL_SECONDS,
+            expires_at=time.time() + self.limits.confirm_ttl_seconds,
+            calls=calls,
+            messages=messages,
+            request=self._request,
+            steps=self.result.steps,
+            tokens=self.budget.used,
+            offered=list(self.offered),
+            tools_used=list(self.result.tools_used),
+            failures=list(self.result.failures),
+            done=dict(self.guard.done),
+            preapproved=sorted(self.preapproved),
         )
-        args = json.dumps(arguments, ensure_ascii=False)[:600]
-        self.result.text = f"I want to run **{server}/{tool}** with `{args}`. Shall I go ahead?"
-        return "waiting for the user's confirmation"
+        lines = [f"{i}. {c.label}" for i, c in enumerate(calls, 1)]
+        what = "this action" if len(calls) == 1 else f"these {len(calls)} actions"
+        self.result.text = f"I need your approval for {what}:\n" + "\n".join(lines)
+        return self.result
 
 
 def _assistant_message(content: str | None, calls: Sequence[ToolCall]) -> dict[str, Any]:
@@ -185,4 +334,4 @@ def _assistant_message(content: str | None, calls: Sequence[ToolCall]) -> dict[s
     }
 
 
-__all__ = ["AgentLoop", "AgentResult", "BuiltinTool", "LLMError", "tool_schema"]
+__all__ = ["AgentLoop", "AgentResult", "BuiltinTool", "LLMError", "LoopLimits", "tool_schema"]

@@ -22,6 +22,11 @@ class LLMTurn:
     content: str | None
     tool_calls: tuple[ToolCall, ...] = ()
     usage: dict[str, int] = field(default_factory=dict)
+    finish_reason: str = "stop"  # "length": the answer was cut off at max_tokens
+
+    @property
+    def cut(self) -> bool:
+        return self.finish_reason == "length"
 
 
 class LLM(Protocol):

@@ -1,31 +1,48 @@
-"""The LLM seam over any OpenAI-compatible chat-completions API (OpenAI, Ollama, vLLM ...)."""
+"""The LLM seam over any OpenAI-compatible chat-completions API (OpenAI, Ollama, vLLM, llama.cpp).
+
+Wire rules learnt from real servers: offered tools go with `tool_choice: "auto"` (llama.cpp's
+server ignores tools without it); `max_tokens` is always sent. Answers are streamed, so the read
+timeout measures the server's silence, not the length of the answer. Connection failures, 429
+and 5xx are retried with backoff; a request the server was already answering is never resent.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
+import httpx2
 import openai
 
 from orchestrator.config import LLMSettings
 from orchestrator.errors import LLMError
-from orchestrator.llm.base import LLMTurn, ToolCall
+from orchestrator.llm.base import LLMTurn
+from orchestrator.llm.turns import StreamedTurn, turn_from_message
+from orchestrator.mcp.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
 
+RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 10.0
+
 
 class OpenAICompatibleLLM:
-    """Function calling through the official `openai` client; retries are the client's own."""
+    """Function calling through the official `openai` client; our own retry rules."""
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
+        self.where = settings.base_url or "api.openai.com"
         self._client = openai.AsyncOpenAI(
             api_key=settings.api_key or "not-needed",
             base_url=settings.base_url or None,
-            timeout=settings.timeout_seconds,
-            max_retries=settings.max_retries,
+            timeout=openai.Timeout(
+                settings.timeout_seconds, connect=settings.connect_timeout_seconds
+            ),
+            max_retries=0,
         )
+        self._no_streamed_tools = False
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
@@ -34,44 +51,131 @@ class OpenAICompatibleLLM:
             "model": self.settings.model,
             "messages": messages,
             "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_tokens,
         }
         if tools:
             kwargs["tools"] = tools
-        try:
-            response = await self._client.chat.completions.create(**kwargs)
-        except openai.APIStatusError as exc:
-            log.warning("llm_error status=%s type=%s", exc.status_code, type(exc).__name__)
-            raise LLMError(f"the language model answered HTTP {exc.status_code}") from None
-        except openai.APIError as exc:
-            log.warning("llm_error type=%s", type(exc).__name__)
-            raise LLMError("the language model could not be reached") from None
+            kwargs["tool_choice"] = "auto"
+        attempt = 0
+        while True:
+            try:
+                return await self._once(kwargs)
+            except openai.APIStatusError as exc:
+                if exc.status_code in RETRY_STATUSES and attempt < self.settings.max_retries:
+                    await self._wait(attempt, exc.response.headers.get("retry-after"), exc)
+                    attempt += 1
+                    continue
+                raise self._status_error(exc) from None
+            except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
+                connecting = isinstance(exc.__cause__ or exc, httpx2.ConnectTimeout)
+                if connecting and attempt < self.settings.max_retries:
+                    await self._wait(attempt, None, exc)
+                    attempt += 1
+                    continue
+                raise self._timeout_error(connecting) from None
+            except openai.APIConnectionError as exc:
+                if attempt < self.settings.max_retries:
+                    await self._wait(attempt, None, exc)
+                    attempt += 1
+                    continue
+                raise LLMError(
+                    f"I cannot connect to the language model server at {self.where}. Check that "
+                    "it is running and that `OPENAI_BASE_URL` (llm_settings.base_url) is right."
+                ) from None
+            except httpx2.TransportError as exc:
+                log.warning("llm_stream_broken error=%s", type(exc).__name__)
+                raise LLMError(
+                    f"The language model server at {self.where} dropped the connection while "
+                    "answering. Try again; if it repeats, check the server's log."
+                ) from None
+
+    async def _once(self, kwargs: dict[str, Any]) -> LLMTurn:
+        tools = "tools" in kwargs
+        if self.settings.stream and not (tools and self._no_streamed_tools):
+            built = await self._streamed(kwargs)
+            if built.finished:
+                return built.turn()
+            if not (tools and built.empty):
+                raise LLMError(
+                    f"The language model server at {self.where} ended its answer midway. "
+                    "Try again; if it repeats, check the server's log."
+                )
+            # The stream broke before any output: some servers (llama-cpp-python's
+            # chatml-function-calling) cannot stream tool choice. Ask unstreamed from now on.
+            log.warning("llm_streamed_tools_unsupported where=%s; not streaming tools", self.where)
+            self._no_streamed_tools = True
+        response = await self._client.chat.completions.create(**kwargs)
         if not response.choices:
-            raise LLMError("the language model returned no answer")
-        return _to_turn(response)
+            raise LLMError("The language model returned no answer (no choices).")
+        return turn_from_message(response)
+
+    async def _streamed(self, kwargs: dict[str, Any]) -> StreamedTurn:
+        stream = await self._client.chat.completions.create(**kwargs, stream=True)
+        built = StreamedTurn()
+        async with stream:
+            async for chunk in stream:
+                built.add(chunk)
+        return built
+
+    async def _wait(self, attempt: int, retry_after: str | None, exc: Exception) -> None:
+        delay = backoff_delay(attempt, base=0.5, cap=8.0)
+        if retry_after:
+            with contextlib.suppress(ValueError):
+                delay = min(MAX_RETRY_AFTER, max(0.0, float(retry_after)))
+        log.warning(
+            "llm_retry attempt=%d error=%s delay_s=%.1f", attempt + 1, type(exc).__name__, delay
+        )
+        await asyncio.sleep(delay)
+
+    def _timeout_error(self, connecting: bool) -> LLMError:
+        if connecting:
+            return LLMError(
+                f"The language model server at {self.where} did not accept a connection within "
+                f"{self.settings.connect_timeout_seconds:g} s. Check that it is running."
+            )
+        log.warning("llm_timeout read_s=%s", self.settings.timeout_seconds)
+        return LLMError(
+            f"The language model server at {self.where} went silent for "
+            f"{self.settings.timeout_seconds:g} s (it may be busy); I did not resend the request. "
+            "Try again, or raise `llm_settings.timeout_seconds`."
+        )
+
+    def _status_error(self, exc: openai.APIStatusError) -> LLMError:
+        status = exc.status_code
+        detail = _detail(exc)
+        log.warning("llm_error status=%s type=%s", status, type(exc).__name__)
+        if status in (401, 403):
+            return LLMError(
+                f"The language model server rejected the API key (HTTP {status}). "
+                "Check `OPENAI_API_KEY` (llm_settings.api_key)."
+            )
+        if status == 404 or (status == 400 and "model" in detail and "tool" not in detail):
+            return LLMError(
+                f"The language model server does not know the model "
+                f"'{self.settings.model}' (HTTP {status}). Set `LLM_MODEL` (llm_settings.model) "
+                "to one the server lists."
+            )
+        if status in (400, 422, 500) and ("tool" in detail or "function" in detail):
+            return LLMError(
+                f"The model server refused the tools (HTTP {status}). Start it with tool calling "
+                "enabled (README: LLM servers) or pick a model that can call tools."
+            )
+        if status == 429:
+            return LLMError(
+                "The language model server is rate-limiting us (HTTP 429). Try again in a minute."
+            )
+        return LLMError(f"The language model server failed (HTTP {status}). Try again shortly.")
 
     async def close(self) -> None:
         await self._client.close()
 
 
-def _to_turn(response: Any) -> LLMTurn:
-    message = response.choices[0].message
-    calls = []
-    for call in message.tool_calls or []:
-        raw = call.function.arguments or "{}"
-        try:
-            arguments = json.loads(raw)
-        except json.JSONDecodeError:
-            arguments = None
-        valid = isinstance(arguments, dict)
-        calls.append(
-            ToolCall(
-                call.id, call.function.name, arguments if valid else {}, raw, malformed=not valid
-            )
-        )
-    usage = {}
-    if response.usage is not None:
-        usage = {
-            "prompt_tokens": response.usage.prompt_tokens,
-            "completion_tokens": response.usage.completion_tokens,
-        }
-    return LLMTurn(content=message.content, tool_calls=tuple(calls), usage=usage)
+def _detail(exc: openai.APIStatusError) -> str:
+    """The server's error message, lower-cased, for classifying (never shown: it may echo input)."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return str(inner.get("message", "")).lower()
+        return str(inner).lower()
+    return str(exc.message).lower()

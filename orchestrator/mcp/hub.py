@@ -192,7 +192,13 @@ class ServerConnection:
             params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
             listed = await session.list_tools(params=params)
             tools.extend(
-                ToolSpec(self.name, t.name, t.description or "", dict(t.input_schema or {}))
+                ToolSpec(
+                    self.name,
+                    t.name,
+                    t.description or "",
+                    dict(t.input_schema or {}),
+                    _annotations(t.annotations),
+                )
                 for t in listed.tools
             )
             cursor = getattr(listed, "next_cursor", None)
@@ -380,3 +386,10 @@ async def connect_catalogue(config: Config) -> list[ToolSpec]:
         return hub.catalogue()
     finally:
         await hub.stop()
+
+
+def _annotations(annotations: Any) -> dict[str, Any]:
+    """The tool's hints as the spec names them (readOnlyHint ...), unset ones left out."""
+    if annotations is None:
+        return {}
+    return dict(annotations.model_dump(by_alias=True, exclude_none=True))

@@ -14,6 +14,8 @@ class ToolSpec:
     name: str
     description: str = ""
     input_schema: dict[str, Any] = field(default_factory=dict)
+    # The MCP tool's `annotations` (readOnlyHint, destructiveHint ...), camelCase as on the wire.
+    annotations: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

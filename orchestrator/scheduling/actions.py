@@ -65,6 +65,33 @@ async def create_schedule(
     default_target: str | None = None,
 ) -> str:
     """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool)."""
+    schedule = await new_schedule(
+        scheduler,
+        timezone_of,
+        message,
+        is_admin,
+        text=text,
+        when_text=when_text,
+        what=what,
+        target=target,
+        default_target=default_target,
+    )
+    return created_text(schedule)
+
+
+async def new_schedule(
+    scheduler: Scheduler,
+    timezone_of: TimezoneOf,
+    message: ChatMessage,
+    is_admin: bool,
+    *,
+    text: str | None = None,
+    when_text: str | None = None,
+    what: str | None = None,
+    target: str | None = None,
+    default_target: str | None = None,
+) -> Schedule:
+    """The schedule `create_schedule` describes, for callers that go on with it."""
     tz = await chat_zone(scheduler, timezone_of, message.chat_key)
     now = scheduler.clock.now()
     when: When
@@ -87,6 +114,10 @@ async def create_schedule(
         target=parse_target(target),
     )
     audit("schedule_create", tool=schedule.id, detail=f"{when_text} -> {schedule.target_key}")
+    return schedule
+
+
+def created_text(schedule: Schedule) -> str:
     where = "" if schedule.target_key == schedule.chat_key else f" in {schedule.target_key}"
     return (
         f"Scheduled {schedule.id}: {describe(schedule.when)} ({schedule.timezone}){where}: "

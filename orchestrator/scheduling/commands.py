@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 import zoneinfo
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
-from orchestrator.messages import Reply, ReplyKind
+from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.scheduling import actions
+from orchestrator.scheduling.approvals import approval_offer, approve_tools
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.errors import ScheduleError
 
@@ -28,11 +30,13 @@ def register_schedule_commands(
     timezone_of: Callable[[str], Awaitable[str]],
     set_timezone: Callable[[str, str], Awaitable[None]],
     default_target: Callable[[str], str | None] = lambda chat_key: None,
+    write_tools_for: Callable[[ChatMessage], Awaitable[list[str]]] | None = None,
 ) -> None:
-    """Declare /schedule, /schedules, /unschedule, /pause, /resume and /timezone.
+    """Declare /schedule, /schedules, /unschedule, /pause, /resume, /approve and /timezone.
 
     `default_target(chat_key)` names where a chat's schedules post when the text names no
-    target (config: `chats.<chat>.schedule_target`)."""
+    target (config: `chats.<chat>.schedule_target`); `write_tools_for(message)` the write tools
+    a request is likely to use, offered for standing approval at creation."""
 
     def refused(exc: ScheduleError) -> list[Reply]:
         return [Reply(str(exc), ReplyKind.ERROR)]
@@ -44,13 +48,33 @@ def register_schedule_commands(
     )
     async def schedule(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         try:
-            text = await actions.create_schedule(
+            created = await actions.new_schedule(
                 scheduler,
                 timezone_of,
                 ctx.message,
                 ctx.is_admin,
                 text=args["when_what"],
                 default_target=default_target(ctx.message.chat_key),
+            )
+        except ScheduleError as exc:
+            return refused(exc)
+        replies = [Reply(actions.created_text(created))]
+        if write_tools_for is not None:
+            likely = await write_tools_for(replace(ctx.message, text=created.what))
+            offer = approval_offer(created, likely)
+            replies += [offer] if offer is not None else []
+        return replies
+
+    @registry.command(
+        "approve",
+        "approve write tools for every run of a schedule (its creator or an admin)",
+        Param("id", "schedule id (see /schedules)"),
+        Param("tools", "server/tool names, comma-separated", rest=True),
+    )
+    async def approve(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        try:
+            text = await approve_tools(
+                scheduler, ctx.message, ctx.is_admin, args["id"], args["tools"]
             )
         except ScheduleError as exc:
             return refused(exc)

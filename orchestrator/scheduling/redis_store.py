@@ -86,6 +86,8 @@ def _patch_fields(changes: dict[str, Any]) -> dict[str, str]:
             out[name] = "1" if value else "0"
         elif isinstance(value, datetime):
             out[name] = value.isoformat()
+        elif isinstance(value, tuple | list):
+            out[name] = ",".join(value)
         else:
             out[name] = "" if value is None else str(value)
     if "next_run_at" in changes:

@@ -32,6 +32,8 @@ class SchedulerHost(AppHost, Protocol):
 
     def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> Awaitable[bool]: ...
 
+    async def likely_write_tools(self, message: ChatMessage) -> list[str]: ...
+
 
 def attach_scheduler(
     app: SchedulerHost, clock: Clock | None = None, runner: Runner | None = None
@@ -76,7 +78,14 @@ def attach_scheduler(
             for s in await scheduler.store.all()
         ]
 
-    register_schedule_commands(app.commands, scheduler, timezone_of, set_timezone, default_target)
+    register_schedule_commands(
+        app.commands,
+        scheduler,
+        timezone_of,
+        set_timezone,
+        default_target,
+        write_tools_for=app.likely_write_tools,
+    )
     app.schedule_targets = targets
     app.message_tools = tools_for
     app.scheduler = scheduler

@@ -20,7 +20,15 @@ log = logging.getLogger(__name__)
 ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: easy to read and type
 ID_LENGTH = 5
 RUNS_KEPT = 20  # run history entries kept per schedule
-PATCHABLE = {"paused", "consecutive_failures", "last_run_at", "next_run_at", "what", "target"}
+PATCHABLE = {
+    "paused",
+    "consecutive_failures",
+    "last_run_at",
+    "next_run_at",
+    "what",
+    "target",
+    "approved_tools",
+}
 
 
 def new_schedule_id() -> str:
@@ -47,6 +55,8 @@ class Schedule:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_run_at: datetime | None = None
     next_run_at: datetime | None = None
+    # Write tools ("server/tool") the creator approved for every run: no button each time.
+    approved_tools: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.target_platform:
@@ -65,6 +75,7 @@ class Schedule:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["when"] = when_to_dict(self.when)
+        data["approved_tools"] = ",".join(self.approved_tools)
         for name in ("created_at", "last_run_at", "next_run_at"):
             value = data[name]
             data[name] = value.isoformat() if value is not None else None
@@ -81,6 +92,10 @@ class Schedule:
             values["created_at"] = datetime.now(UTC)
         values["paused"] = bool(values.get("paused", False))
         values["consecutive_failures"] = int(values.get("consecutive_failures", 0))
+        approved = values.get("approved_tools") or ()
+        if isinstance(approved, str):
+            approved = approved.split(",")
+        values["approved_tools"] = tuple(t for t in approved if t)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -37,6 +37,7 @@ def as_message(schedule: Schedule) -> ChatMessage:
         text=schedule.what,
         user_name=schedule.creator_name,
         message_id=f"schedule:{schedule.id}",
+        approved_tools=frozenset(schedule.approved_tools),
     )
 
 

@@ -22,15 +22,41 @@ class Turn:
 
 
 @dataclass(slots=True)
-class PendingConfirmation:
-    """A write tool waiting for a button press by `user_id` (or an admin)."""
+class PendingCall:
+    """One write call of a step, held until a person presses Run all or Cancel."""
 
-    id: str
-    user_id: str
+    call_id: str
+    name: str  # the name the model used (server__tool)
     server: str
     tool: str
     arguments: dict[str, Any]
+    label: str  # the plain words shown on the confirmation
+
+
+@dataclass(slots=True)
+class PendingConfirmation:
+    """A paused agent loop: its transcript so far and the step's write calls, waiting for a
+    press by `user_id` (or an admin). Kept in the session store, so a restart resumes it."""
+
+    id: str
+    user_id: str
     expires_at: float
+    calls: list[PendingCall] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    request: str = ""  # the user's words that started the plan
+    steps: int = 0
+    tokens: int = 0
+    offered: list[str] = field(default_factory=list)  # tool names offered, incl. loaded ones
+    tools_used: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    done: dict[str, str] = field(default_factory=dict)  # earlier calls' results (loop guard)
+    preapproved: list[str] = field(default_factory=list)  # a schedule's standing approvals
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PendingConfirmation:
+        values = dict(data)
+        values["calls"] = [PendingCall(**c) for c in values.get("calls", [])]
+        return cls(**values)
 
 
 @dataclass(slots=True)
@@ -56,6 +82,17 @@ class Session:
         data = json.loads(raw)
         return cls(
             turns=[Turn(**t) for t in data.get("turns", [])],
-            pending={k: PendingConfirmation(**v) for k, v in data.get("pending", {}).items()},
+            pending=_pending(data.get("pending", {})),
             settings=dict(data.get("settings", {})),
         )
+
+
+def _pending(raw: dict[str, Any]) -> dict[str, PendingConfirmation]:
+    """Waiting plans; one saved by an older version (another shape) is dropped, not fatal."""
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[key] = PendingConfirmation.from_dict(value)
+        except (TypeError, KeyError):
+            continue
+    return out

@@ -6,7 +6,7 @@ from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.messages import ChatMessage, ReplyKind
 from tests.fakes.clickup_api import FakeClickUp
-from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
 from tests.helpers import clickup_server_yaml
 
 
@@ -24,7 +24,11 @@ def msg(text_: str, user: str) -> ChatMessage:
 
 async def test_write_tool_runs_only_after_the_asker_confirms() -> None:
     args = {"list_id": "L1", "name": "Follow up unpaid invoice INV-7"}
-    with FakeClickUp() as clickup, FakeOpenAI([tool_call("clickup__create_task", args)]) as llm:
+    script = [
+        tool_call("clickup__create_task", args),
+        lambda body: text("Done: " + last_tool_result(body)),
+    ]
+    with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
         env = {"CLICKUP_API_TOKEN": clickup.token}
         bot = build_orchestrator(parse_config(config(llm.base_url, clickup.url), env=env))
         await bot.start()
@@ -33,7 +37,7 @@ async def test_write_tool_runs_only_after_the_asker_confirms() -> None:
             assert clickup.tasks == {}
             question = asked[0]
             assert question.for_user_id == "ann"
-            confirm = next(c.command for c in question.choices if c.label == "Run it")
+            confirm = next(c.command for c in question.choices if c.label == "Run all")
             refused = await bot.handle(msg(confirm, "bob"))
             assert (
                 refused[0].kind is ReplyKind.ERROR
@@ -45,7 +49,8 @@ async def test_write_tool_runs_only_after_the_asker_confirms() -> None:
         finally:
             await bot.stop()
     assert [t["name"] for t in clickup.tasks.values()] == [args["name"]]
-    assert "clickup/create_task" in done[0].text and '"id": "t1"' in done[0].text
+    assert "Create task (clickup)" in done[0].text and '"id": "t1"' in done[1].text
+    assert "clickup/create_task" in done[-1].text  # the summary line of the finished plan
     assert "expired or was already answered" in again[0].text
     assert clickup.token not in "".join(r.text for r in asked + refused + done + again)
 

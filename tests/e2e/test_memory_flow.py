@@ -29,9 +29,10 @@ async def test_memories_stay_in_their_chat_and_can_be_listed_and_forgotten(
         try:
             await bot.handle(msg("-1", "remember that the Globex invoice is due Friday"))
             await bot.handle(msg("-1", "when is the Globex invoice due?"))
-            recalled = llm.requests[-1]["body"]["messages"][0]["content"]
+            recalled = llm.requests[-1]["body"]["messages"][-1]["content"]
+            system = llm.requests[-1]["body"]["messages"][0]["content"]
             await bot.handle(msg("-2", "when is the Globex invoice due?", user="eve"))
-            other_chat = llm.requests[-1]["body"]["messages"][0]["content"]
+            other_chat = llm.requests[-1]["body"]["messages"][-1]["content"]
             listed = (await bot.handle(msg("-1", "/memory")))[0].text
             elsewhere = (await bot.handle(msg("-3", "/memory")))[0].text
             refused = (await bot.handle(msg("-1", "/forget all")))[0].text
@@ -40,10 +41,10 @@ async def test_memories_stay_in_their_chat_and_can_be_listed_and_forgotten(
             after = (await bot.handle(msg("-1", "/memory")))[0].text
         finally:
             await bot.stop()
-    assert (
-        "Relevant earlier interactions" in recalled and "Globex invoice is due Friday" in recalled
-    )
-    assert "Relevant earlier interactions" not in other_chat
+    assert "<recalled_memories>" in recalled and "Globex invoice is due Friday" in recalled
+    assert recalled.endswith("when is the Globex invoice due?")
+    assert "Globex" not in system  # memories are data in the user's turn, not instructions
+    assert "<recalled_memories>" not in other_chat
     assert "Memories (page 1)" in listed and "Globex" in listed
     assert elsewhere == "Nothing remembered here yet."
     assert "Only admins" in refused

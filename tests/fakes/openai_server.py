@@ -2,7 +2,10 @@
 
 Each request pops the next scripted step: a text answer, tool calls, or an HTTP error. A step may
 also be a function of the request body, so a script can answer with what a tool returned.
-Every request body is recorded for assertions.
+Every request body is recorded for assertions. A request with `stream: true` is answered as
+server-sent events the way OpenAI streams (tool calls split over several deltas). Wire variants:
+`finish_reason`, a legacy `function_call`, `delay` (silence before answering), `chunk_delay`
+and `broken_stream` (the stream ends before any output, as when a server cannot stream tools).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ def tool_call(name: str, arguments: dict[str, Any], call_id: str | None = None) 
     return {"tool_calls": [{"name": name, "arguments": arguments, "id": call_id}]}
 
 
+def legacy_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The pre-tools `function_call` field some older servers still send."""
+    return {"function_call": {"name": name, "arguments": arguments}}
+
+
 def error(status: int, message: str = "error", retry_after: int | None = None) -> dict[str, Any]:
     return {"error_status": status, "message": message, "retry_after": retry_after}
 
@@ -36,14 +44,12 @@ def completion(step: dict[str, Any], model: str) -> dict[str, Any]:
     finish = "stop"
     if step.get("tool_calls"):
         finish = "tool_calls"
-        message["tool_calls"] = [
-            {
-                "id": c.get("id") or f"call_{uuid.uuid4().hex[:8]}",
-                "type": "function",
-                "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
-            }
-            for c in step["tool_calls"]
-        ]
+        message["tool_calls"] = wire_calls(step)
+    if step.get("function_call"):
+        finish = "function_call"
+        fc = step["function_call"]
+        message["function_call"] = {"name": fc["name"], "arguments": json.dumps(fc["arguments"])}
+    finish = step.get("finish_reason", finish)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
@@ -52,6 +58,51 @@ def completion(step: dict[str, Any], model: str) -> dict[str, Any]:
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
+
+
+def wire_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.get("id") or f"call_{uuid.uuid4().hex[:8]}",
+            "type": "function",
+            "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+        }
+        for c in step["tool_calls"]
+    ]
+
+
+def stream_chunks(step: dict[str, Any], model: str) -> list[dict[str, Any]]:
+    """The completion as OpenAI streams it: role, content pieces, tool-call deltas, finish."""
+    done = completion(step, model)
+    message, finish = done["choices"][0]["message"], done["choices"][0]["finish_reason"]
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    content = message.get("content") or ""
+    deltas += [{"content": content[i : i + 5]} for i in range(0, len(content), 5)]
+    for index, call in enumerate(message.get("tool_calls", [])):
+        args = call["function"]["arguments"]
+        half = len(args) // 2
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["function"]["name"], "arguments": args[:half]},
+                    }
+                ]
+            }
+        )
+        deltas.append({"tool_calls": [{"index": index, "function": {"arguments": args[half:]}}]})
+    if message.get("function_call"):
+        fc = message["function_call"]
+        deltas.append({"function_call": {"name": fc["name"], "arguments": fc["arguments"]}})
+    base = {"id": done["id"], "object": "chat.completion.chunk", "created": 0, "model": model}
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
+    ]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    return chunks
 
 
 class _Server(ThreadingHTTPServer):
@@ -92,7 +143,32 @@ class FakeOpenAI:
                         {"error": {"message": step["message"], "type": "error", "code": None}},
                         headers,
                     )
-                self._send(200, completion(step, body.get("model", "fake")))
+                time.sleep(float(step.get("delay", 0)))
+                model = body.get("model", "fake")
+                if body.get("stream") and step.get("broken_stream"):
+                    return self._stream([], 0, done=False)  # the server failed mid-stream
+                if body.get("stream"):
+                    return self._stream(
+                        stream_chunks(step, model), float(step.get("chunk_delay", 0))
+                    )
+                self._send(200, completion(step, model))
+
+            def _stream(
+                self, chunks: list[dict[str, Any]], pause: float, done: bool = True
+            ) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(pause)
+                    if done:
+                        self.wfile.write(b"data: [DONE]\n\n")
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up
 
             def _send(
                 self, status: int, doc: dict[str, Any], headers: dict[str, str] | None = None

@@ -14,7 +14,7 @@ import pytest
 from orchestrator.config import SessionSettings
 from orchestrator.sessions.base import SessionStore
 from orchestrator.sessions.in_process import InProcessSessionStore
-from orchestrator.sessions.model import PendingConfirmation, Session, Turn
+from orchestrator.sessions.model import PendingCall, PendingConfirmation, Session, Turn
 from orchestrator.sessions.redis_store import RedisSessionStore
 from scripts.with_redis import free_port, start_redis_server
 from tests.conftest import REPO
@@ -43,7 +43,15 @@ async def test_turns_pending_and_settings_round_trip(store: SessionStore) -> Non
     session = Session(settings={"timezone": "Asia/Tokyo", "language": "ja"})
     session.add_turn(Turn("user", "hi", "u1", 1.0), 10, 1000)
     session.pending["p1"] = PendingConfirmation(
-        "p1", "u1", "clickup", "create_task", {"name": "x"}, time.time() + 60
+        "p1",
+        "u1",
+        time.time() + 60,
+        calls=[PendingCall("c1", "clickup__create_task", "clickup", "create_task", {"n": 1}, "x")],
+        messages=[{"role": "user", "content": "make a task"}],
+        request="make a task",
+        steps=1,
+        offered=["clickup__create_task"],
+        done={"k": "v"},
     )
     await store.save("t:a", session)
     loaded = await store.load("t:a")

@@ -15,7 +15,7 @@ from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
 from orchestrator.core import Orchestrator
 from scripts.with_redis import free_port
-from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
 from tests.helpers import chat_orchestrator, eventually, running_bot
 
@@ -129,15 +129,18 @@ async def test_rejected_markup_is_resent_as_plain_text() -> None:
 
 async def test_confirmation_pressed_by_another_user_is_refused() -> None:
     extra = "    write_tools: [get_current_time]\n"
-    script = [tool_call("time__get_current_time", {"timezone": "UTC"})]
+    script = [
+        tool_call("time__get_current_time", {"timezone": "UTC"}),
+        lambda body: text(last_tool_result(body)),
+    ]
     with FakeOpenAI(script) as llm:
         async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url, extra)):
             fake.message_update(f"@{BOT_USERNAME} what time is it", user_id=1)
-            assert await eventually(lambda: bool(answers(fake, "Shall I go ahead")))
-            question = answers(fake, "Shall I go ahead")[0]
+            assert await eventually(lambda: bool(answers(fake, "need your approval")))
+            question = answers(fake, "need your approval")[0]
             buttons = question["reply_markup"]["inline_keyboard"][0]
-            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run it")
-            message_id = fake.message_id_of("Shall I go ahead")
+            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
+            message_id = fake.message_id_of("need your approval")
             fake.callback_update(confirm, message_id=message_id, user_id=2)
             assert await eventually(lambda: bool(fake.sent("answerCallbackQuery")))
             refusal = fake.sent("answerCallbackQuery")[0]
