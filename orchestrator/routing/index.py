@@ -86,6 +86,10 @@ class ToolIndex:
         plain = ranked * self._norms + (vectors @ self._mean)[:, None]
         return ranked, plain
 
+    def ranked_similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """The ranking similarity alone (for query rows already mapped by the adapter)."""
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32)) @ self._ranked_t
+
     def server_max(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's server's best score, per tool."""
         best = np.full(self.server_count, -np.inf, dtype=np.float32)

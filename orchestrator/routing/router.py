@@ -20,12 +20,14 @@ tool), so its meaning does not depend on the fusion weights or on the rest of th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from orchestrator.protocols import Embedder, Memory
+from orchestrator.routing.adapter import Calibration, QueryAdapter
+from orchestrator.routing.directory import DEFAULT_BUDGET, Directory, build_directory
 from orchestrator.routing.index import ToolIndex
 from orchestrator.routing.text import plain_request, request_parts
 from orchestrator.tools import ToolSpec
@@ -62,12 +64,60 @@ class RoutedTool:
     score: float
 
 
+class Routing(list[RoutedTool]):
+    """The tools that get full schemas, best first (a list of `RoutedTool`, as before), and
+    what the core needs to offer the rest: `directory(allowed)` lists every other allowed tool
+    by server, so no tool is out of the model's reach."""
+
+    def __init__(self, picked: Sequence[RoutedTool], router: ToolRouter | None = None) -> None:
+        super().__init__(picked)
+        self._router = router
+        self.server_order: list[str] = list(dict.fromkeys(r.tool.server for r in picked))
+
+    @property
+    def tools(self) -> list[ToolSpec]:
+        return [r.tool for r in self]
+
+    def directory(
+        self,
+        allowed: Sequence[ToolSpec],
+        *,
+        name_of: Callable[[ToolSpec], str] | None = None,
+        budget: int = DEFAULT_BUDGET,
+    ) -> Directory:
+        """The compact directory of `allowed` minus the tools sent in full."""
+        described = self._router.server_descriptions if self._router is not None else {}
+        return build_directory(
+            allowed,
+            self.tools,
+            descriptions=described,
+            name_of=name_of,
+            budget=budget,
+            order=self.server_order,
+        )
+
+
 class ToolRouter:
-    def __init__(self, embedder: Embedder, top_k: int = 8, threshold: float = 0.3) -> None:
+    """`threshold` (optional, legacy) is a floor on plain cosine for schemas past the first
+    `MIN_TOOLS`; leave it None: the calibrated `margin` under the best score decides how many
+    full schemas a message gets, and the directory keeps every other tool reachable."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        top_k: int = 8,
+        threshold: float | None = None,
+        *,
+        adapter: QueryAdapter | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.embedder = embedder
         self.top_k = top_k
         self.threshold = threshold
+        self.adapter = adapter if adapter is not None else QueryAdapter.load()
+        self.calibration = calibration if calibration is not None else Calibration.load()
         self.index = ToolIndex(embedder)
+        self.server_descriptions: dict[str, str] = {}
 
     @property
     def tools(self) -> list[ToolSpec]:
@@ -77,9 +127,19 @@ class ToolRouter:
     def encoded(self) -> int:
         return self.index.encoded
 
-    async def refresh(self, tools: Sequence[ToolSpec]) -> None:
-        """Rebuild the index; only new or changed tools are embedded again."""
+    @property
+    def margin(self) -> float:
+        return self.calibration.margin
+
+    async def refresh(
+        self, tools: Sequence[ToolSpec], servers: Mapping[str, str] | None = None
+    ) -> None:
+        """Rebuild the index; only new or changed tools are embedded again. `servers`: what
+        each server says about itself (`initialize`: serverInfo title or name, instructions),
+        for the directory."""
         await self.index.refresh(tools)
+        if servers is not None:
+            self.server_descriptions = {k: v for k, v in servers.items() if v}
 
     async def request_vectors(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """The message's vector and its steps' vectors, from one (micro-batched) embed call."""
@@ -96,6 +156,8 @@ class ToolRouter:
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
         ranked, cosine = index.similarity(rows)
+        if self.adapter.active:
+            ranked = index.ranked_similarity(self.adapter(np.atleast_2d(rows)))
         lexical = index.lexical.scores_many([plain_request(query), *parts])
         fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
         confidence = cosine.max(axis=0)
@@ -117,21 +179,31 @@ class ToolRouter:
         top_k: int | None = None,
         past: Sequence[PastUse] = (),
         part_vectors: np.ndarray | None = None,
-    ) -> list[RoutedTool]:
-        """Top-k allowed tools, best first.
-
-        Tools whose best cosine is under the threshold are dropped, but never all of them: the
-        best `MIN_TOOLS` stay, so the model always has something to try (and the search_tools
-        meta-tool for the rest).
-        """
+        margin: float | None = None,
+        threshold: float | None = None,
+    ) -> Routing:
+        """The allowed tools that get full schemas, best first: the best `MIN_TOOLS`, then
+        every next one whose score is within the calibrated `margin` of the best, up to top_k.
+        The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them."""
         if not self.tools:
-            return []
+            return Routing([], self)
         fused, confidence = self.scores(query, vector, part_vectors)
         if past:
             votes, closest = self.experience(past)
             fused = fused + EXPERIENCE_WEIGHT * votes
             confidence = np.maximum(confidence, closest)
-        return self._pick(fused, confidence, allowed, top_k or self.top_k)
+        k = top_k or self.top_k
+        return Routing(
+            self._pick(
+                fused,
+                confidence,
+                allowed,
+                k,
+                self.margin if margin is None else margin,
+                self.threshold if threshold is None else threshold,
+            ),
+            self,
+        )
 
     def _pick(
         self,
@@ -139,9 +211,12 @@ class ToolRouter:
         confidence: np.ndarray,
         allowed: Callable[[ToolSpec], bool] | None,
         k: int,
+        margin: float,
+        threshold: float | None,
     ) -> list[RoutedTool]:
-        """The best `MIN_TOOLS` allowed tools whatever their confidence, then the next allowed
-        ones at or above the threshold, up to k (numpy does the skipping of weak tools)."""
+        """The best `MIN_TOOLS` allowed tools whatever their score, then the next allowed ones
+        within `margin` of the best allowed score (and over the legacy plain-cosine threshold,
+        if one is set), up to k."""
         order = np.argsort(-fused, kind="stable")
         tools, picked, floor = self.tools, [], min(MIN_TOOLS, k)
         rest = order[:0]
@@ -151,12 +226,39 @@ class ToolRouter:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
-        for i in rest[confidence[rest] >= self.threshold]:
+        if not picked:
+            return picked
+        keep = fused[rest] >= picked[0].score - margin
+        if threshold is not None:
+            keep &= confidence[rest] >= threshold
+        for i in rest[keep]:
             if len(picked) >= k:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
         return picked
+
+    def ranking(
+        self,
+        query: str,
+        vector: np.ndarray,
+        *,
+        limit: int = 10,
+        allowed: Callable[[ToolSpec], bool] | None = None,
+        past: Sequence[PastUse] = (),
+        part_vectors: np.ndarray | None = None,
+    ) -> list[RoutedTool]:
+        """The best `limit` allowed tools, no margin (benchmarks, the meta-tool's search)."""
+        return self.route(
+            query,
+            vector,
+            allowed=allowed,
+            top_k=limit,
+            past=past,
+            part_vectors=part_vectors,
+            margin=float("inf"),
+            threshold=-float("inf"),
+        )
 
     def experience(self, past: Sequence[PastUse]) -> tuple[np.ndarray, np.ndarray]:
         """The vote of earlier successful requests, per tool: the sum of their similarities to

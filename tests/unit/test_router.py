@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from orchestrator.cli import main
+from orchestrator.routing.adapter import Calibration
 from orchestrator.routing.metatool import SEARCH_TOOL_NAME, run_search, search_tool_schema
 from orchestrator.routing.router import PastUse, ToolRouter
 from orchestrator.routing.text import request_parts
@@ -23,6 +24,8 @@ def tool(server: str, tool_name: str, description: str, **params: str) -> ToolSp
     }
     return ToolSpec(server, tool_name, description, schema)
 
+
+WHOLE = Calibration(margin=float("inf"))  # every tool up to top_k: the ranking itself
 
 CATALOGUE = [
     tool("time", "get_current_time", "Get current time in a specific timezone", timezone="IANA"),
@@ -137,17 +140,17 @@ async def test_tools_a_chat_may_not_use_never_appear(router: ToolRouter) -> None
     assert routed and all(r.tool.server != "clickup" for r in routed)
 
 
-async def test_threshold_drops_weak_tools_but_keeps_a_few(embedder) -> None:  # type: ignore[no-untyped-def]
-    strict = ToolRouter(embedder, top_k=10, threshold=0.99)
+async def test_legacy_threshold_drops_weak_schemas_but_keeps_a_few(embedder) -> None:  # type: ignore[no-untyped-def]
+    strict = ToolRouter(embedder, top_k=10, threshold=0.99, calibration=WHOLE)
     await strict.refresh(CATALOGUE)
     assert len(await strict.route_text("add a ClickUp task")) == 3
-    loose = ToolRouter(embedder, top_k=10, threshold=-1.0)
+    loose = ToolRouter(embedder, top_k=10, threshold=-1.0, calibration=WHOLE)
     await loose.refresh(CATALOGUE)
     assert len(await loose.route_text("add a ClickUp task")) == 10
 
 
 async def test_earlier_successful_requests_lift_the_tools_they_used(embedder) -> None:  # type: ignore[no-untyped-def]
-    r = ToolRouter(embedder, top_k=15, threshold=-1.0)
+    r = ToolRouter(embedder, top_k=15, calibration=WHOLE)
     await r.refresh(CATALOGUE)
     query = "post the news"
     plain = [x.tool.key for x in await r.route_text(query)]
@@ -218,9 +221,9 @@ def test_route_cli_bad_catalogue_exits_2(tmp_path: Path) -> None:
 
 async def test_large_catalogues_rank_centred_but_keep_plain_cosine_as_confidence(embedder) -> None:  # type: ignore[no-untyped-def]
     copies = [ToolSpec(f"{t.server}2", t.name, t.description, t.input_schema) for t in CATALOGUE]
-    big = ToolRouter(embedder, top_k=5, threshold=-1.0)
+    big = ToolRouter(embedder, top_k=5, calibration=WHOLE)
     await big.refresh(CATALOGUE + copies)
-    small = ToolRouter(embedder, top_k=5, threshold=-1.0)
+    small = ToolRouter(embedder, top_k=5, calibration=WHOLE)
     await small.refresh(CATALOGUE)
     vector, _ = await big.request_vectors("which invoices are still unpaid?")
     ranked, plain = big.index.similarity(vector)
@@ -233,7 +236,7 @@ async def test_large_catalogues_rank_centred_but_keep_plain_cosine_as_confidence
 
 
 async def test_a_tool_similar_requests_used_passes_the_confidence_threshold(embedder) -> None:  # type: ignore[no-untyped-def]
-    strict = ToolRouter(embedder, top_k=10, threshold=0.99)
+    strict = ToolRouter(embedder, top_k=10, threshold=0.99, calibration=WHOLE)
     await strict.refresh(CATALOGUE)
     query = "add a ClickUp task"
     cold = [r.tool.key for r in await strict.route_text(query)]

@@ -44,38 +44,101 @@ def servers(scratch: Path) -> list[Server]:
     db = scratch / "db.sqlite"
     repo = scratch / "repo"
     return [
-        Server("filesystem", "@modelcontextprotocol/server-filesystem", "npm",
-               "mcp-server-filesystem", (str(scratch),)),
-        Server("memory", "@modelcontextprotocol/server-memory", "npm", "mcp-server-memory",
-               env={"MEMORY_FILE_PATH": str(scratch / "memory.json")}),
-        Server("everything", "@modelcontextprotocol/server-everything", "npm",
-               "mcp-server-everything", ("stdio",)),
-        Server("sequential-thinking", "@modelcontextprotocol/server-sequential-thinking", "npm",
-               "mcp-server-sequential-thinking"),
-        Server("xero", "@xeroapi/xero-mcp-server", "npm", "xero-mcp-server",
-               env={"XERO_CLIENT_ID": "dummy", "XERO_CLIENT_SECRET": "dummy"}),
-        Server("github", "@modelcontextprotocol/server-github", "npm", "mcp-server-github",
-               env={"GITHUB_PERSONAL_ACCESS_TOKEN": "dummy"}),
-        Server("notion", "@notionhq/notion-mcp-server", "npm", "notion-mcp-server",
-               env={"NOTION_TOKEN": "dummy"}),
-        Server("slack", "@modelcontextprotocol/server-slack", "npm", "mcp-server-slack",
-               env={"SLACK_BOT_TOKEN": "xoxb-dummy", "SLACK_TEAM_ID": "T0DUMMY"}),
-        Server("postgres", "@modelcontextprotocol/server-postgres", "npm",
-               "mcp-server-postgres", ("postgresql://localhost/dummy",)),
-        Server("brave-search", "@modelcontextprotocol/server-brave-search", "npm",
-               "mcp-server-brave-search", env={"BRAVE_API_KEY": "dummy"}),
-        Server("gitlab", "@modelcontextprotocol/server-gitlab", "npm", "mcp-server-gitlab",
-               env={"GITLAB_PERSONAL_ACCESS_TOKEN": "dummy"}),
-        Server("google-maps", "@modelcontextprotocol/server-google-maps", "npm",
-               "mcp-server-google-maps", env={"GOOGLE_MAPS_API_KEY": "dummy"}),
-        Server("redis", "@modelcontextprotocol/server-redis", "npm", "mcp-server-redis",
-               ("redis://127.0.0.1:6379",)),
+        Server(
+            "filesystem",
+            "@modelcontextprotocol/server-filesystem",
+            "npm",
+            "mcp-server-filesystem",
+            (str(scratch),),
+        ),
+        Server(
+            "memory",
+            "@modelcontextprotocol/server-memory",
+            "npm",
+            "mcp-server-memory",
+            env={"MEMORY_FILE_PATH": str(scratch / "memory.json")},
+        ),
+        Server(
+            "everything",
+            "@modelcontextprotocol/server-everything",
+            "npm",
+            "mcp-server-everything",
+            ("stdio",),
+        ),
+        Server(
+            "sequential-thinking",
+            "@modelcontextprotocol/server-sequential-thinking",
+            "npm",
+            "mcp-server-sequential-thinking",
+        ),
+        Server(
+            "xero",
+            "@xeroapi/xero-mcp-server",
+            "npm",
+            "xero-mcp-server",
+            env={"XERO_CLIENT_ID": "dummy", "XERO_CLIENT_SECRET": "dummy"},
+        ),
+        Server(
+            "github",
+            "@modelcontextprotocol/server-github",
+            "npm",
+            "mcp-server-github",
+            env={"GITHUB_PERSONAL_ACCESS_TOKEN": "dummy"},
+        ),
+        Server(
+            "notion",
+            "@notionhq/notion-mcp-server",
+            "npm",
+            "notion-mcp-server",
+            env={"NOTION_TOKEN": "dummy"},
+        ),
+        Server(
+            "slack",
+            "@modelcontextprotocol/server-slack",
+            "npm",
+            "mcp-server-slack",
+            env={"SLACK_BOT_TOKEN": "xoxb-dummy", "SLACK_TEAM_ID": "T0DUMMY"},
+        ),
+        Server(
+            "postgres",
+            "@modelcontextprotocol/server-postgres",
+            "npm",
+            "mcp-server-postgres",
+            ("postgresql://localhost/dummy",),
+        ),
+        Server(
+            "brave-search",
+            "@modelcontextprotocol/server-brave-search",
+            "npm",
+            "mcp-server-brave-search",
+            env={"BRAVE_API_KEY": "dummy"},
+        ),
+        Server(
+            "gitlab",
+            "@modelcontextprotocol/server-gitlab",
+            "npm",
+            "mcp-server-gitlab",
+            env={"GITLAB_PERSONAL_ACCESS_TOKEN": "dummy"},
+        ),
+        Server(
+            "google-maps",
+            "@modelcontextprotocol/server-google-maps",
+            "npm",
+            "mcp-server-google-maps",
+            env={"GOOGLE_MAPS_API_KEY": "dummy"},
+        ),
+        Server(
+            "redis",
+            "@modelcontextprotocol/server-redis",
+            "npm",
+            "mcp-server-redis",
+            ("redis://127.0.0.1:6379",),
+        ),
         Server("playwright", "@playwright/mcp", "npm", "playwright-mcp", ("--headless",)),
         Server("time", "mcp-server-time", "pypi", "mcp-server-time"),
         Server("fetch", "mcp-server-fetch", "pypi", "mcp-server-fetch"),
         Server("git", "mcp-server-git", "pypi", "mcp-server-git", ("--repository", str(repo))),
-        Server("sqlite", "mcp-server-sqlite", "pypi", "mcp-server-sqlite",
-               ("--db-path", str(db))),
+        Server("sqlite", "mcp-server-sqlite", "pypi", "mcp-server-sqlite", ("--db-path", str(db))),
     ]
 
 
@@ -92,11 +155,14 @@ async def capture(server: Server, executable: Path, version: str) -> dict[str, A
             tools: list[dict[str, Any]] = []
             cursor: str | None = None
             while True:
-                page = await session.list_tools(cursor=cursor) if cursor else (
-                    await session.list_tools()
+                page = (
+                    await session.list_tools(cursor=cursor)
+                    if cursor
+                    else (await session.list_tools())
                 )
-                tools += [t.model_dump(mode="json", by_alias=True, exclude_none=True)
-                          for t in page.tools]
+                tools += [
+                    t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in page.tools
+                ]
                 cursor = page.next_cursor
                 if not cursor:
                     break
