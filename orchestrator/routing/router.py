@@ -1,21 +1,27 @@
-"""The router: MiniLM cosine against each tool's vector, fused with stemmed BM25, per-step
-matching of multi-step requests, a pull towards the best-matching server, and the vote of the
-chat's earlier successful requests.
+"""The router: which tools get full schemas for a message, best first; the rest of the chat's
+catalogue stays reachable through the directory (`Routing.directory`) and the meta-tool.
 
-The message is embedded once by the caller; routing itself is one matrix product (the message
-and its steps against the catalogue) and one batched BM25 look-up: about half a millisecond for
-a thousand tools (bench/results/routing.md).
+The message is embedded once by the caller; routing itself is one matrix product (the message,
+mapped by the learned query adapter, and its steps against the catalogue) and one batched BM25
+look-up: well under a millisecond for a thousand tools (bench/results/routing.md).
 
-Scores (all weights are fixed, none is learned from any benchmark):
-  message  = cosine(message, tool) + LEXICAL_WEIGHT * bm25(message, tool)
+Scores (weights are fixed constants; the adapter and the margin are learned from training
+splits only, by bench/train_router.py):
+  message  = cosine(adapter(message), tool) + LEXICAL_WEIGHT * bm25(message, tool)
   steps    = max over the request's steps of the same (cosine only when step vectors are given)
   fused    = message + PART_WEIGHT * steps + SERVER_WEIGHT * best fused score of the tool's server
+             - BALANCE * the tool's rank within its server (so one big server cannot fill the
+             list by size alone)
   + EXPERIENCE_WEIGHT * similarity, for each tool an earlier successful request of this chat
     used, per such request (recalled from long-term memory: a similarity-weighted vote).
-Cosines for ranking are taken against the centred catalogue (see `ToolIndex`); the confidence
-threshold applies to the best plain cosine (message, step, or an earlier request that used the
-tool), so its meaning does not depend on the fusion weights or on the rest of the catalogue.
+Cosines for ranking are taken against the centred catalogue (see `ToolIndex`).
+
+How many full schemas: the best `MIN_TOOLS`, then every tool within the calibrated margin of
+the best score, up to top_k. The margin is measured, not chosen: the gap under the best score
+that covers the needed tools of 97% of cross-fitted training requests whose tools rank within
+top_k. It decides the prompt's size, never whether a tool can be found.
 """
+
 
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ log = logging.getLogger(__name__)
 LEXICAL_WEIGHT = 0.15
 PART_WEIGHT = 1.0
 SERVER_WEIGHT = 0.2
+BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
 EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
 
@@ -168,6 +175,8 @@ class ToolRouter:
             fused = fused + PART_WEIGHT * steps.max(axis=0)
         if index.server_count > 1:
             fused = fused + SERVER_WEIGHT * index.server_max(fused)
+            if BALANCE:
+                fused = fused - BALANCE * index.server_rank(fused)
         return fused, confidence
 
     def route(

@@ -206,6 +206,7 @@ def test_route_cli_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert [line["query"] for line in lines] == ["which invoices are unpaid", "open a github issue"]
     assert all(len(line["tools"]) == 2 for line in lines)
     assert set(lines[0]["tools"][0]) == {"server", "tool", "score"}
+    assert all(line["directory_tokens"] > 0 for line in lines)
     assert lines[1]["tools"][0] == {
         **lines[1]["tools"][0],
         "server": "github",
