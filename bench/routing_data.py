@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.routing.directory import server_line
 from orchestrator.tools import ToolSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,10 +118,6 @@ def realcat() -> DataSet:
 
 
 def server_text(initialize: dict) -> str:  # type: ignore[type-arg]
-    """What a server says about itself in `initialize`: its title or name, and the first line
-    of its instructions."""
+    """A captured `initialize` result as the router's server line (as the hub would give it)."""
     info = initialize.get("server_info") or {}
-    instructions = (initialize.get("instructions") or "").strip()
-    first = next((ln.strip("# ").strip() for ln in instructions.splitlines() if ln.strip()), "")
-    name = str(info.get("title") or info.get("name") or "")
-    return f"{name}. {first}".strip(". ") if first else name
+    return server_line(info.get("name", ""), info.get("title"), initialize.get("instructions"))

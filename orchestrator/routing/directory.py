@@ -53,6 +53,16 @@ def count_tokens(text: str) -> int:
         return (len(text) + 3) // 4
 
 
+def server_line(name: str = "", title: str | None = None, instructions: str | None = None) -> str:
+    """What a server says about itself in `initialize`, as one line: its serverInfo title (or
+    name) and the first line of its instructions."""
+    first = next(
+        (ln.strip("# ").strip() for ln in (instructions or "").splitlines() if ln.strip()), ""
+    )
+    head = (title or name or "").strip()
+    return f"{head}. {first}".strip(". ") if first else head
+
+
 def server_summary(server: str, tools: Sequence[ToolSpec], described: str = "") -> str:
     """A server's one-line description: what it says about itself (`initialize`), else the
     words its tools' names share most (e.g. 'invoice, contact, timesheet')."""

@@ -22,7 +22,6 @@ that covers the needed tools of 97% of cross-fitted training requests whose tool
 top_k. It decides the prompt's size, never whether a tool can be found.
 """
 
-
 from __future__ import annotations
 
 import logging

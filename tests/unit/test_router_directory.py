@@ -120,3 +120,26 @@ async def test_adapter_maps_the_message_vector_only(embedder) -> None:  # type: 
     assert plain.encoded == mapped.encoded == len(CATALOGUE)
     vector, _ = await plain.request_vectors("which invoices are unpaid?")
     assert not np.allclose(plain.scores("x", vector)[0], mapped.scores("x", vector)[0])
+
+
+def test_a_server_line_comes_from_what_initialize_said() -> None:
+    from orchestrator.routing.directory import server_line
+
+    assert server_line("mcp-xero", "Xero MCP Server", None) == "Xero MCP Server"
+    assert server_line("everything", None, "# Everything Server\nAudience: ...") == (
+        "everything. Everything Server"
+    )
+    assert server_line() == ""
+
+
+def test_chat_shorthand_is_spelled_out_for_the_lexical_match_but_not_split() -> None:
+    from orchestrator.routing.text import plain_request, request_parts
+
+    assert " ".join(plain_request("any PRs on the repo pls?").split()) == (
+        "any pull requests on the repository ?"
+    )
+    assert request_parts("pull the P&L and post it to #finance") == [
+        "pull the profit and loss",
+        "post it to #finance",
+    ]
+    assert "prefix" in plain_request("the prefix stays")
