@@ -14,6 +14,7 @@ server stays visible and `search_tools(query=...)` reaches the tools not named.
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ HEADER = (
     "More tools you may use (not loaded yet): load any by name with "
     "search_tools(names=[...]), or describe what you need with search_tools(query=...)."
 )
-DEFAULT_BUDGET = 1500  # tokens
+DEFAULT_BUDGET = 4000  # tokens (LiveMCPBench: 527 tools of 70 servers fit in about 3,900)
 SUMMARY_WORDS = 6
+SUMMARY_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def server_summary(server: str, tools: Sequence[ToolSpec], described: str = "") 
     """A server's one-line description: what it says about itself (`initialize`), else the
     words its tools' names share most (e.g. 'invoice, contact, timesheet')."""
     if described.strip():
-        return " ".join(described.split())[:80]
+        return textwrap.shorten(described, SUMMARY_CHARS, placeholder="...")
     server_words = set(words(server).lower().split())
     counts: Counter[str] = Counter()
     for tool in tools:
