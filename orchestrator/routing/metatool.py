@@ -15,16 +15,22 @@ MAX_LOAD = 20
 Allowed = Callable[[ToolSpec], bool] | None
 
 
-def search_tool_schema() -> dict[str, Any]:
+def search_tool_schema(directory: str = "") -> dict[str, Any]:
+    """The meta-tool's function schema; `directory` (`Routing.directory(...).text`), when
+    given, is carried in its description, so the catalogue's other tools reach the model as
+    tool metadata rather than as instructions."""
+    description = (
+        "Load tools you were not given. Give `names` to load tools by the names in the "
+        "tool directory, or `query` to describe the action you need (e.g. 'create a "
+        "task in ClickUp'); the tools found become callable in your next step."
+    )
+    if directory:
+        description = f"{description}\n\n{directory}"
     return {
         "type": "function",
         "function": {
             "name": SEARCH_TOOL_NAME,
-            "description": (
-                "Load tools you were not given. Give `names` to load tools by the names in the "
-                "tool directory, or `query` to describe the action you need (e.g. 'create a "
-                "task in ClickUp'); the tools found become callable in your next step."
-            ),
+            "description": description,
             "parameters": {
                 "type": "object",
                 "properties": {

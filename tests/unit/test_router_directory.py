@@ -97,6 +97,8 @@ async def test_routing_result_offers_the_directory_of_the_rest(router: ToolRoute
             f" {tool.name}" in directory.text or f", {tool.name}" in directory.text
         )
     assert "(Xero MCP Server)" in directory.text
+    described = search_tool_schema(directory.text)["function"]["description"]
+    assert described.endswith(directory.text)
 
 
 async def test_margin_decides_how_many_schemas_never_which_tools_exist(embedder) -> None:  # type: ignore[no-untyped-def]
