@@ -175,16 +175,13 @@ def probe_ready(kind: str) -> dict[str, object]:
     async def main() -> str:
         config = load_config(None)
         orchestrator = build_orchestrator(config)
-        if kind == "onnx":
-            # What the wiring should do: load the model while the MCP servers start.
-            import orchestrator.embedder as shared
+        if kind != "onnx":
+            # Today's baseline: sentence-transformers behind the same lazy embedder.
+            import orchestrator.embedding.lazy as lazy
+            from orchestrator.embedding.minilm_torch import get_embedder
 
-            from orchestrator.embedding.onnx_minilm import get_onnx_embedder, load_onnx_embedder
-
-            shared.get_embedder = get_onnx_embedder  # type: ignore[assignment]
-            await asyncio.gather(orchestrator.start(), load_onnx_embedder())
-        else:
-            await orchestrator.start()
+            lazy.get_onnx_embedder = get_embedder  # type: ignore[assignment]
+        await orchestrator.start()  # the model loads while the MCP servers start
         marks["started"] = time.time()
         try:
             replies = await orchestrator.handle(

@@ -287,7 +287,7 @@ class Orchestrator:
         tools: Sequence[ToolSpec],
     ) -> AgentResult:
         loop = self.agent_loop(message)
-        loop.offer(tools, self.builtins_for(message))
+        loop.offer(tools, self.builtins_for(message, tools))
         messages = build_messages(
             message,
             session,
@@ -334,14 +334,12 @@ class Orchestrator:
         owner = replace(message, user_id=plan.user_id, approved_tools=frozenset(plan.preapproved))
         loop = self.agent_loop(owner)
         offered = set(plan.offered)
-        loop.offer(
-            [
-                t
-                for t in self.allowed_tools(message.chat_key)
-                if self.names.safe_name(t.server, t.name) in offered
-            ],
-            self.builtins_for(message),
-        )
+        tools = [
+            t
+            for t in self.allowed_tools(message.chat_key)
+            if self.names.safe_name(t.server, t.name) in offered
+        ]
+        loop.offer(tools, self.builtins_for(message, tools))
         try:
             result = await loop.resume(plan, approved=approved)
         except LLMError as exc:
@@ -356,9 +354,12 @@ class Orchestrator:
             await self.remember(request, result, await self.embed(plan.request))
         return self._result_replies(replace(message, user_id=plan.user_id), result)
 
-    def builtins_for(self, message: ChatMessage) -> list[BuiltinTool]:
-        """Built-in tools (tool search, schedules) bound to this message's chat and user."""
-        return builtin_tools(self, message)
+    def builtins_for(
+        self, message: ChatMessage, offered: Sequence[ToolSpec] = ()
+    ) -> list[BuiltinTool]:
+        """Built-in tools (the tool directory and loader, schedules) bound to this message's
+        chat and user; `offered` are the tools whose full schemas the model already has."""
+        return builtin_tools(self, message, offered)
 
     def _record(self, session: Session, message: ChatMessage, result: AgentResult) -> None:
         bounds = (self.config.sessions.max_turns, self.config.sessions.max_tokens)

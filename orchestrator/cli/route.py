@@ -21,16 +21,19 @@ def add_route_parser(subparsers: SubParsers) -> None:
     source.add_argument("--catalogue", help="JSON file: {server: [MCP tool objects]}")
     parser.add_argument("--top-k", type=int, default=None, help="tools per request")
     parser.add_argument("--json", action="store_true", help="one JSON line per request")
+    parser.add_argument(
+        "--directory", action="store_true", help="also show the directory of the other tools"
+    )
     parser.add_argument("query", nargs="*", help="requests (default: one per line on stdin)")
     parser.set_defaults(func=cmd_route)
 
 
-def _catalogue(ns: argparse.Namespace) -> tuple[list[ToolSpec], int, float] | None:
+def _catalogue(ns: argparse.Namespace) -> tuple[list[ToolSpec], int, float | None] | None:
     if ns.catalogue:
         from orchestrator.routing.catalogue import load_catalogue_file
 
         try:
-            return load_catalogue_file(ns.catalogue), 8, 0.3
+            return load_catalogue_file(ns.catalogue), 8, None
         except ConfigError as exc:
             print("\n".join(exc.problems), file=sys.stderr)
             return None
@@ -40,6 +43,8 @@ def _catalogue(ns: argparse.Namespace) -> tuple[list[ToolSpec], int, float] | No
     from orchestrator.mcp.hub import connect_catalogue
 
     routing = config.orchestrator.tool_routing
+    # The schema count is decided by the router's calibrated margin; `confidence_threshold`
+    # (optional, legacy) adds a plain-cosine floor, as in the running bot.
     return asyncio.run(connect_catalogue(config)), routing.top_k, routing.confidence_threshold
 
 
@@ -49,40 +54,46 @@ def cmd_route(ns: argparse.Namespace) -> int:
         return 2
     tools, top_k, threshold = loaded
     queries = ns.query or [line.strip() for line in sys.stdin if line.strip()]
-    for line in asyncio.run(_route_all(tools, queries, ns.top_k or top_k, threshold, ns.json)):
+    routed = _route_all(tools, queries, ns.top_k or top_k, threshold, ns.json, ns.directory)
+    for line in asyncio.run(routed):
         print(line)
     return 0
 
 
 async def _route_all(
-    tools: list[ToolSpec], queries: list[str], top_k: int, threshold: float, as_json: bool
+    tools: list[ToolSpec],
+    queries: list[str],
+    top_k: int,
+    threshold: float | None,
+    as_json: bool,
+    with_directory: bool = False,
 ) -> list[str]:
-    from orchestrator.embedding.minilm_torch import get_embedder
+    from orchestrator.embedding.onnx_minilm import get_onnx_embedder
     from orchestrator.routing.router import ToolRouter
 
-    router = ToolRouter(get_embedder(), top_k=top_k, threshold=threshold)
+    router = ToolRouter(get_onnx_embedder(), top_k=top_k, threshold=threshold)
     await router.refresh(tools)
     vectors = await router.embedder.embed(queries) if queries else np.zeros((0, 0))
     out = []
     for query, vector in zip(queries, vectors, strict=True):
         routed = router.route(query, vector)
+        directory = routed.directory(tools)
         if as_json:
-            out.append(
-                json.dumps(
-                    {
-                        "query": query,
-                        "tools": [
-                            {
-                                "server": r.tool.server,
-                                "tool": r.tool.name,
-                                "score": round(r.score, 4),
-                            }
-                            for r in routed
-                        ],
-                    }
-                )
-            )
+            line = {
+                "query": query,
+                "tools": [
+                    {"server": r.tool.server, "tool": r.tool.name, "score": round(r.score, 4)}
+                    for r in routed
+                ],
+                "directory_tokens": directory.tokens,
+            }
+            if with_directory:
+                line["directory"] = directory.text
+            out.append(json.dumps(line))
         else:
             out.append(query)
             out.extend(f"  {r.score:.3f}  {r.tool.key}" for r in routed)
+            out.append(f"  + directory of {directory.named} more tools ({directory.tokens} tokens)")
+            if with_directory:
+                out.extend(f"    {row}" for row in directory.text.splitlines())
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.llm.agent import BuiltinTool
@@ -9,37 +11,44 @@ from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import ChatMessage
 from orchestrator.policy import tool_allowed
 from orchestrator.routing.base import Router
-from orchestrator.routing.metatool import run_search, search_tool_schema
+from orchestrator.routing.directory import build_directory
+from orchestrator.routing.metatool import run_meta_tool, search_tool_schema
 from orchestrator.services import AppHost
 
+log = logging.getLogger(__name__)
 
-def builtin_tools(app: AppHost, message: ChatMessage) -> list[BuiltinTool]:
+
+def builtin_tools(
+    app: AppHost, message: ChatMessage, offered: Sequence[ToolSpec] = ()
+) -> list[BuiltinTool]:
     tools = []
     if app.services.router is not None:
-        tools.append(_search_tool(app, app.services.router, message))
+        tools.append(_meta_tool(app, app.services.router, message, offered))
     tools.extend(app.services.builtin_tools)
     if app.message_tools is not None:
         tools.extend(app.message_tools(message))
     return tools
 
 
-def _search_tool(app: AppHost, router: Router, message: ChatMessage) -> BuiltinTool:
-    """Deferred loading: the model can find a tool it was not given in the first routing."""
+def _meta_tool(
+    app: AppHost, router: Router, message: ChatMessage, offered: Sequence[ToolSpec]
+) -> BuiltinTool:
+    """Every allowed tool stays reachable: the tools not offered in full are listed, per server,
+    in the meta-tool's description (tool metadata, not instructions), and the model loads them
+    by name or finds them by a query."""
     policy = app.chat_policy(message.chat_key)
 
-    async def run(arguments: dict[str, Any]) -> tuple[str, list[ToolSpec]]:
-        query = str(arguments.get("query", "")).strip()
-        if not query:
-            return "error: give a `query` describing the tool you need", []
-        limit = int(arguments.get("limit", 5) or 5)
-        await app.refresh_router()
-        found = await run_search(
-            router, query, min(max(limit, 1), 10), lambda t: tool_allowed(policy, t)
-        )
-        specs = [r.tool for r in found]
-        if not specs:
-            return "no matching tools", []
-        lines = [f"{app.names.safe_name(t.server, t.name)}: {t.description[:150]}" for t in specs]
-        return "These tools are now available to call:\n" + "\n".join(lines), specs
+    def name_of(tool: ToolSpec) -> str:
+        return app.names.safe_name(tool.server, tool.name)
 
-    return BuiltinTool(search_tool_schema(), run)
+    directory = build_directory(app.allowed_tools(message.chat_key), offered, name_of=name_of)
+    log.info("tool_directory chat=%s tokens=%d", message.chat_key, directory.tokens)
+
+    async def run(arguments: dict[str, Any]) -> tuple[str, list[ToolSpec]]:
+        await app.refresh_router()
+        result = await run_meta_tool(
+            router, arguments, lambda t: tool_allowed(policy, t), name_of=name_of
+        )
+        return result.text, result.tools
+
+    return BuiltinTool(search_tool_schema(directory.text), run)

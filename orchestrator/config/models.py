@@ -57,7 +57,9 @@ class MemorySettings(Model):
 
 class RoutingSettings(Model):
     strategy: Literal["semantic", "all"] = "semantic"
-    confidence_threshold: float = Field(0.3, ge=-1, le=1)
+    # Optional, legacy: a plain-cosine floor for schemas past the first three. Unset, the margin
+    # calibrated on data (orchestrator/routing/calibration.json) decides how many are sent.
+    confidence_threshold: float | None = Field(None, ge=-1, le=1)
     top_k: int = Field(8, ge=1, le=128)
 
 

@@ -86,6 +86,23 @@ class ToolIndex:
         plain = ranked * self._norms + (vectors @ self._mean)[:, None]
         return ranked, plain
 
+    def ranked_similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """The ranking similarity alone (for query rows already mapped by the adapter)."""
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32)) @ self._ranked_t
+
+    def server_rank(self, scores: np.ndarray) -> np.ndarray:
+        """Each tool's rank within its own server by `scores` (0 for each server's best)."""
+        order = np.argsort(-scores, kind="stable")
+        servers = self.server_ids[order]
+        grouped = np.lexsort((np.arange(len(order)), servers))
+        sorted_servers = servers[grouped]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_servers)) + 1]
+        counts = np.diff(np.r_[starts, len(order)])
+        within = np.arange(len(order)) - np.repeat(starts, counts)
+        rank = np.empty(len(order), dtype=np.float32)
+        rank[order[grouped]] = within
+        return rank
+
     def server_max(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's server's best score, per tool."""
         best = np.full(self.server_count, -np.inf, dtype=np.float32)

@@ -1,32 +1,38 @@
-"""The router: MiniLM cosine against each tool's vector, fused with stemmed BM25, per-step
-matching of multi-step requests, a pull towards the best-matching server, and the vote of the
-chat's earlier successful requests.
+"""The router: which tools get full schemas for a message, best first; the rest of the chat's
+catalogue stays reachable through the directory (`Routing.directory`) and the meta-tool.
 
-The message is embedded once by the caller; routing itself is one matrix product (the message
-and its steps against the catalogue) and one batched BM25 look-up: about half a millisecond for
-a thousand tools (bench/results/routing.md).
+The message is embedded once by the caller; routing itself is one matrix product (the message,
+mapped by the learned query adapter, and its steps against the catalogue) and one batched BM25
+look-up: well under a millisecond for a thousand tools (bench/results/routing.md).
 
-Scores (all weights are fixed, none is learned from any benchmark):
-  message  = cosine(message, tool) + LEXICAL_WEIGHT * bm25(message, tool)
+Scores (weights are fixed constants; the adapter and the margin are learned from training
+splits only, by bench/train_router.py):
+  message  = cosine(adapter(message), tool) + LEXICAL_WEIGHT * bm25(message, tool)
   steps    = max over the request's steps of the same (cosine only when step vectors are given)
   fused    = message + PART_WEIGHT * steps + SERVER_WEIGHT * best fused score of the tool's server
+             - BALANCE * the tool's rank within its server (so one big server cannot fill the
+             list by size alone)
   + EXPERIENCE_WEIGHT * similarity, for each tool an earlier successful request of this chat
     used, per such request (recalled from long-term memory: a similarity-weighted vote).
-Cosines for ranking are taken against the centred catalogue (see `ToolIndex`); the confidence
-threshold applies to the best plain cosine (message, step, or an earlier request that used the
-tool), so its meaning does not depend on the fusion weights or on the rest of the catalogue.
+Cosines for ranking are taken against the centred catalogue (see `ToolIndex`).
+
+How many full schemas: the best `MIN_TOOLS`, then every tool within the calibrated margin of
+the best score, up to top_k. The margin is measured, not chosen: the gap under the best score
+that covers the needed tools of 97% of cross-fitted training requests whose tools rank within
+top_k. It decides the prompt's size, never whether a tool can be found.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from orchestrator.embedding.base import Embedder
 from orchestrator.mcp.tools import ToolSpec
-from orchestrator.routing.base import PastUse, RoutedTool
+from orchestrator.routing.adapter import Calibration, QueryAdapter
+from orchestrator.routing.base import PastUse, RoutedTool, Routing
 from orchestrator.routing.index import ToolIndex
 from orchestrator.routing.text import plain_request, request_parts
 
@@ -35,16 +41,32 @@ log = logging.getLogger(__name__)
 LEXICAL_WEIGHT = 0.15
 PART_WEIGHT = 1.0
 SERVER_WEIGHT = 0.2
+BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
 EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
 
 
 class ToolRouter:
-    def __init__(self, embedder: Embedder, top_k: int = 8, threshold: float = 0.3) -> None:
+    """`threshold` (optional, legacy) is a floor on plain cosine for schemas past the first
+    `MIN_TOOLS`; leave it None: the calibrated `margin` under the best score decides how many
+    full schemas a message gets, and the directory keeps every other tool reachable."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        top_k: int = 8,
+        threshold: float | None = None,
+        *,
+        adapter: QueryAdapter | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.embedder = embedder
         self.top_k = top_k
         self.threshold = threshold
+        self.adapter = adapter if adapter is not None else QueryAdapter.load()
+        self.calibration = calibration if calibration is not None else Calibration.load()
         self.index = ToolIndex(embedder)
+        self.server_descriptions: dict[str, str] = {}
 
     @property
     def tools(self) -> list[ToolSpec]:
@@ -54,9 +76,19 @@ class ToolRouter:
     def encoded(self) -> int:
         return self.index.encoded
 
-    async def refresh(self, tools: Sequence[ToolSpec]) -> None:
-        """Rebuild the index; only new or changed tools are embedded again."""
+    @property
+    def margin(self) -> float:
+        return self.calibration.margin
+
+    async def refresh(
+        self, tools: Sequence[ToolSpec], servers: Mapping[str, str] | None = None
+    ) -> None:
+        """Rebuild the index; only new or changed tools are embedded again. `servers`: what
+        each server says about itself (`initialize`: serverInfo title or name, instructions),
+        for the directory."""
         await self.index.refresh(tools)
+        if servers is not None:
+            self.server_descriptions = {k: v for k, v in servers.items() if v}
 
     async def request_vectors(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """The message's vector and its steps' vectors, from one (micro-batched) embed call."""
@@ -73,6 +105,8 @@ class ToolRouter:
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
         ranked, cosine = index.similarity(rows)
+        if self.adapter.active:
+            ranked = index.ranked_similarity(self.adapter(np.atleast_2d(rows)))
         lexical = index.lexical.scores_many([plain_request(query), *parts])
         fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
         confidence = cosine.max(axis=0)
@@ -83,6 +117,8 @@ class ToolRouter:
             fused = fused + PART_WEIGHT * steps.max(axis=0)
         if index.server_count > 1:
             fused = fused + SERVER_WEIGHT * index.server_max(fused)
+            if BALANCE:
+                fused = fused - BALANCE * index.server_rank(fused)
         return fused, confidence
 
     def route(
@@ -94,21 +130,31 @@ class ToolRouter:
         top_k: int | None = None,
         past: Sequence[PastUse] = (),
         part_vectors: np.ndarray | None = None,
-    ) -> list[RoutedTool]:
-        """Top-k allowed tools, best first.
-
-        Tools whose best cosine is under the threshold are dropped, but never all of them: the
-        best `MIN_TOOLS` stay, so the model always has something to try (and the search_tools
-        meta-tool for the rest).
-        """
+        margin: float | None = None,
+        threshold: float | None = None,
+    ) -> Routing:
+        """The allowed tools that get full schemas, best first: the best `MIN_TOOLS`, then
+        every next one whose score is within the calibrated `margin` of the best, up to top_k.
+        The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them."""
         if not self.tools:
-            return []
+            return Routing([], self.server_descriptions)
         fused, confidence = self.scores(query, vector, part_vectors)
         if past:
             votes, closest = self.experience(past)
             fused = fused + EXPERIENCE_WEIGHT * votes
             confidence = np.maximum(confidence, closest)
-        return self._pick(fused, confidence, allowed, top_k or self.top_k)
+        k = top_k or self.top_k
+        return Routing(
+            self._pick(
+                fused,
+                confidence,
+                allowed,
+                k,
+                self.margin if margin is None else margin,
+                self.threshold if threshold is None else threshold,
+            ),
+            self.server_descriptions,
+        )
 
     def _pick(
         self,
@@ -116,9 +162,12 @@ class ToolRouter:
         confidence: np.ndarray,
         allowed: Callable[[ToolSpec], bool] | None,
         k: int,
+        margin: float,
+        threshold: float | None,
     ) -> list[RoutedTool]:
-        """The best `MIN_TOOLS` allowed tools whatever their confidence, then the next allowed
-        ones at or above the threshold, up to k (numpy does the skipping of weak tools)."""
+        """The best `MIN_TOOLS` allowed tools whatever their score, then the next allowed ones
+        within `margin` of the best allowed score (and over the legacy plain-cosine threshold,
+        if one is set), up to k."""
         order = np.argsort(-fused, kind="stable")
         tools, floor = self.tools, min(MIN_TOOLS, k)
         picked: list[RoutedTool] = []
@@ -129,12 +178,39 @@ class ToolRouter:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
-        for i in rest[confidence[rest] >= self.threshold]:
+        if not picked:
+            return picked
+        keep = fused[rest] >= picked[0].score - margin
+        if threshold is not None:
+            keep &= confidence[rest] >= threshold
+        for i in rest[keep]:
             if len(picked) >= k:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
         return picked
+
+    def ranking(
+        self,
+        query: str,
+        vector: np.ndarray,
+        *,
+        limit: int = 10,
+        allowed: Callable[[ToolSpec], bool] | None = None,
+        past: Sequence[PastUse] = (),
+        part_vectors: np.ndarray | None = None,
+    ) -> list[RoutedTool]:
+        """The best `limit` allowed tools, no margin (benchmarks, the meta-tool's search)."""
+        return self.route(
+            query,
+            vector,
+            allowed=allowed,
+            top_k=limit,
+            past=past,
+            part_vectors=part_vectors,
+            margin=float("inf"),
+            threshold=-float("inf"),
+        )
 
     def experience(self, past: Sequence[PastUse]) -> tuple[np.ndarray, np.ndarray]:
         """The vote of earlier successful requests, per tool: the sum of their similarities to

@@ -24,6 +24,38 @@ _URL = re.compile(r"\bhttps?://[^\s/]+[^\s,;]*?(?=[.,;!?)]?(?:\s|$))")
 _PATH = re.compile(r"(?<![\w/])(?:~|\.{1,2})?(?:/[\w.@+\-]+){2,}")
 
 
+# Chat shorthand, spelled out for the lexical match (the embedding reads the message as sent).
+SHORTHAND = {
+    "pr": "pull request",
+    "prs": "pull requests",
+    "mr": "merge request",
+    "mrs": "merge requests",
+    "db": "database",
+    "repo": "repository",
+    "repos": "repositories",
+    "p&l": "profit and loss",
+    "msg": "message",
+    "dm": "direct message",
+    "ls": "list",
+    "mkdir": "create directory",
+    "rn": "now",
+    "tldr": "summary",
+    "pls": "",
+    "plz": "",
+}
+_SHORTHAND = re.compile(
+    r"(?<![\w&])("
+    + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True))
+    + r")(?![\w&])",
+    re.IGNORECASE,
+)
+
+
+def expand_shorthand(text: str) -> str:
+    """'2 PRs on the repo pls' -> '2 pull requests on the repository '."""
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(0).lower()], text)
+
+
 def words(name: str) -> str:
     """'get_currentTime' -> 'get current Time': identifiers as words a model can read."""
     return " ".join(_CAMEL.sub(" ", name).replace("_", " ").replace("-", " ").split())
@@ -55,6 +87,10 @@ def tool_text(tool: ToolSpec) -> str:
 
 def plain_request(text: str) -> str:
     """'save it to /root/notes/a.md' -> 'save it to a md file on disk'; URLs: 'web page <host>'."""
+    return expand_shorthand(_plain(text))
+
+
+def _plain(text: str) -> str:
     text = _URL.sub(lambda m: " web page " + m.group(0).split("/")[2] + " ", text)
     return _PATH.sub(_file_words, text)
 
@@ -69,6 +105,6 @@ def _file_words(match: re.Match[str]) -> str:
 
 def request_parts(query: str) -> list[str]:
     """The steps of a multi-step request ('X, then Y and Z'); [] for a one-step request."""
-    plain = plain_request(query.strip())
-    parts = [" ".join(p.split()) for p in _SPLIT.split(plain) if p and tokens(p)]
+    plain = _plain(query.strip())
+    parts = [" ".join(expand_shorthand(p).split()) for p in _SPLIT.split(plain) if p and tokens(p)]
     return parts if len(parts) > 1 else []

@@ -10,6 +10,7 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing.adapter import Calibration
 from orchestrator.routing.base import PastUse
 from orchestrator.routing.metatool import SEARCH_TOOL_NAME, run_search, search_tool_schema
 from orchestrator.routing.router import ToolRouter
@@ -24,6 +25,8 @@ def tool(server: str, tool_name: str, description: str, **params: str) -> ToolSp
     }
     return ToolSpec(server, tool_name, description, schema)
 
+
+WHOLE = Calibration(margin=float("inf"))  # every tool up to top_k: the ranking itself
 
 CATALOGUE = [
     tool("time", "get_current_time", "Get current time in a specific timezone", timezone="IANA"),
@@ -138,17 +141,17 @@ async def test_tools_a_chat_may_not_use_never_appear(router: ToolRouter) -> None
     assert routed and all(r.tool.server != "clickup" for r in routed)
 
 
-async def test_threshold_drops_weak_tools_but_keeps_a_few(embedder) -> None:  # type: ignore[no-untyped-def]
-    strict = ToolRouter(embedder, top_k=10, threshold=0.99)
+async def test_legacy_threshold_drops_weak_schemas_but_keeps_a_few(embedder) -> None:  # type: ignore[no-untyped-def]
+    strict = ToolRouter(embedder, top_k=10, threshold=0.99, calibration=WHOLE)
     await strict.refresh(CATALOGUE)
     assert len(await strict.route_text("add a ClickUp task")) == 3
-    loose = ToolRouter(embedder, top_k=10, threshold=-1.0)
+    loose = ToolRouter(embedder, top_k=10, threshold=-1.0, calibration=WHOLE)
     await loose.refresh(CATALOGUE)
     assert len(await loose.route_text("add a ClickUp task")) == 10
 
 
 async def test_earlier_successful_requests_lift_the_tools_they_used(embedder) -> None:  # type: ignore[no-untyped-def]
-    r = ToolRouter(embedder, top_k=15, threshold=-1.0)
+    r = ToolRouter(embedder, top_k=15, calibration=WHOLE)
     await r.refresh(CATALOGUE)
     query = "post the news"
     plain = [x.tool.key for x in await r.route_text(query)]
@@ -204,6 +207,7 @@ def test_route_cli_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert [line["query"] for line in lines] == ["which invoices are unpaid", "open a github issue"]
     assert all(len(line["tools"]) == 2 for line in lines)
     assert set(lines[0]["tools"][0]) == {"server", "tool", "score"}
+    assert all(line["directory_tokens"] > 0 for line in lines)
     assert lines[1]["tools"][0] == {
         **lines[1]["tools"][0],
         "server": "github",
@@ -219,9 +223,9 @@ def test_route_cli_bad_catalogue_exits_2(tmp_path: Path) -> None:
 
 async def test_large_catalogues_rank_centred_but_keep_plain_cosine_as_confidence(embedder) -> None:  # type: ignore[no-untyped-def]
     copies = [ToolSpec(f"{t.server}2", t.name, t.description, t.input_schema) for t in CATALOGUE]
-    big = ToolRouter(embedder, top_k=5, threshold=-1.0)
+    big = ToolRouter(embedder, top_k=5, calibration=WHOLE)
     await big.refresh(CATALOGUE + copies)
-    small = ToolRouter(embedder, top_k=5, threshold=-1.0)
+    small = ToolRouter(embedder, top_k=5, calibration=WHOLE)
     await small.refresh(CATALOGUE)
     vector, _ = await big.request_vectors("which invoices are still unpaid?")
     ranked, plain = big.index.similarity(vector)
@@ -234,7 +238,7 @@ async def test_large_catalogues_rank_centred_but_keep_plain_cosine_as_confidence
 
 
 async def test_a_tool_similar_requests_used_passes_the_confidence_threshold(embedder) -> None:  # type: ignore[no-untyped-def]
-    strict = ToolRouter(embedder, top_k=10, threshold=0.99)
+    strict = ToolRouter(embedder, top_k=10, threshold=0.99, calibration=WHOLE)
     await strict.refresh(CATALOGUE)
     query = "add a ClickUp task"
     cold = [r.tool.key for r in await strict.route_text(query)]

@@ -1,0 +1,123 @@
+"""The routing data sets, each split into train and test by a fixed seed.
+
+- MetaTool: 199 plugin tools; single-tool queries split half/half by seed; the 497 two-tool
+  queries are test only.
+- LiveMCPBench: 527 real MCP tools, 94 tasks: held out entirely (nothing is trained or
+  calibrated on it), so it is reported whole.
+- realcat (bench/data/realcat): 17 real MCP servers as they list themselves, 268 group-chat
+  requests with a `split` field.
+
+A case is a request and its needs: a list of steps, each a set of tool keys any one of which
+serves it (MetaTool and LiveMCPBench label one tool per step).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing.directory import server_line
+
+ROOT = Path(__file__).resolve().parents[1]
+REALCAT = ROOT / "bench" / "data" / "realcat"
+SEED = 20261125
+
+
+def data_dir() -> Path:
+    """The shared data sets: $ROUTING_DATA, or `shared/data` beside (or above) the checkout."""
+    if env := os.environ.get("ROUTING_DATA"):
+        return Path(env)
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "data").is_dir():
+            return base / "shared" / "data"
+    return ROOT.parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    needs: tuple[frozenset[str], ...]  # steps; each step: tool keys that serve it
+    lang: str = "en"
+
+
+@dataclass
+class DataSet:
+    name: str
+    tools: list[ToolSpec]
+    train: list[Case]
+    test: list[Case]
+    servers: dict[str, str] = field(default_factory=dict)  # server -> what `initialize` said
+
+
+def metatool(sample: int = 5000) -> tuple[DataSet, list[Case]]:
+    """(single-tool set, two-tool test cases). The test split is a seeded sample of `sample`
+    of the held-out half, as the earlier benchmark sampled 5,000 of all queries."""
+    base = data_dir() / "metatool-toole"
+    descriptions = json.loads((base / "plugin_des.json").read_text())
+    tools = [ToolSpec("plugins", name, desc) for name, desc in descriptions.items()]
+    with (base / "all_clean_data.csv").open(newline="") as handle:
+        rows = [(r["Query"], r["Tool"]) for r in csv.DictReader(handle)]
+    random.Random(SEED).shuffle(rows)
+    half = len(rows) // 2
+    cases = [Case(q, (frozenset({f"plugins/{t}"}),)) for q, t in rows]
+    train, test = cases[:half], cases[half:]
+    test = random.Random(SEED).sample(test, min(sample, len(test)))
+    multi = [
+        Case(m["query"], tuple(frozenset({f"plugins/{t}"}) for t in m["tool"]))
+        for m in json.loads((base / "multi_tool_query_golden.json").read_text())
+    ]
+    return DataSet("MetaTool", tools, train, test), multi
+
+
+def livemcp() -> DataSet:
+    """Gold tools are annotated by name only: a step is served by any tool of that name."""
+    base = data_dir() / "livemcpbench"
+    tools: list[ToolSpec] = []
+    servers: dict[str, str] = {}
+    for server in json.loads((base / "tools.json").read_text()):
+        for key, entry in server["tools"].items():
+            servers[key] = str(server.get("description") or "")
+            for tool in entry["tools"]:
+                schema = tool.get("inputSchema") or {}
+                tools.append(ToolSpec(key, tool["name"], tool.get("description") or "", schema))
+    keys_by_name: dict[str, set[str]] = {}
+    for t in tools:
+        keys_by_name.setdefault(t.name, set()).add(t.key)
+    cases = []
+    for task in json.loads((base / "all_annotations.json").read_text()):
+        listed = task["Annotator Metadata"]["Tools"].split("\n")
+        names = dict.fromkeys(line.split(".", 1)[-1].strip() for line in listed if line.strip())
+        needs = tuple(frozenset(keys_by_name[n]) for n in names if n in keys_by_name)
+        if needs:
+            cases.append(Case(task["Question"], needs))
+    return DataSet("LiveMCPBench", tools, [], cases, servers)
+
+
+def realcat() -> DataSet:
+    tools: list[ToolSpec] = []
+    servers: dict[str, str] = {}
+    for path in sorted((REALCAT / "servers").glob("*.json")):
+        data = json.loads(path.read_text())
+        servers[data["server"]] = server_text(data["initialize"])
+        for tool in data["tools"]:
+            schema = tool.get("inputSchema") or {}
+            tools.append(
+                ToolSpec(data["server"], tool["name"], tool.get("description") or "", schema)
+            )
+    train, test = [], []
+    for line in (REALCAT / "requests.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        case = Case(row["text"], tuple(frozenset(alts) for alts in row["needs"]), row["lang"])
+        (test if row["split"] == "test" else train).append(case)
+    return DataSet("realcat", tools, train, test, servers)
+
+
+def server_text(initialize: dict) -> str:  # type: ignore[type-arg]
+    """A captured `initialize` result as the router's server line (as the hub would give it)."""
+    info = initialize.get("server_info") or {}
+    return server_line(info.get("name", ""), info.get("title"), initialize.get("instructions"))

