@@ -110,7 +110,11 @@ class OpenAICompatibleLLM:
         return turn_from_message(response)
 
     async def _streamed(self, kwargs: dict[str, Any]) -> StreamedTurn:
-        stream = await self._client.chat.completions.create(**kwargs, stream=True)
+        # include_usage: the token count arrives in a last chunk (budgets read it); servers
+        # that do not know the option ignore it.
+        stream = await self._client.chat.completions.create(
+            **kwargs, stream=True, stream_options={"include_usage": True}
+        )
         built = StreamedTurn()
         async with stream:
             async for chunk in stream:

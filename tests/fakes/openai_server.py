@@ -148,9 +148,12 @@ class FakeOpenAI:
                 if body.get("stream") and step.get("broken_stream"):
                     return self._stream([], 0, done=False)  # the server failed mid-stream
                 if body.get("stream"):
-                    return self._stream(
-                        stream_chunks(step, model), float(step.get("chunk_delay", 0))
-                    )
+                    chunks = stream_chunks(step, model)
+                    if (body.get("stream_options") or {}).get("include_usage"):
+                        # As OpenAI does: one last chunk with no choices and the usage.
+                        last = completion(step, model)
+                        chunks.append({**chunks[-1], "choices": [], "usage": last["usage"]})
+                    return self._stream(chunks, float(step.get("chunk_delay", 0)))
                 self._send(200, completion(step, model))
 
             def _stream(
