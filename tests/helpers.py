@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,6 +22,8 @@ from orchestrator.scheduling.store import Schedule
 from orchestrator.scheduling.when import when_from_dict
 from tests.conftest import REPO, time_server_yaml
 from tests.fakes.telegram_api import FakeTelegram
+
+XERO_STANDIN = REPO / "tests" / "servers" / "xero_standin.py"
 
 
 async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
@@ -38,6 +43,64 @@ def clickup_server_yaml(clickup_url: str, extra: str = "") -> str:
         f"    args: ['{REPO}/custom_servers/clickup_mcp_server.py']\n    env:\n"
         "      - {name: CLICKUP_API_TOKEN, value: '${CLICKUP_API_TOKEN}'}\n"
         f"      - {{name: CLICKUP_API_URL, value: '{clickup_url}'}}\n{extra}"
+    )
+
+
+def server_yaml(name: str, module: str, env: dict[str, str]) -> str:
+    """One of our servers as a user configures it: `python3 -m custom_servers.<module>`."""
+    lines = "".join(f"      - {{name: {k}, value: '{v}'}}\n" for k, v in env.items())
+    return (
+        f"  {name}:\n    type: custom\n    command: python3\n"
+        f"    args: ['-m', 'custom_servers.{module}']\n    env:\n{lines}"
+    )
+
+
+def xero_standin_yaml(name: str = "xero") -> str:
+    """The Xero stand-in (the recorded real tool names and schemas) as server `name`."""
+    return f"  {name}:\n    command: {sys.executable}\n    args: ['{XERO_STANDIN}']\n"
+
+
+def results_of(body: dict[str, Any], tool: str) -> list[str]:
+    """What the tool `tool` returned, in call order, as the model received it."""
+    names = {
+        call["id"]: call["function"]["name"]
+        for m in body["messages"]
+        if m["role"] == "assistant"
+        for call in m.get("tool_calls") or []
+    }
+    return [
+        m["content"]
+        for m in body["messages"]
+        if m["role"] == "tool" and names.get(m["tool_call_id"]) == tool
+    ]
+
+
+def unpaid(pages: list[str]) -> list[dict[str, str]]:
+    """AUTHORISED invoices with an amount due, from list-invoices' "Key: value" answers."""
+    found = []
+    for block in "\n".join(pages).split("Invoice ID: ")[1:]:
+        fields = dict(line.split(": ", 1) for line in block.splitlines()[1:] if ": " in line)
+        if fields.get("Status") == "AUTHORISED" and fields.get("Amount Due"):
+            found.append(fields)
+    return found
+
+
+def list_id(body: dict[str, Any], name: str) -> str:
+    """The id of list `name` in what clickup find_list returned."""
+    [found] = results_of(body, "clickup__find_list")
+    return str(next(item["id"] for item in json.loads(found)["lists"] if item["name"] == name))
+
+
+def describes_call(
+    text: str, server: str, words: tuple[str, ...], arguments: dict[str, str]
+) -> bool:
+    """`text` names a call in plain words: its server, the `words` any wording of the tool would
+    use, and each argument's value. The exact wording (the tool's title) is the server's choice."""
+    found = set(re.findall(r"\w+", text.lower()))
+    return (
+        server in found
+        and all(word in found for word in words)
+        and all(value in text for value in arguments.values())
     )
 
 

@@ -2,7 +2,9 @@
 restart), only offered tools run, and data in tool results never skips an approval.
 
 Real parts throughout: the openai client against the scripted fake server, our ClickUp MCP
-server and the seed's Xero stand-in as subprocesses, python-telegram-bot against the fake Bot API.
+server and the Xero stand-in (the recorded real tool names and schemas) as subprocesses,
+python-telegram-bot against the fake Bot API. The scripted model pages Xero's `list-invoices` as
+production does and picks the unpaid invoices from its "Key: value" text.
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from tests.fakes.clickup_api import FakeClickUp
-from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
+from tests.fakes.openai_server import FakeOpenAI, Step, last_tool_result, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import clickup_server_yaml, eventually, running_bot
+from tests.helpers import (
+    clickup_server_yaml,
+    eventually,
+    list_id,
+    results_of,
+    running_bot,
+    unpaid,
+    xero_standin_yaml,
+)
 
 WRITES = "    write_tools: [create_task, update_task_status]\n"
 SERVERS = Path(__file__).resolve().parent.parent / "servers"
+XERO_PAGE = 10  # list-invoices answers 10 invoices a page
 ASK = (
     f"@{BOT_USERNAME} Create a ClickUp task for following up on the unpaid invoices from Xero, "
     "and send a summary to our Telegram group"
@@ -38,10 +49,7 @@ orchestrator:
   tool_routing: {{strategy: all}}
 scheduler: {{enabled: false}}
 mcp_servers:
-  xero:
-    command: {sys.executable}
-    args: ["{SERVERS / "seed_services.py"}", xero]
-{clickup_server_yaml(clickup_url, WRITES)}{extra}"""
+{xero_standin_yaml()}{clickup_server_yaml(clickup_url, WRITES)}{extra}"""
 
 
 def tasks_server_yaml(log: Path, extra: str = "") -> str:
@@ -55,41 +63,52 @@ def tool_results(body: dict[str, Any]) -> list[str]:
     return [m["content"] for m in body["messages"] if m["role"] == "tool"]
 
 
-def json_values(raw: str) -> list[Any]:
-    """The JSON values of a tool result (a list tool returns one text item per element)."""
-    decoder, values, at = json.JSONDecoder(), [], 0
-    while at < len(raw):
-        value, at = decoder.raw_decode(raw, at)
-        values.append(value)
-        while at < len(raw) and raw[at].isspace():
-            at += 1
-    return values
-
-
-def create_tasks_for_invoices(body: dict[str, Any]) -> dict[str, Any]:
-    invoices = json_values(tool_results(body)[-1])
+def next_page_or_tasks(body: dict[str, Any]) -> dict[str, Any]:
+    """A full page of invoices means there may be more: read the next page. Otherwise create
+    one follow-up task per unpaid invoice, in the list find_list found."""
+    pages = results_of(body, "xero__list-invoices")
+    if pages[-1].startswith(f"Found {XERO_PAGE} invoices:"):
+        return tool_call("xero__list-invoices", {"page": len(pages) + 1})
+    target = list_id(body, "Invoice follow-ups")
     return {
         "tool_calls": [
             {
                 "name": "clickup__create_task",
                 "id": f"c{i}",
                 "arguments": {
-                    "list_id": "followups",
-                    "name": f"Follow up {inv['number']} ({inv['contact']}, {inv['amount_due']})",
+                    "list_id": target,
+                    "name": f"Follow up {inv['Invoice']} ({inv['Contact'].split(' (')[0]}, "
+                    f"{inv['Amount Due']} {inv['Currency']})",
                 },
             }
-            for i, inv in enumerate(invoices)
+            for i, inv in enumerate(unpaid(pages))
         ]
     }
 
 
 def summarise(body: dict[str, Any]) -> dict[str, Any]:
-    names = re.findall(r'"name": "(Follow up [^"]+)"', "\n".join(tool_results(body)))
+    # After a press each result follows a line saying who approved it; the task is the JSON.
+    results = results_of(body, "clickup__create_task")
+    names = [json.loads(r[r.index("{") :])["name"] for r in results]
     return text("Created ClickUp tasks:\n" + "\n".join(f"- {n}" for n in names))
 
 
-def scenario_script() -> list[Any]:
-    return [tool_call("xero__list_invoices", {"status": "unpaid"}), create_tasks_for_invoices]
+def scenario_script() -> list[Step]:
+    """Page 1 of the invoices and the follow-up list, page 2 (page 1 was full), the tasks."""
+    first: Step = {
+        "tool_calls": [
+            {"name": "xero__list-invoices", "id": "p1", "arguments": {"page": 1}},
+            {"name": "clickup__find_list", "id": "l1", "arguments": {"name": "follow-ups"}},
+        ]
+    }
+    return [first, next_page_or_tasks, next_page_or_tasks]
+
+
+def assert_paged_like_production(body: dict[str, Any]) -> None:
+    """Xero was read page by page until a page came back short: 10 invoices, then 3."""
+    pages = results_of(body, "xero__list-invoices")
+    assert [p.split("\n", 1)[0] for p in pages] == ["Found 10 invoices:", "Found 3 invoices:"]
+    assert "Status: PAID" in pages[0] and "Status: DRAFT" in pages[0]
 
 
 def msg(text_: str, user: str = "ann") -> ChatMessage:
@@ -124,7 +143,10 @@ async def test_one_confirmation_lists_both_tasks_and_run_all_finishes_the_plan()
             assert clickup.tasks == {}  # the read ran, the writes wait
             message_id, buttons = keyboard(telegram, "approval")
             question = next(p["text"] for p in telegram.sent() if "approval" in p["text"])
-            assert "INV-101 (Globex, 1200.0)" in question and "INV-102" in question
+            assert "these 2 actions" in question, question
+            assert "INV-101 (Globex, 1200 GBP)" in question
+            assert "INV-102 (Initech, 430.5 GBP)" in question
+            assert "INV-113" not in question and "INV-112" not in question  # draft, paid
             assert set(buttons) == {"Run all", "Cancel"}
             telegram.callback_update(
                 buttons["Run all"], message_id=message_id, chat_id=-1001, user_id=2
@@ -138,15 +160,21 @@ async def test_one_confirmation_lists_both_tasks_and_run_all_finishes_the_plan()
                 lambda: any("Created ClickUp tasks" in p["text"] for p in telegram.sent()), 20
             )
     names = sorted(t["name"] for t in clickup.tasks.values())
-    assert names == ["Follow up INV-101 (Globex, 1200.0)", "Follow up INV-102 (Initech, 430.5)"]
+    assert names == [
+        "Follow up INV-101 (Globex, 1200 GBP)",
+        "Follow up INV-102 (Initech, 430.5 GBP)",
+    ]
+    assert {t["list"] for t in clickup.tasks.values()} == {"7004"}  # "Invoice follow-ups"
     summary = next(p for p in telegram.sent() if "Created ClickUp tasks" in p["text"])
     assert summary["chat_id"] == -1001 and "INV-102" in summary["text"]
     footer = [p["text"] for p in telegram.sent() if "Summary:" in p["text"]]
     assert footer and "clickup/create_task" in footer[-1] and "ok" in footer[-1]
     refusal = telegram.sent("answerCallbackQuery")[0]
     assert "Only the person who asked" in refusal.get("text", "")
-    # The plan resumed the same loop: the model saw both results after the approval.
-    assert len(tool_results(llm.requests[-1]["body"])) == 3
+    # The plan resumed the same loop: the model saw both pages and both tasks after the approval.
+    final = llm.requests[-1]["body"]
+    assert_paged_like_production(final)
+    assert len(results_of(final, "clickup__create_task")) == 2
 
 
 async def test_run_all_after_a_restart_resumes_the_plan_from_redis(
@@ -187,6 +215,7 @@ async def test_run_all_after_a_restart_resumes_the_plan_from_redis(
     assert len(clickup.tasks) == 2
     summary = next(p for p in telegram.sent() if "Created ClickUp tasks" in p["text"])
     assert "INV-101" in summary["text"] and "INV-102" in summary["text"]
+    assert_paged_like_production(llm.requests[-1]["body"])
 
 
 async def test_cancel_creates_nothing_and_the_model_says_so() -> None:
@@ -209,6 +238,7 @@ async def test_cancel_creates_nothing_and_the_model_says_so() -> None:
         finally:
             await bot.stop()
     assert clickup.tasks == {}
+    assert_paged_like_production(llm.requests[-1]["body"])
     assert stranger[0].kind is ReplyKind.ERROR and "Only the person" in stranger[0].text
     answer_text = "\n".join(r.text for r in done)
     assert "Cancelled" in answer_text and "created no tasks" in answer_text
@@ -278,7 +308,7 @@ async def test_a_tool_outside_the_chat_allow_list_is_refused_where_it_is_called(
     policy = "chats:\n  'test:team': {tools: [clickup/list_tasks]}\n"
     script = [
         tool_call("clickup__create_task", {"list_id": "L1", "name": "sneaky"}),
-        tool_call("xero__list_invoices", {}),
+        tool_call("xero__list-invoices", {"page": 1}),
         lambda body: text("Refused: " + last_tool_result(body)),
     ]
     with FakeClickUp() as clickup, FakeOpenAI(script) as llm:

@@ -19,7 +19,6 @@ what the tools really returned, so a tool answering other shapes breaks the scen
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,15 +34,21 @@ from orchestrator.clock import FakeClock
 from orchestrator.config import DiscordSettings, parse_config
 from orchestrator.core import Orchestrator
 from orchestrator.scheduling.engine import Scheduler
-from tests.conftest import REPO
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI, Step, text, tool_call
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.youtube_api import HANDLE, FakeYouTube
-from tests.helpers import eventually, running_bot
+from tests.helpers import (
+    eventually,
+    list_id,
+    results_of,
+    running_bot,
+    server_yaml,
+    unpaid,
+    xero_standin_yaml,
+)
 
-XERO = REPO / "tests" / "servers" / "xero_standin.py"
 TEAM_GROUP = -1001  # the Telegram group: `team` in TELEGRAM_DESTINATIONS, and scenario 2's chat
 TEAM_CHANNEL = "444444444444444442"  # the fake Discord guild's #reports: `team` on Discord
 SCHEDULE = (
@@ -53,15 +58,6 @@ SCHEDULE = (
 
 
 # -- configuration ------------------------------------------------------------------------------
-def server_yaml(name: str, module: str, env: dict[str, str]) -> str:
-    """One of our servers as a user configures it: `python3 -m custom_servers.<module>`."""
-    lines = "".join(f"      - {{name: {k}, value: '{v}'}}\n" for k, v in env.items())
-    return (
-        f"  {name}:\n    type: custom\n    command: python3\n"
-        f"    args: ['-m', 'custom_servers.{module}']\n    env:\n{lines}"
-    )
-
-
 def config(llm_url: str, servers: str, scheduler: str = "scheduler: {enabled: false}") -> str:
     """No `write_tools`: these scenarios run their writes without a confirmation step."""
     return (
@@ -79,38 +75,6 @@ def clickup_yaml(clickup: FakeClickUp) -> str:
         "clickup_mcp_server",
         {"CLICKUP_API_TOKEN": "${CLICKUP_API_TOKEN}", "CLICKUP_API_URL": clickup.url},
     )
-
-
-# -- reading the conversation as the model sees it ----------------------------------------------
-def results_of(body: dict[str, Any], tool: str) -> list[str]:
-    """What the tool `tool` returned, in call order, as the model received it."""
-    names = {
-        call["id"]: call["function"]["name"]
-        for m in body["messages"]
-        if m["role"] == "assistant"
-        for call in m.get("tool_calls") or []
-    }
-    return [
-        m["content"]
-        for m in body["messages"]
-        if m["role"] == "tool" and names.get(m["tool_call_id"]) == tool
-    ]
-
-
-def unpaid(pages: list[str]) -> list[dict[str, str]]:
-    """AUTHORISED invoices with an amount due, from list-invoices' "Key: value" answers."""
-    found = []
-    for block in "\n".join(pages).split("Invoice ID: ")[1:]:
-        fields = dict(line.split(": ", 1) for line in block.splitlines()[1:] if ": " in line)
-        if fields.get("Status") == "AUTHORISED" and fields.get("Amount Due"):
-            found.append(fields)
-    return found
-
-
-def list_id(body: dict[str, Any], name: str) -> str:
-    """The id of list `name` in what clickup find_list returned."""
-    [found] = results_of(body, "clickup__find_list")
-    return str(next(item["id"] for item in json.loads(found)["lists"] if item["name"] == name))
 
 
 # -- scenario 1: asked in Discord, posted to the Telegram group -----------------------------------
@@ -188,7 +152,7 @@ async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram
         async with FakeTelegram() as telegram:
             telegram.add_chat(TEAM_GROUP, "Team")
             servers = (
-                f"  xero:\n    command: {sys.executable}\n    args: ['{XERO}']\n"
+                xero_standin_yaml()
                 + clickup_yaml(clickup)
                 + server_yaml(
                     "telegram",
