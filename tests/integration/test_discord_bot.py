@@ -220,11 +220,19 @@ async def test_the_admins_list_grants_config_to_a_listed_member_only(tmp_path: P
         assert "admins" in await orchestrator.reload_config()  # what an admin's /reload does
 
         await dpytest.message(f"<@{client.user.id}> /config", member=listed)
-        shown = dpytest.get_message().content
+        shown = sent_texts()  # the config is long: it may span several messages
         await dpytest.message(f"<@{client.user.id}> /config", member=other)
-        refused = dpytest.get_message().content
+        refused = sent_texts()
     finally:
         await dpytest.empty_queue()
         await orchestrator.stop()
     assert "admins:" in shown and f"discord:{listed.id}" in shown
     assert "/config is for admins only." in refused  # `telegram:<id>` does not count here
+
+
+def sent_texts() -> str:
+    """Every message the bot has sent since the last call, joined (dpytest's queue, drained)."""
+    texts = []
+    while not dpytest.sent_queue.empty():
+        texts.append(dpytest.get_message().content)
+    return "\n".join(texts)
