@@ -61,7 +61,7 @@ async def _route_all(
 
     router = ToolRouter(await load_onnx_embedder(), top_k=top_k, threshold=threshold)
     await router.refresh(tools)
-    vectors = await router.embedder.embed(queries) if queries else []
+    vectors = list(await router.embedder.embed(queries)) if queries else []
     out = []
     for query, vector in zip(queries, vectors, strict=True):
         routed = router.route(query, vector)
