@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast test-llm lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup embed-model install clean
+.PHONY: run test test-fast test-llm lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup bench-overhead embed-model install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,7 +72,7 @@ lock: | $(BIN)/python
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^#' > constraints.txt
 	rm -rf .lock-venv
 
-bench: bench-routing bench-memory bench-hub bench-scale bench-startup
+bench: bench-routing bench-memory bench-hub bench-scale bench-startup bench-overhead
 
 bench-routing: install
 	$(BIN)/python -m bench.routing
@@ -89,6 +89,11 @@ bench-scale: install
 
 bench-startup: install
 	$(BIN)/python -m bench.startup
+
+# The request path (Redis, Chroma with 10k memories, ONNX MiniLM, 500 tools; LLM and tools
+# instant) against the bare encode -> bench/results/overhead.md
+bench-overhead: install
+	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m bench.overhead
 
 clean:
 	rm -rf $(VENV) $(LLM_VENV) .pytest_cache .ruff_cache .cache

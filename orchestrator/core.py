@@ -438,11 +438,10 @@ class Orchestrator:
         self, message: ChatMessage, embedded: Embedded | None, memories: Sequence[Memory] = ()
     ) -> list[ToolSpec]:
         """The few tools this message needs (semantic routing), or all allowed ones."""
-        allowed = self.allowed_tools(message.chat_key)
         router = self.services.router
         strategy = self.config.orchestrator.tool_routing.strategy
         if strategy == "all" or router is None or embedded is None:
-            return allowed
+            return self.allowed_tools(message.chat_key)  # filtered only when all are offered
         await self.refresh_router()
         policy = self.chat_policy(message.chat_key)
         past = past_uses(memories)

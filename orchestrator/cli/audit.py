@@ -7,7 +7,6 @@ import json
 import sys
 import time
 
-from orchestrator.admin.audit_read import AuditFilter, format_record, parse_since, read_audit
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 
 
@@ -22,6 +21,9 @@ def add_audit_parser(sub: SubParsers) -> None:
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
+    # Imported here, not at the top: `orchestrator <other command>` never loads them.
+    from orchestrator.admin.audit_read import AuditFilter, format_record, parse_since, read_audit
+
     config = load_or_report(ns.config)
     if config is None:
         return 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from orchestrator.admin.audit_sink import install_audit_sink
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 from orchestrator.cli.platforms import run_platform
 from orchestrator.logsetup import configure_logging
@@ -23,6 +22,8 @@ def cmd_chat(ns: argparse.Namespace) -> int:
     if config is None:
         return 2
     configure_logging(config.logging, Redactor(config.secrets), quiet=not ns.verbose)
+    from orchestrator.admin.audit_sink import install_audit_sink  # not for other commands
+
     sink = install_audit_sink(config)
     try:
         return run_platform("console", config)

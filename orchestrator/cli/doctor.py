@@ -6,21 +6,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from orchestrator.admin.doctor.base import (
-    Finding,
-    ScheduleTarget,
-    exit_code,
-    fail,
-    format_report,
-)
-from orchestrator.admin.doctor.runner import diagnose
 from orchestrator.cli.common import SubParsers, add_config_option, config_path
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError
-from orchestrator.mcp.base import ServerStatus
-from orchestrator.mcp.hub import McpHub
-from orchestrator.scheduling.factory import make_schedule_store
+
+if TYPE_CHECKING:
+    from orchestrator.admin.doctor.base import Finding, ScheduleTarget
+    from orchestrator.mcp.base import ServerStatus
 
 
 def add_doctor_parser(sub: SubParsers) -> None:
@@ -30,12 +24,19 @@ def add_doctor_parser(sub: SubParsers) -> None:
 
 
 def cmd_doctor(ns: argparse.Namespace) -> int:
+    # Imported here, not at the top: `orchestrator <other command>` never loads them.
+    from orchestrator.admin.doctor.base import exit_code, format_report
+
     findings = asyncio.run(run_doctor(ns.config))
     print(format_report(findings))
     return exit_code(findings)
 
 
 async def run_doctor(path: str | None) -> list[Finding]:
+    from orchestrator.admin.doctor.base import fail
+    from orchestrator.admin.doctor.runner import diagnose
+    from orchestrator.mcp.hub import McpHub
+
     try:
         config = load_config(config_path(path))
     except ConfigError as exc:
@@ -53,6 +54,9 @@ async def run_doctor(path: str | None) -> list[Finding]:
 
 
 async def schedule_targets(config: Config) -> list[ScheduleTarget]:
+    from orchestrator.admin.doctor.base import ScheduleTarget
+    from orchestrator.scheduling.factory import make_schedule_store
+
     if not config.scheduler.enabled:
         return []
     try:

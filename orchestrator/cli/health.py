@@ -13,12 +13,13 @@ import asyncio
 import time
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING
 
-from orchestrator.admin.doctor.base import Finding, Level
-from orchestrator.admin.doctor.checks import check_chroma, check_redis
-from orchestrator.admin.heartbeat import check_beat
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 from orchestrator.config import Config
+
+if TYPE_CHECKING:
+    from orchestrator.admin.doctor.base import Finding
 
 
 def add_health_parser(sub: SubParsers) -> None:
@@ -37,12 +38,18 @@ def http_ok(url: str) -> bool:
 
 
 async def _stores(config: Config) -> list[Finding]:
+    # Imported here, not at the top: `orchestrator <other command>` never loads them.
+    from orchestrator.admin.doctor.checks import check_chroma, check_redis
+
     redis, memory = await asyncio.gather(check_redis(config), check_chroma(config))
     return [*redis, *memory]
 
 
 def health_lines(config: Config) -> list[tuple[bool, str]]:
     """(healthy, 'check: detail') per check, in a fixed order."""
+    from orchestrator.admin.doctor.base import Level
+    from orchestrator.admin.heartbeat import check_beat
+
     lines = [(True, f"config: {config.source or 'the embedded default'} loads")]
     lines += [
         (f.level is not Level.FAIL, f"{f.check}: {f.detail}") for f in asyncio.run(_stores(config))

@@ -7,8 +7,6 @@ import asyncio
 import json
 import sys
 
-import numpy as np
-
 from orchestrator.cli.common import SubParsers, load_or_report
 from orchestrator.errors import ConfigError
 from orchestrator.mcp.tools import ToolSpec
@@ -68,12 +66,13 @@ async def _route_all(
     as_json: bool,
     with_directory: bool = False,
 ) -> list[str]:
-    from orchestrator.embedding.onnx_minilm import get_onnx_embedder
+    # The bot's own embedder (ONNX Runtime, no torch), loaded only by this command.
+    from orchestrator.embedding.onnx_minilm import load_onnx_embedder
     from orchestrator.routing.router import ToolRouter
 
-    router = ToolRouter(get_onnx_embedder(), top_k=top_k, threshold=threshold)
+    router = ToolRouter(await load_onnx_embedder(), top_k=top_k, threshold=threshold)
     await router.refresh(tools)
-    vectors = await router.embedder.embed(queries) if queries else np.zeros((0, 0))
+    vectors = list(await router.embedder.embed(queries)) if queries else []
     out = []
     for query, vector in zip(queries, vectors, strict=True):
         routed = router.route(query, vector)

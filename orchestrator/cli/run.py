@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestrator.admin.audit_sink import install_audit_sink
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 from orchestrator.cli.platforms import run_platform
 from orchestrator.logsetup import configure_logging
@@ -36,6 +35,8 @@ def cmd_run_bot(ns: argparse.Namespace) -> int:
             return 2
         scale = config.scale.model_copy(update={"role": "frontend"})
         config = config.model_copy(update={"scale": scale})
+    from orchestrator.admin.audit_sink import install_audit_sink  # not for other commands
+
     sink = install_audit_sink(config)
     try:
         return run_platform(ns.platform, config)

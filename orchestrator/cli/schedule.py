@@ -12,12 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 from orchestrator.config import Config
-from orchestrator.scheduling.actions import list_runs
-from orchestrator.scheduling.describe import describe
-from orchestrator.scheduling.errors import ScheduleError, WhenParseError
-from orchestrator.scheduling.factory import make_schedule_store
-from orchestrator.scheduling.parse import parse_when
-from orchestrator.scheduling.when import next_runs
 
 
 def add_schedule_parser(subparsers: SubParsers) -> None:
@@ -39,6 +33,8 @@ def add_schedule_parser(subparsers: SubParsers) -> None:
 
 def cmd_runs(ns: argparse.Namespace) -> int:
     """Print a schedule's run history from the configured store; 2 when it does not exist."""
+    from orchestrator.scheduling.errors import ScheduleError  # loaded by this command only
+
     config = load_or_report(ns.config)
     if config is None:
         return 2
@@ -52,6 +48,9 @@ def cmd_runs(ns: argparse.Namespace) -> int:
 
 
 async def _runs_text(config: Config, schedule_id: str) -> str:
+    from orchestrator.scheduling.actions import list_runs
+    from orchestrator.scheduling.factory import make_schedule_store
+
     store = make_schedule_store(config.scheduler, config.sessions.url, config.sessions.key_prefix)
     try:
         return await list_runs(store, None, schedule_id)
@@ -61,6 +60,12 @@ async def _runs_text(config: Config, schedule_id: str) -> str:
 
 def cmd_preview(ns: argparse.Namespace) -> int:
     """Print one ISO-8601 local time with UTC offset per line; exit 2 on a bad phrase."""
+    # Imported here, not at the top: `orchestrator <other command>` never loads them.
+    from orchestrator.scheduling.describe import describe
+    from orchestrator.scheduling.errors import WhenParseError
+    from orchestrator.scheduling.parse import parse_when
+    from orchestrator.scheduling.when import next_runs
+
     try:
         tz = ZoneInfo(ns.tz)
     except (ZoneInfoNotFoundError, ValueError):

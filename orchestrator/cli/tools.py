@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from typing import TYPE_CHECKING
 
 from orchestrator.cli.common import SubParsers, load_or_report
-from orchestrator.mcp.hub import McpHub
+
+if TYPE_CHECKING:
+    from orchestrator.mcp.hub import McpHub
 
 
 def add_tools_parser(subparsers: SubParsers) -> None:
@@ -18,6 +21,8 @@ def add_tools_parser(subparsers: SubParsers) -> None:
 
 
 def cmd_tools(ns: argparse.Namespace) -> int:
+    from orchestrator.mcp.hub import McpHub  # not loaded by the other commands
+
     config = load_or_report(ns.config)
     if config is None:
         return 2

@@ -13,11 +13,9 @@ import contextlib
 import logging
 import signal
 
-from orchestrator.app import build_orchestrator, build_worker, queue_client
 from orchestrator.cli.common import SubParsers, add_config_option, load_or_report
 from orchestrator.config import Config
 from orchestrator.logsetup import configure_logging
-from orchestrator.queue.senders import SenderAdapter, load_senders
 from orchestrator.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -43,6 +41,10 @@ def cmd_worker(ns: argparse.Namespace) -> int:
 
 
 async def serve(config: Config, name: str | None = None) -> int:
+    # Imported here, not at the top: `orchestrator <other command>` never loads them.
+    from orchestrator.app import build_orchestrator, build_worker, queue_client
+    from orchestrator.queue.senders import SenderAdapter, load_senders
+
     senders = load_senders(config)
     if not senders:
         log.error("worker_has_no_sender hint=set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN")

@@ -100,11 +100,20 @@ class ChromaMemoryStore:
         with self._opening:
             if name not in self._collections:
                 client = self._opened()
-                if not create and name not in {c.name for c in client.list_collections()}:
-                    return None
-                self._collections[name] = client.get_or_create_collection(
-                    name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-                )
+                if create:
+                    self._collections[name] = client.get_or_create_collection(
+                        name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                    )
+                else:
+                    from chromadb.errors import NotFoundError  # chromadb loads on first use
+
+                    # One look-up by name, not a listing of every chat's collection.
+                    try:
+                        self._collections[name] = client.get_collection(
+                            name, embedding_function=None
+                        )
+                    except NotFoundError:
+                        return None
             return self._collections[name]
 
     async def recall(self, chat_key: str, vector: np.ndarray, k: int = 5) -> list[Memory]:
@@ -114,14 +123,15 @@ class ChromaMemoryStore:
         col = self._collection(chat_key, create=False)
         if col is None or k <= 0:
             return []
-        count = col.count()
-        if count == 0:
-            return []
+        # No count() first: Chroma returns fewer rows (none when empty) when k is larger, and
+        # each call holds the GIL for about a millisecond.
         found = col.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, count),
+            n_results=k,
             include=["metadatas", "distances"],
         )
+        if not found["ids"][0]:
+            return []
         out = []
         for mid, meta, dist in zip(
             found["ids"][0], found["metadatas"][0], found["distances"][0], strict=True
@@ -138,10 +148,9 @@ class ChromaMemoryStore:
         col = self._collection(memory.chat_key)
         vec = np.asarray(vector, dtype=np.float32)
         mid = memory.id or uuid.uuid4().hex
-        if col.count():
-            near = col.query(query_embeddings=[vec], n_results=1, include=["distances"])
-            if near["ids"][0] and 1.0 - float(near["distances"][0][0]) >= DUPLICATE_SIMILARITY:
-                mid = near["ids"][0][0]  # merge: the newer interaction replaces its twin
+        near = col.query(query_embeddings=[vec], n_results=1, include=["distances"])
+        if near["ids"][0] and 1.0 - float(near["distances"][0][0]) >= DUPLICATE_SIMILARITY:
+            mid = near["ids"][0][0]  # merge: the newer interaction replaces its twin
         col.upsert(
             ids=[mid], embeddings=[vec], documents=[memory.request], metadatas=[_metadata(memory)]
         )
@@ -194,19 +203,28 @@ class ChromaMemoryStore:
         removed = 0
         for listed in client.list_collections():
             col = client.get_collection(listed.name, embedding_function=None)
-            got = col.get(include=["metadatas"])
-            ranked = sorted(
-                zip(got["ids"], got["metadatas"], strict=True),
-                key=lambda pair: float(pair[1].get("timestamp", 0)),
-                reverse=True,
-            )
-            drop = [
-                mid
-                for i, (mid, meta) in enumerate(ranked)
-                if i >= self.settings.max_items_per_chat or float(meta.get("timestamp", 0)) < cutoff
-            ]
-            if drop:
-                col.delete(ids=drop)
-                removed += len(drop)
+            removed += _prune_collection(col, cutoff, self.settings.max_items_per_chat)
         log.info("memory_pruned removed=%d", removed)
         return removed
+
+
+def _prune_collection(col: Any, cutoff: float, max_items: int) -> int:
+    """Delete one chat's memories older than `cutoff`, then its oldest beyond `max_items`.
+
+    Ids only, filtered by Chroma: a chat within its limits costs a count and an empty query,
+    not a read of every memory's metadata (which kept ~60 MB per 10,000 memories resident).
+    """
+    old = col.get(where={"timestamp": {"$lt": cutoff}}, include=[])["ids"]
+    if old:
+        col.delete(ids=old)
+    if col.count() <= max_items:
+        return len(old)
+    got = col.get(include=["metadatas"])
+    ranked = sorted(
+        zip(got["ids"], got["metadatas"], strict=True),
+        key=lambda pair: float(pair[1].get("timestamp", 0)),
+        reverse=True,
+    )
+    extra = [mid for mid, _ in ranked[max_items:]]
+    col.delete(ids=extra)
+    return len(old) + len(extra)

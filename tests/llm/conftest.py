@@ -32,10 +32,13 @@ class LlamaServer:
 
 class CountingProxy:
     """A TCP pass-through in front of the server that counts the completions sent through it,
-    so a test can tell one request from a request and its retries."""
+    so a test can tell one request from a request and its retries. `hold_first_answer` holds
+    back the first answer's bytes that long: a busy server that is silent past the client's
+    timeout, whatever this machine's speed (the real server still does the real work)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, hold_first_answer: float = 0.0) -> None:
         self.port, self.completions = port, 0
+        self._hold = hold_first_answer
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> str:
@@ -49,8 +52,12 @@ class CountingProxy:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
 
+        hold, self._hold = self._hold, 0.0
+
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, count: bool) -> None:
             try:
+                if not count and hold:
+                    await asyncio.sleep(hold)
                 while data := await src.read(65536):
                     if count:
                         self.completions += data.count(b"POST /v1/chat/completions")

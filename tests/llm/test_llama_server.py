@@ -98,7 +98,7 @@ async def test_a_generation_slower_than_the_timeout_is_not_resent(
     llama_server: LlamaServer,
 ) -> None:
     port = int(llama_server.base_url.rsplit(":", 1)[1].split("/")[0])
-    proxy = CountingProxy(port)
+    proxy = CountingProxy(port, hold_first_answer=3.0)  # silent well past the 0.5 s timeout
     async with proxy as url:
         settings = "max_tokens: 64\n    stream: false\n    max_retries: 2"
         silent = bot(llama_server, settings, timeout=0.5, base_url=url)

@@ -1,0 +1,548 @@
+"""The core's own cost per message against the one thing it must compute: the embedding.
+
+`python -m bench.overhead` (`make bench-overhead`, Redis at 127.0.0.1:6379) writes
+bench/results/overhead.md and prints it. One child process measures, in one run:
+
+- the bare ceiling: the ONNX MiniLM's `encode` of one message (p50 over MetaTool queries) and
+  its best throughput over batch sizes 1..64;
+- the full request path, `Orchestrator.handle` as `build_orchestrator` wires it: real Redis
+  sessions and token counters (own key prefix, deleted afterwards), real Chroma memory
+  persisted in a temp dir (10,000 memories in the measured chat), the real embedder and router
+  over a 500-tool LiveMCPBench catalogue. Only the LLM and the tools are stand-ins that answer
+  at once (the LLM calls the first offered tool, then answers: one tool round trip a message).
+  One chat at a time: per-message latency p50/p99; 100 chats at once: messages per second;
+- RSS after the warm-up and after the runs.
+
+Two more children time the start: interpreter start to `Orchestrator.start()` returned (MCP
+servers up, model loaded: the first message is answerable) and to that first reply, with the
+embedded config and with a 5-server config (all real stdio MCP servers).
+
+Memory vectors: 1,000 distinct MetaTool queries are embedded; the 10,000 memories are those
+vectors with small noise (cosine ~0.95 to their source), so Chroma holds 10,000 distinct points
+without a two-minute encode. Each concurrent chat holds 100 such memories (100 x 10,000 would be
+a million vectors on disk; recall cost grows with log(size) in HNSW, but Chroma keeps every
+touched chat's index resident, ~4.6 MB per 1,000 memories, and the start-up retention pass
+touches every chat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = next(
+    (p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
+RESULTS = ROOT / "bench" / "results" / "overhead.md"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+SEED = 20261130
+CATALOGUE = 500
+MEMORIES = 10_000
+DISTINCT = 1_000  # embedded texts behind the memories
+CHAT_MEMORIES = 100  # per chat in the concurrent run
+SINGLE = int(os.environ.get("BENCH_SINGLE", "300"))  # sequential messages (after warm-up)
+CHATS = 100
+PER_CHAT = int(os.environ.get("BENCH_PER_CHAT", "5"))
+BATCHES = (1, 2, 4, 8, 16, 32, 64)
+NOISE = 0.018  # per-dimension sigma: cosine ~0.95 between a memory and its source vector
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+# -- stand-ins --------------------------------------------------------------------------------
+class InstantHub:
+    """A ToolHub over a fixed catalogue whose every call returns at once."""
+
+    version = 1
+
+    def __init__(self, tools: list[Any]) -> None:
+        self._tools = tools
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def catalogue(self) -> list[Any]:
+        return list(self._tools)
+
+    async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> Any:
+        from orchestrator.mcp.tools import ToolResult
+
+        return ToolResult(f"{server}/{tool}: ok")
+
+    def status(self) -> list[Any]:
+        from orchestrator.mcp.base import ServerStatus
+
+        return [ServerStatus("bench", "up", len(self._tools))]
+
+
+class InstantLLM:
+    """An LLM that calls the first offered tool, then answers; no time passes."""
+
+    async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
+        from orchestrator.llm.base import LLMTurn, ToolCall
+
+        usage = {"prompt_tokens": 200, "completion_tokens": 10, "total_tokens": 210}
+        if messages[-1].get("role") != "tool" and tools:
+            name = tools[0]["function"]["name"]
+            return LLMTurn(None, (ToolCall("call_1", name, {}, "{}"),), usage, "tool_calls")
+        return LLMTurn("Done: here is what the tool said.", (), usage)
+
+
+# -- data -------------------------------------------------------------------------------------
+def catalogue() -> list[Any]:
+    from orchestrator.mcp.tools import ToolSpec
+
+    tools, seen = [], set()
+    for server in json.loads((DATA / "livemcpbench" / "tools.json").read_text()):
+        for key, entry in server["tools"].items():
+            for tool in entry["tools"]:
+                spec = ToolSpec(
+                    key, tool["name"], tool.get("description") or "", tool.get("inputSchema") or {}
+                )
+                if spec.key not in seen:
+                    seen.add(spec.key)
+                    tools.append(spec)
+    return tools[:CATALOGUE]
+
+
+def queries() -> list[str]:
+    with (DATA / "metatool-toole" / "all_clean_data.csv").open(newline="") as handle:
+        rows = [r["Query"] for r in csv.DictReader(handle)]
+    random.Random(SEED).shuffle(rows)
+    return rows
+
+
+def write_config(path: Path, memory_dir: Path, prefix: str) -> Path:
+    path.write_text(
+        f"""
+orchestrator:
+  name: bench
+  llm_settings: {{provider: openai, base_url: "http://127.0.0.1:9/v1", api_key: bench,
+                  model: bench}}
+  memory_system: {{type: chromadb, persist_directory: "{memory_dir}", max_items_per_chat: 20000}}
+  tool_routing: {{strategy: semantic, confidence_threshold: 0.3, top_k: 8}}
+mcp_servers: {{}}
+sessions: {{backend: redis, url: "{REDIS_URL}", key_prefix: "{prefix}"}}
+scheduler: {{enabled: false}}
+limits: {{messages_per_minute_per_user: 1000000}}
+audit: {{backend: redis}}
+"""
+    )
+    return path
+
+
+def fill_memory(store: Any, chat_key: str, base: Any, texts: list[str], count: int) -> None:
+    """`count` memories in the chat's collection: jittered copies of the embedded texts."""
+    import numpy as np
+
+    from orchestrator.memory.base import Memory
+    from orchestrator.memory.chroma_store import _metadata
+
+    rng = np.random.default_rng(zlib.crc32(chat_key.encode()))
+    collection = store._collection(chat_key)
+    now = time.time()
+    for start in range(0, count, 2000):
+        rows = range(start, min(count, start + 2000))
+        source = [i % len(base) for i in rows]
+        vectors = base[source] + rng.normal(0, NOISE, (len(source), base.shape[1]))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        items = [
+            Memory(
+                id="",
+                chat_key=chat_key,
+                user_id=f"u{i % 7}",
+                request=texts[s],
+                summary="Done: here is what the tool said.",
+                tools_used=("bench/tool",),
+                success=True,
+                timestamp=now - i,
+            )
+            for i, s in zip(rows, source, strict=True)
+        ]
+        collection.add(
+            ids=[f"m{i}" for i in rows],
+            embeddings=vectors.astype(np.float32),
+            documents=[m.request for m in items],
+            metadatas=[_metadata(m) for m in items],
+        )
+
+
+# -- child: the memories (a process of their own: the measured one opens them from disk) ----
+def fill(memory_dir: Path) -> dict[str, Any]:
+    from orchestrator.config import MemorySettings
+    from orchestrator.embedding.onnx_minilm import get_onnx_embedder
+    from orchestrator.memory.chroma_store import ChromaMemoryStore
+
+    texts = queries()[:DISTINCT]
+    started = time.perf_counter()
+    base = get_onnx_embedder().encode(texts)
+    store = ChromaMemoryStore(MemorySettings(type="chromadb", persist_directory=str(memory_dir)))
+    fill_memory(store, "bench:main", base, texts, MEMORIES)
+    for n in range(CHATS):
+        fill_memory(store, f"bench:c{n:03d}", base, texts, CHAT_MEMORIES)
+    return {"fill_s": time.perf_counter() - started}
+
+
+# -- child: the measurement -------------------------------------------------------------------
+async def measure(memory_dir: Path) -> dict[str, Any]:
+    import redis.asyncio as aioredis
+
+    from orchestrator.admin.budgets import MeteredLLM
+    from orchestrator.app import build_orchestrator
+    from orchestrator.config import load_config
+    from orchestrator.embedding.onnx_minilm import get_onnx_embedder
+    from orchestrator.messages import ChatMessage
+
+    texts = queries()
+    messages = texts[DISTINCT:]
+    embedder = await asyncio.to_thread(get_onnx_embedder)
+
+    # The bare ceiling.
+    for text in messages[:20]:
+        embedder.encode([text])
+    single = []
+    for text in messages[20:220]:
+        started = time.perf_counter()
+        embedder.encode([text])
+        single.append(time.perf_counter() - started)
+    throughput = {}
+    for batch in BATCHES:
+        sample = messages[:256] if batch < 64 else messages[:512]
+        embedder.encode(sample[:batch], batch_size=batch)
+        started = time.perf_counter()
+        embedder.encode(sample, batch_size=batch)
+        throughput[batch] = len(sample) / (time.perf_counter() - started)
+
+    prefix = f"bench-overhead-{uuid.uuid4().hex[:8]}"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        config = load_config(write_config(tmp / "bench.yaml", memory_dir, prefix))
+        orchestrator = build_orchestrator(config)
+        services = orchestrator.services
+        services.hub = InstantHub(catalogue())
+        services.llm = MeteredLLM(InstantLLM())
+        chats = [f"c{n:03d}" for n in range(CHATS)]
+        await orchestrator.start()
+
+        def message(chat: str, n: int, user: str = "u1") -> ChatMessage:
+            return ChatMessage("bench", chat, user, messages[n % len(messages)], "Ann")
+
+        # Warm-up: the catalogue's index is built by the first message.
+        started = time.perf_counter()
+        await orchestrator.handle(message("main", 0))
+        index_s = time.perf_counter() - started
+        for n in range(1, 30):
+            replies = await orchestrator.handle(message("main", n))
+        sample_reply = replies[0].text
+        rss_warm, _ = rss_mb()
+
+        latencies = []
+        for n in range(SINGLE):
+            started = time.perf_counter()
+            await orchestrator.handle(message("main", 1000 + n))
+            latencies.append(time.perf_counter() - started)
+
+        async def chat_loop(i: int, chat: str) -> None:
+            for n in range(PER_CHAT):
+                await orchestrator.handle(message(chat, 5000 + i * PER_CHAT + n, f"u{i}"))
+
+        await asyncio.gather(*(chat_loop(i, c) for i, c in enumerate(chats[:10])))  # warm
+        started = time.perf_counter()
+        await asyncio.gather(*(chat_loop(i, c) for i, c in enumerate(chats)))
+        concurrent_s = time.perf_counter() - started
+        rss_after, peak = rss_mb()
+        await orchestrator.stop()
+    finally:
+        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "single_ms": [s * 1000 for s in single],
+        "throughput": throughput,
+        "latencies_ms": [s * 1000 for s in latencies],
+        "concurrent_rate": CHATS * PER_CHAT / concurrent_s,
+        "rss_warm": rss_warm,
+        "rss_after": rss_after,
+        "peak": peak,
+        "index_s": index_s,
+        "reply": sample_reply[:80],
+        "threads": int(embedder.session.get_session_options().intra_op_num_threads),
+    }
+
+
+# -- child: start to ready --------------------------------------------------------------------
+FIVE_SERVERS = """
+  time:
+    type: custom
+    command: python3
+    args: ["-m", "mcp_server_time", "--local-timezone", "UTC"]
+  clickup:
+    type: custom
+    command: python3
+    args: ["{root}/custom_servers/clickup_mcp_server.py"]
+    env: [{{name: CLICKUP_API_TOKEN, value: "bench"}}]
+  telegram:
+    type: custom
+    command: python3
+    args: ["-m", "custom_servers.telegram_mcp_server"]
+    env: [{{name: TELEGRAM_BOT_TOKEN, value: "123:bench"}}]
+  discord:
+    type: custom
+    command: python3
+    args: ["-m", "custom_servers.discord_mcp_server"]
+    env: [{{name: DISCORD_BOT_TOKEN, value: "bench"}}]
+  youtube:
+    type: custom
+    command: python3
+    args: ["-m", "custom_servers.youtube_mcp_server"]
+"""
+
+
+def ready(kind: str, spawned: float) -> dict[str, Any]:
+    """Interpreter start to ready (start() returned) and to the first reply."""
+    from orchestrator.app import build_orchestrator
+    from orchestrator.config import load_config
+    from orchestrator.messages import ChatMessage
+
+    imported = time.time()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ready-"))
+    os.environ.setdefault("MEMORY_DIR", str(tmp / "memory"))
+    os.environ.setdefault("SCHEDULES_FILE", str(tmp / "schedules.json"))
+    path = None
+    if kind == "five":
+        text = (ROOT / "config" / "orchestrator.yaml").read_text()
+        head, _, rest = text.partition("mcp_servers:\n")
+        _, _, tail = rest.partition("\nbots:")
+        path = tmp / "five.yaml"
+        path.write_text(head + "mcp_servers:" + FIVE_SERVERS.format(root=ROOT) + "\nbots:" + tail)
+    marks: dict[str, float] = {}
+
+    async def main() -> tuple[int, int]:
+        config = load_config(path)
+        orchestrator = build_orchestrator(config)
+        await orchestrator.start()
+        marks["ready"] = time.time()
+        try:
+            await orchestrator.handle(ChatMessage("console", "bench", "u1", "what time is it?"))
+            marks["answered"] = time.time()
+            statuses = orchestrator.services.hub.status()
+            return len(statuses), sum(s.state == "up" for s in statuses)
+        finally:
+            await orchestrator.stop()
+
+    servers, up = asyncio.run(main())
+    shutil.rmtree(tmp, ignore_errors=True)
+    rss, _ = rss_mb()
+    return {
+        "imports": imported - spawned,
+        "ready": marks["ready"] - spawned,
+        "answered": marks["answered"] - spawned,
+        "servers": servers,
+        "up": up,
+        "rss": rss,
+    }
+
+
+# -- parent -----------------------------------------------------------------------------------
+def child(*args: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = Path(handle.name)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(name, None)  # the embedded config runs without an LLM
+    spawned = time.time()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.overhead",
+            *args,
+            "--spawned",
+            repr(spawned),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.overhead {args} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(out.read_text())
+    out.unlink()
+    return result
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    names = ("onnxruntime", "tokenizers", "numpy", "chromadb", "redis", "bm25s", "mcp", "openai")
+    versions = []
+    for name in names:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return [
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}",
+        f"- Packages: {', '.join(versions)}",
+    ]
+
+
+def load_line(before: tuple[float, ...], after: tuple[float, ...]) -> str:
+    fmt = " / ".join
+    return (
+        "- Load average (1/5/15 min): "
+        f"{fmt(f'{x:.1f}' for x in before)} at the start, {fmt(f'{x:.1f}' for x in after)} at "
+        f"the end, on {os.cpu_count()} cores (the machine is shared with other jobs: above "
+        f"{os.cpu_count()} the timings carry their noise; RSS does not)"
+    )
+
+
+def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) -> str:
+    bare = statistics.median(run["single_ms"])
+    bare_p99 = pct(run["single_ms"], 0.99)
+    best_batch, best = max(run["throughput"].items(), key=lambda kv: kv[1])
+    p50 = statistics.median(run["latencies_ms"])
+    p99 = pct(run["latencies_ms"], 0.99)
+    rate = run["concurrent_rate"]
+    embedded, five = starts["embedded"], starts["five"]
+
+    def ok(good: bool) -> str:
+        return "met" if good else "**not met**"
+
+    lines = [
+        "# Request-path overhead (issue #21)",
+        "",
+        "Generated by `python -m bench.overhead` (`make bench-overhead`): see its docstring for "
+        "what runs. The LLM and the tools are instant stand-ins; everything else is the real "
+        "request path (`Orchestrator.handle` from `build_orchestrator`): Redis sessions and "
+        f"token counters, Chroma memory ({MEMORIES:,} memories in the measured chat, "
+        f"{CHAT_MEMORIES:,} in each concurrent chat), MiniLM on ONNX Runtime "
+        f"({run['threads']} threads), routing over {CATALOGUE} LiveMCPBench tools, one tool "
+        "call per message.",
+        "",
+        *machine(),
+        load,
+        "",
+        "## Overhead table",
+        "",
+        "| figure | value | bare ceiling | ratio | target | |",
+        "|---|---|---|---|---|---|",
+        f"| one chat at a time, p50 per message | {p50:.1f} ms | {bare:.1f} ms (encode of one "
+        f"message, p50) | {p50 / bare:.2f}x | <= 1.5x | {ok(p50 / bare <= 1.5)} |",
+        f"| one chat at a time, p99 per message | {p99:.1f} ms | {bare:.1f} ms (encode p99: "
+        f"{bare_p99:.1f} ms) | {p99 / bare:.2f}x | <= 4x | {ok(p99 / bare <= 4)} |",
+        f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {best:.1f} texts/s (batch "
+        f"{best_batch}) | {rate / best:.0%} | >= 70% | {ok(rate / best >= 0.7)} |",
+        f"| RSS after warm-up | {run['rss_warm']:.0f} MB | | | <= 500 MB | "
+        f"{ok(run['rss_warm'] <= 500)} |",
+        f"| start to ready, embedded config | {embedded['ready']:.2f} s | | | <= 5 s | "
+        f"{ok(embedded['ready'] <= 5)} |",
+        f"| start to ready, 5-server config | {five['ready']:.2f} s | | | | |",
+        "",
+        f"RSS after all runs {run['rss_after']:.0f} MB (peak {run['peak']:.0f} MB). "
+        f"{SINGLE} sequential messages, then {CHATS} chats x {PER_CHAT} messages at once. "
+        f"Filling Chroma took {run['fill_s']:.1f} s; the first message (indexing the catalogue: "
+        f"{2 * CATALOGUE} texts embedded) {run['index_s']:.1f} s. A reply: "
+        f'"{run["reply"]}".',
+        "",
+        "Bare encode throughput by batch size, texts/s: "
+        + ", ".join(f"{b}: {v:.0f}" for b, v in run["throughput"].items()),
+        "",
+        "## Start to ready",
+        "",
+        "From spawning the interpreter to `Orchestrator.start()` returned (MCP servers up, model "
+        "loaded and warm) and to the reply to a first free-text message (no LLM configured: "
+        "the embedded config answers with routed tools).",
+        "",
+        "| config | imports s | ready s | first reply s | servers up | RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, start in (("embedded (1 server: time)", embedded), ("5 servers", five)):
+        lines.append(
+            f"| {name} | {start['imports']:.2f} | {start['ready']:.2f} | "
+            f"{start['answered']:.2f} | {start['up']}/{start['servers']} | {start['rss']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", choices=["fill", "measure", "embedded", "five"])
+    parser.add_argument("--memory-dir", type=Path)
+    parser.add_argument("--spawned", type=float, default=0.0)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        if args.child == "fill":
+            result = fill(args.memory_dir)
+        elif args.child == "measure":
+            result = asyncio.run(measure(args.memory_dir))
+        else:
+            result = ready(args.child, args.spawned)
+        args.out.write_text(json.dumps(result))
+        return
+    from orchestrator.embedding.onnx_minilm import ensure_model
+
+    ensure_model()  # a one-off export is not part of any figure
+    before = os.getloadavg()
+    starts = {kind: child("--child", kind) for kind in ("embedded", "five")}
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as memory_dir:
+        filled = child("--child", "fill", "--memory-dir", memory_dir)
+        run = child("--child", "measure", "--memory-dir", memory_dir) | filled
+    text = report(run, starts, load_line(before, os.getloadavg()))
+    RESULTS.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
