@@ -7,13 +7,14 @@ in a worker thread so the event loop never blocks.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
 from collections.abc import Sequence
 
 import numpy as np
+
+from orchestrator.embedding.batching import MicroBatcher
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,7 @@ class SentenceEmbedder:
         self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
         self.dim = int(self.encode(["dimension probe"]).shape[1])
         self.max_batch = max_batch
-        self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._batcher = MicroBatcher(self.encode, self.dim, max_batch)
         log.info("embedder_loaded dim=%d", self.dim)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -57,31 +57,8 @@ class SentenceEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Queue the texts; whoever arrives while a batch is encoding joins the next batch."""
-        loop = asyncio.get_running_loop()
-        futures = []
-        for text in texts:
-            future: asyncio.Future[np.ndarray] = loop.create_future()
-            self._pending.append((text, future))
-            futures.append(future)
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush())
-        rows = await asyncio.gather(*futures)
-        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            try:
-                vectors = await asyncio.to_thread(self.encode, [t for t, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - hand the failure to every waiter
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), row in zip(batch, vectors, strict=True):
-                if not future.done():
-                    future.set_result(row)
+        """Concurrent calls share one encode, off the event loop (`MicroBatcher`)."""
+        return await self._batcher.embed(texts)
 
 
 def get_embedder() -> SentenceEmbedder:

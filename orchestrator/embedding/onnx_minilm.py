@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestrator.embedding.batching import MicroBatcher
+
 log = logging.getLogger(__name__)
 
 FP32_NAME = "model.onnx"
@@ -185,8 +187,7 @@ class OnnxMiniLMEmbedder:
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.max_batch = max_batch
         self.max_batch_tokens = max(max_batch_tokens, max_seq_length)
-        self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._batcher = MicroBatcher(self.encode, self.dim, max_batch)
         log.info(
             "embedder_loaded backend=onnx model=%s threads=%d seconds=%.2f",
             self.model_path.name,
@@ -227,33 +228,9 @@ class OnnxMiniLMEmbedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
-    # -- async ---------------------------------------------------------------------------------
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Queue the texts; whoever arrives while a batch is encoding joins the next batch."""
-        loop = asyncio.get_running_loop()
-        futures = []
-        for text in texts:
-            future: asyncio.Future[np.ndarray] = loop.create_future()
-            self._pending.append((text, future))
-            futures.append(future)
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush())
-        rows = await asyncio.gather(*futures)
-        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            try:
-                vectors = await asyncio.to_thread(self.encode, [t for t, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - hand the failure to every waiter
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), row in zip(batch, vectors, strict=True):
-                if not future.done():
-                    future.set_result(row)
+        """Concurrent calls share one encode, off the event loop (`MicroBatcher`)."""
+        return await self._batcher.embed(texts)
 
 
 def get_onnx_embedder() -> OnnxMiniLMEmbedder:

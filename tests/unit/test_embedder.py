@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from orchestrator.embedding.batching import MicroBatcher
 from orchestrator.embedding.minilm_torch import SentenceEmbedder, get_embedder
 
 
@@ -15,8 +16,7 @@ class CountingEmbedder(SentenceEmbedder):
 
     def __init__(self, shared: SentenceEmbedder) -> None:  # no second model load
         self.__dict__.update(shared.__dict__)
-        self._pending = []
-        self._flushing = None
+        self._batcher = MicroBatcher(self.encode, self.dim, self.max_batch)  # counts encodes
         self.calls: list[int] = []
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from orchestrator.embedding.batching import MicroBatcher
 from orchestrator.embedding.onnx_minilm import OnnxMiniLMEmbedder
 
 TEXTS = [
@@ -62,8 +63,7 @@ class ObservedEmbedder(OnnxMiniLMEmbedder):
 
     def __init__(self, shared: OnnxMiniLMEmbedder, ticks: list[int]) -> None:
         self.__dict__.update(shared.__dict__)
-        self._pending = []
-        self._flushing = None
+        self._batcher = MicroBatcher(self.encode, self.dim, self.max_batch)  # observes encode
         self.ticks = ticks
         self.ticked_during: list[bool] = []
         self.calls: list[int] = []
