@@ -32,7 +32,6 @@ import asyncio
 import csv
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -42,10 +41,10 @@ import tempfile
 import time
 import uuid
 import zlib
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from bench.machine import machine_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = next(
@@ -414,27 +413,9 @@ def child(*args: str) -> dict[str, Any]:
 
 
 def machine() -> list[str]:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
+    return machine_lines(
+        ("onnxruntime", "tokenizers", "numpy", "chromadb", "redis", "bm25s", "mcp", "openai")
     )
-    names = ("onnxruntime", "tokenizers", "numpy", "chromadb", "redis", "bm25s", "mcp", "openai")
-    versions = []
-    for name in names:
-        try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} (not installed)")
-    return [
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}",
-        f"- Packages: {', '.join(versions)}",
-    ]
 
 
 def load_line(before: tuple[float, ...], after: tuple[float, ...]) -> str:

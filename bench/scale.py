@@ -25,6 +25,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from bench.machine import cpu_model
 from tests.fakes.telegram_api import FakeTelegram
 from tests.scalekit import Procs, live_workers, wait_until, write_config
 
@@ -47,13 +48,6 @@ def cpu_seconds(pid: int) -> float:
 async def redis_cpu(client: aioredis.Redis) -> float:
     info = await client.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def pct(samples: list[float], q: float) -> float:

@@ -23,7 +23,6 @@ import asyncio
 import csv
 import json
 import os
-import platform
 import random
 import resource
 import statistics
@@ -32,11 +31,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from bench.machine import machine_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 # The shared data sets sit beside the checkout (or beside the worktrees' parent).
@@ -282,35 +281,19 @@ def import_profile(code: str) -> tuple[float, dict[str, float], list[str]]:
 
 
 def machine() -> list[str]:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    names = (
-        "torch",
-        "sentence-transformers",
-        "transformers",
-        "onnxruntime",
-        "tokenizers",
-        "onnx",
-        "numpy",
-        "chromadb",
-    )
-    versions = []
-    for name in names:
-        try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} (not installed)")
     return [
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}",
-        f"- Packages: {', '.join(versions)}",
+        *machine_lines(
+            (
+                "torch",
+                "sentence-transformers",
+                "transformers",
+                "onnxruntime",
+                "tokenizers",
+                "onnx",
+                "numpy",
+                "chromadb",
+            )
+        ),
         "- Load average (1/5/15 min) when the report was written: "
         + " / ".join(f"{x:.1f}" for x in os.getloadavg())
         + " (the machine is shared with other jobs: timings carry that noise; RSS does not)",

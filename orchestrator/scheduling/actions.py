@@ -52,33 +52,6 @@ def split_target(text: str) -> tuple[str, str | None]:
     return text[: match.start()], match.group(1)
 
 
-async def create_schedule(
-    scheduler: Scheduler,
-    timezone_of: TimezoneOf,
-    message: ChatMessage,
-    is_admin: bool,
-    *,
-    text: str | None = None,
-    when_text: str | None = None,
-    what: str | None = None,
-    target: str | None = None,
-    default_target: str | None = None,
-) -> str:
-    """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool)."""
-    schedule = await new_schedule(
-        scheduler,
-        timezone_of,
-        message,
-        is_admin,
-        text=text,
-        when_text=when_text,
-        what=what,
-        target=target,
-        default_target=default_target,
-    )
-    return created_text(schedule)
-
-
 async def new_schedule(
     scheduler: Scheduler,
     timezone_of: TimezoneOf,
@@ -91,7 +64,8 @@ async def new_schedule(
     target: str | None = None,
     default_target: str | None = None,
 ) -> Schedule:
-    """The schedule `create_schedule` describes, for callers that go on with it."""
+    """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool);
+    `created_text` says what was scheduled."""
     tz = await chat_zone(scheduler, timezone_of, message.chat_key)
     now = scheduler.clock.now()
     when: When

@@ -75,7 +75,7 @@ async def run_schedule_tool(
     log.info("schedule_tool tool=%s chat=%s", name, message.chat_key)
     try:
         if name == "schedule_create":
-            return await actions.create_schedule(
+            schedule = await actions.new_schedule(
                 scheduler,
                 timezone_of,
                 message,
@@ -84,6 +84,7 @@ async def run_schedule_tool(
                 what=str(arguments.get("what", "")),
                 target=arguments.get("target_chat") or None,
             )
+            return actions.created_text(schedule)
         if name == "schedule_list":
             return await actions.list_schedules(scheduler, message.chat_key)
         if name == "schedule_delete":
