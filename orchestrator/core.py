@@ -152,6 +152,8 @@ class Orchestrator:
         if self.scheduler is not None:
             await self.scheduler.close()
         await self.services.hub.stop()
+        if self.services.memory is not None:
+            await self.services.memory.close()  # writes the memories still waiting
         await self.services.sessions.close()
         if self.services.delivery is not None:
             await self.services.delivery.close()
@@ -256,16 +258,17 @@ class Orchestrator:
     async def converse(self, message: ChatMessage) -> list[Reply]:
         if self.services.llm is None:
             return await self.no_llm_replies(message)
-        budgets = self.services.budgets
-        if budgets is not None and (
-            refusal := await budgets.refusal(
-                self.config.limits, message.platform, message.chat_id, message.user_id
+        # The embedding runs in a worker thread while Redis answers the budget and session reads.
+        embedding = asyncio.ensure_future(self.embed(message.text))
+        try:
+            refusal, session = await asyncio.gather(
+                self._budget_refusal(message), self.services.sessions.load(message.chat_key)
             )
-        ):
+            embedded = await embedding
+        finally:
+            embedding.cancel()
+        if refusal:
             return [Reply(refusal, ReplyKind.ERROR)]
-        sessions = self.services.sessions
-        session = await sessions.load(message.chat_key)
-        embedded = await self.embed(message.text)
         memories = await self.recall(message.chat_key, embedded)
         tools = await self.select_tools(message, embedded, memories)
         try:
@@ -273,11 +276,28 @@ class Orchestrator:
                 result = await self._run_agent(message, session, memories, tools)
         except LLMError as exc:
             return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
-        await sessions.update(message.chat_key, lambda fresh: self._record(fresh, message, result))
-        if budgets is not None:
-            await budgets.charge(message.platform, message.chat_id, message.user_id, meter.tokens)
-        await self.remember(message, result, embedded)
+        await asyncio.gather(
+            self.services.sessions.update(
+                message.chat_key, lambda fresh: self._record(fresh, message, result)
+            ),
+            self._charge(message, meter.tokens),
+        )
+        await self.remember(message, result, embedded)  # queued: written after the reply
         return self._result_replies(message, result)
+
+    async def _budget_refusal(self, message: ChatMessage) -> str | None:
+        budgets = self.services.budgets
+        if budgets is None:
+            return None
+        return await budgets.refusal(
+            self.config.limits, message.platform, message.chat_id, message.user_id
+        )
+
+    async def _charge(self, message: ChatMessage, tokens: int) -> None:
+        if self.services.budgets is not None:
+            await self.services.budgets.charge(
+                message.platform, message.chat_id, message.user_id, tokens
+            )
 
     async def _run_agent(
         self,

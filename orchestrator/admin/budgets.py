@@ -9,6 +9,7 @@ when sessions use Redis.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,8 +161,12 @@ class TokenBudgets:
     async def charge(self, platform: str, chat_id: str, user_id: str, tokens: int) -> None:
         if tokens <= 0:
             return
-        for key in self._keys(platform, chat_id, user_id):
-            await self.counters.add(key, tokens, ttl_seconds=2 * 86400)
+        await asyncio.gather(
+            *(
+                self.counters.add(key, tokens, ttl_seconds=2 * 86400)
+                for key in self._keys(platform, chat_id, user_id)
+            )
+        )
 
 
 def _span(delta: timedelta) -> str:

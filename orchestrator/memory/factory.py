@@ -5,9 +5,10 @@ from __future__ import annotations
 from orchestrator.config import MemorySettings
 from orchestrator.memory.base import MemoryStore
 from orchestrator.memory.chroma_store import ChromaMemoryStore
+from orchestrator.memory.write_behind import WriteBehindMemory
 
 
 def make_memory_store(settings: MemorySettings) -> MemoryStore | None:
     if settings.type == "none":
         return None
-    return ChromaMemoryStore(settings)
+    return WriteBehindMemory(ChromaMemoryStore(settings))

