@@ -3,13 +3,14 @@
 A Chroma upsert costs 35-55 ms on this machine whatever its size (a commit per call; 128
 memories in one call take about 155 ms), four times the embedding a message needs. Writing
 each interaction before the reply made every answer wait for it. Here the reply goes out
-first; one writer task drains everything waiting in one `remember_many` call per turn, so
-under load the memories of many chats share a commit.
+first; one writer task lets memories gather for `linger_seconds`, then writes everything
+waiting in one `remember_many` call (one upsert per chat).
 
 Nothing waiting is invisible: `recall` merges the waiting memories of the chat (exact cosine
 against the same threshold), and `recent`, the forget commands and `prune` write first. What
 a kill -9 can lose is the memories of the last write in flight (milliseconds of them), never a
-reply or a session turn. `close` writes what is left.
+reply or a session turn (at most `linger_seconds` plus one write of them). `close` writes
+what is left.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 MAX_WAITING = 10_000  # a store that keeps failing does not grow memory without bound
 RETRY_SECONDS = 2.0
+# How long the writer lets memories gather before a write. A Chroma write costs 10-25 ms of CPU
+# per chat whatever its size, so one write a second instead of one a message keeps that CPU for
+# the embeddings; a kill -9 can lose at most this much of the newest memories.
+LINGER_SECONDS = 0.5
 
 
 class BatchMemoryStore(Protocol):
@@ -53,8 +58,9 @@ class BatchMemoryStore(Protocol):
 class WriteBehindMemory:
     """Implements MemoryStore over a `BatchMemoryStore`, writing in the background."""
 
-    def __init__(self, store: BatchMemoryStore) -> None:
+    def __init__(self, store: BatchMemoryStore, linger_seconds: float = LINGER_SECONDS) -> None:
         self.store = store
+        self.linger_seconds = linger_seconds
         self._waiting: list[tuple[Memory, np.ndarray]] = []
         self._wake = asyncio.Event()
         self._writing = asyncio.Lock()
@@ -91,6 +97,7 @@ class WriteBehindMemory:
     async def _write_forever(self) -> None:
         while True:
             await self._wake.wait()
+            await asyncio.sleep(self.linger_seconds)
             self._wake.clear()
             try:
                 await self.flush()
