@@ -16,10 +16,12 @@ class ToolSpec:
     input_schema: dict[str, Any] = field(default_factory=dict)
     # The MCP tool's `annotations` (readOnlyHint, destructiveHint ...), camelCase as on the wire.
     annotations: dict[str, Any] = field(default_factory=dict)
+    # "server/name", made once: routing, policy and the directory read it for every tool of
+    # every message.
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.server}/{self.name}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.server}/{self.name}")
 
     def required_params(self) -> list[str]:
         return list(self.input_schema.get("required", []) or [])

@@ -97,6 +97,18 @@ def _summary(server: str, names: tuple[str, ...], described: str) -> str:
     return ", ".join(common)
 
 
+@functools.lru_cache(maxsize=1024)
+def _server_lines(
+    server: str, raw: tuple[str, ...], names: tuple[str, ...], described: str
+) -> tuple[str, str, int, int]:
+    """A server's directory line with its tool names (`names`, as the model calls them) and
+    with a count, and their prompt tokens; `raw` are the MCP names the summary reads."""
+    summary = _summary(server, raw, described)
+    head = f"- {server}" + (f" ({summary})" if summary else "")
+    full, short = f"{head}: {', '.join(names)}", f"{head}: {len(names)} tools, find them by query"
+    return full, short, count_tokens(full) + 1, count_tokens(short) + 1
+
+
 def build_directory(
     tools: Sequence[ToolSpec],
     offered: Sequence[ToolSpec] = (),
@@ -123,13 +135,14 @@ def build_directory(
     servers = sorted(by_server, key=lambda s: rank.get(s, len(rank)))
     label = name_of or (lambda t: t.name)
     lines: dict[str, tuple[str, str]] = {}  # server -> (line with names, line with a count)
+    cost: dict[str, tuple[int, int]] = {}  # their prompt tokens
     for server in servers:
         group = by_server[server]
-        summary = server_summary(server, group, describe.get(server, ""))
-        head = f"- {server}" + (f" ({summary})" if summary else "")
-        names = ", ".join(label(t) for t in group)
-        lines[server] = (f"{head}: {names}", f"{head}: {len(group)} tools, find them by query")
-    cost = {s: (count_tokens(lines[s][0]) + 1, count_tokens(lines[s][1]) + 1) for s in servers}
+        raw, names = tuple(t.name for t in group), tuple(label(t) for t in group)
+        with_names, with_count, names_cost, count_cost = _server_lines(
+            server, raw, names, describe.get(server, "")
+        )
+        lines[server], cost[server] = (with_names, with_count), (names_cost, count_cost)
     tokens = count_tokens(HEADER) + sum(full for full, _ in cost.values())
     short: set[str] = set()
     for server in reversed(servers):  # shorten the servers ranked last until the text fits
