@@ -12,10 +12,11 @@ from orchestrator.sessions.model import Session
 class SessionStore(Protocol):
     """Per-chat short-term state.
 
-    `update` is the way to write: it applies a change to the stored session under the chat's
-    lock, held only for that read-modify-write (never across an LLM call), so two requests of
-    one chat that finish together both keep their turns. `lock`/`save` remain for writers that
-    read, decide and write in one short step themselves.
+    `update` is the way to write: it applies a change to the stored session atomically (under
+    the chat's lock, or by compare-and-set), never across an LLM call, so two requests of one
+    chat that finish together both keep their turns. Its `change` may run more than once, each
+    time on a fresh copy, so it must only mutate the session it is given. `lock`/`save` remain
+    for writers that read, decide and write in one short step themselves.
     """
 
     def lock(self, chat_key: str) -> AbstractAsyncContextManager[None]: ...

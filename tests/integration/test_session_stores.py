@@ -7,9 +7,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+import redis.asyncio as aioredis
 
 from orchestrator.config import SessionSettings
 from orchestrator.sessions.base import SessionStore
@@ -164,3 +165,133 @@ async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
     warnings = [r for r in caplog.records if "redis_unavailable" in r.getMessage()]
     assert len(warnings) == 1
     assert any("redis_recovered" in r.getMessage() for r in caplog.records)
+
+
+# -- update: optimistic compare-and-set, the lock only on a conflict ------------------------------
+needs_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="redis-server not installed"
+)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    """A redis-server of this test alone: its command stats and slow log show only this test's
+    commands, and reconfiguring it touches no one else."""
+    port = free_port()
+    server = start_redis_server(port)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait()
+
+
+def redis_store(url: str, key_prefix: str = "t") -> RedisSessionStore:
+    return RedisSessionStore(
+        SessionSettings(backend="redis", url=url, key_prefix=key_prefix, max_turns=100)
+    )
+
+
+def append(text: str) -> Callable[[Session], None]:
+    return lambda session: session.add_turn(Turn("user", text, "u"), 100, 100_000)
+
+
+async def command_calls(client: aioredis.Redis) -> dict[str, int]:
+    stats = await client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(s["calls"]) for name, s in stats.items()}
+
+
+async def test_updates_from_two_processes_racing_keep_every_turn(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    """Two stores with their own clients, like two bot processes, update one chat together:
+    conflicting compare-and-sets must be redone (under the lock), never dropped."""
+    stores = [redis_store(redis_url, key_prefix), redis_store(redis_url, key_prefix)]
+    try:
+        await asyncio.gather(*(stores[i % 2].update("t:race", append(f"m{i}")) for i in range(50)))
+        turns = (await stores[0].load("t:race")).turns
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+    assert sorted(t.text for t in turns) == sorted(f"m{i}" for i in range(50))
+
+
+@needs_redis_server
+async def test_an_update_racing_a_lock_holder_loses_neither_change(private_redis: str) -> None:
+    """The update reads and swaps while another process holds `lock()` between its load and its
+    save: the swap must refuse (the holder's save would overwrite it) and redo it after."""
+    holder, updater = redis_store(private_redis), redis_store(private_redis)
+    stats = aioredis.Redis.from_url(private_redis)
+    try:
+        await updater.update("t:warm", append("warm"))  # the swap script is known from here on
+        async with holder.lock("t:chat"):
+            session = await holder.load("t:chat")
+            swaps = (await command_calls(stats)).get("evalsha", 0)
+            update = asyncio.create_task(updater.update("t:chat", append("from update")))
+
+            async def swapped() -> None:
+                while (await command_calls(stats)).get("evalsha", 0) == swaps:
+                    await asyncio.sleep(0.01)
+
+            # Redis has run the update's swap; only then does the holder write. (The bound is
+            # for an update that never swaps, which would otherwise wait here for good.)
+            await asyncio.wait_for(swapped(), 10)
+            session.add_turn(Turn("user", "from holder", "u"), 100, 100_000)
+            await holder.save("t:chat", session)
+        returned = await asyncio.wait_for(update, 30)
+        stored = await holder.load("t:chat")
+    finally:
+        await asyncio.gather(holder.close(), updater.close(), stats.aclose())
+    assert [t.text for t in stored.turns] == ["from holder", "from update"]
+    assert returned == stored  # the change was redone on the fresh session, not the stale one
+
+
+@needs_redis_server
+async def test_an_uncontended_update_is_one_get_and_one_swap(private_redis: str) -> None:
+    """The store's own commands, as its Redis (of this test alone) logged them: the slow log at
+    threshold 0 logs every command with its client's name, but not the script's inner calls;
+    so no lock SET NX, no release script, no separate SET."""
+    stats = aioredis.Redis.from_url(private_redis)
+    store = RedisSessionStore(
+        SessionSettings(backend="redis", url=private_redis, key_prefix="t"),
+        client=aioredis.Redis.from_url(private_redis, client_name="store"),
+    )
+    try:
+        await store.update("t:warm", append("warm"))  # connects and loads the swap script
+        await stats.config_set("slowlog-log-slower-than", 0)
+        await stats.slowlog_reset()
+        returned = await store.update("t:quiet", append("hello"))
+        logged = await stats.slowlog_get(100)
+        ttl = await stats.ttl(store.key("t:quiet"))
+        stored = await store.load("t:quiet")
+    finally:
+        await asyncio.gather(store.close(), stats.aclose())
+    key = store.key("t:quiet")
+    ours = [e["command"].decode().split() for e in reversed(logged) if e["client_name"] == b"store"]
+    # EVALSHA <sha> <number of keys> <keys...> <args...>: compare the command and its keys.
+    assert [c[:1] + c[3:5] if c[0] == "EVALSHA" else c for c in ours] == [
+        ["GET", key],
+        ["EVALSHA", key, f"{key}:lock"],
+    ]
+    assert [t.text for t in stored.turns] == ["hello"] and returned == stored
+    assert 0 < ttl <= SessionSettings().ttl_seconds
+
+
+async def test_update_with_redis_down_answers_without_history_and_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="orchestrator.sessions.redis_store")
+    store = RedisSessionStore(
+        SessionSettings(
+            backend="redis",
+            url=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            connect_timeout_seconds=0.2,
+            command_timeout_seconds=0.2,
+        )
+    )
+    try:
+        first = await store.update("t:down", append("one"))
+        second = await store.update("t:down", append("two"))
+    finally:
+        await store.close()
+    assert [t.text for t in first.turns] == ["one"]
+    assert [t.text for t in second.turns] == ["two"]
+    warnings = [r for r in caplog.records if "redis_unavailable" in r.getMessage()]
+    assert len(warnings) == 1
