@@ -154,7 +154,7 @@ async def test_two_thousand_memories_over_twenty_chats_never_leak(tmp_path: Path
     vectors = await embedder.embed(texts)
     for text, vector in zip(texts, vectors, strict=True):
         chat = f"telegram:-{text.rsplit(' ', 1)[1]}"
-        await store.remember(Memory("", chat, "u", text, "s", timestamp=1.0), vector)
+        await store.remember(Memory("", chat, "u", text, "s", timestamp=time.time()), vector)
     query_texts = [f"what about the {t}?" for t in TOPICS]
     query_vectors = await embedder.embed(query_texts)
     leaks = returned = 0
