@@ -408,3 +408,23 @@ async def test_the_orchestrator_writes_waiting_memories_when_it_stops(
     reopened = ChromaMemoryStore(MemorySettings(persist_directory=directory))
     found = await reopened.recall("telegram:-1", await vec(embedder, "Globex invoice due"), 5)
     assert [(m.request, m.user_id) for m in found] == [(request, "ann")]
+
+
+async def test_forget_while_the_store_fails_never_writes_the_forgotten_later(
+    store: ChromaMemoryStore, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write_behind, "RETRY_SECONDS", 0.01)
+    flaky = FlakyStore(store, failures=1_000)
+    memory = WriteBehindMemory(flaky, linger_seconds=30)
+    try:
+        await put(memory, embedder, item("t:a", GLOBEX))
+        await put(memory, embedder, item("t:a", "the team lunch is on Friday", user="u2"))
+        await put(memory, embedder, item("t:b", "the beta release ships in May"))
+        assert await memory.forget_last("t:a", "u1") == 1  # the store failed: forgotten here
+        assert await memory.forget_chat("t:b") == 1
+        flaky.failures = 0  # the store comes back: only what was not forgotten is written
+        await memory.flush()
+        assert await requests(store, "t:a") == ["the team lunch is on Friday"]
+        assert await requests(store, "t:b") == []
+    finally:
+        await memory.close()
