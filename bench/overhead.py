@@ -278,6 +278,13 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         sample_reply = replies[0].text
         rss_warm, _ = rss_mb()
 
+        # The encode each measured message needs (it and its steps), for its own ceiling.
+        needed_same = []
+        for n in range(SINGLE):
+            text = message("main", 1000 + n).text
+            started = time.perf_counter()
+            embedder.encode([text, *request_parts(text)])
+            needed_same.append(time.perf_counter() - started)
         latencies = []
         for n in range(SINGLE):
             started = time.perf_counter()
@@ -288,7 +295,12 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
             for n in range(PER_CHAT):
                 await orchestrator.handle(message(chat, 5000 + i * PER_CHAT + n, f"u{i}"))
 
-        await asyncio.gather(*(chat_loop(i, c) for i, c in enumerate(chats[:10])))  # warm
+        # Cold: each chat's first message opens its Chroma collection (about 60 ms, 3 MB).
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(orchestrator.handle(message(c, 4000 + i, f"u{i}")) for i, c in enumerate(chats))
+        )
+        cold_rate = CHATS / (time.perf_counter() - started)
         started = time.perf_counter()
         await asyncio.gather(*(chat_loop(i, c) for i, c in enumerate(chats)))
         concurrent_s = time.perf_counter() - started
@@ -303,10 +315,12 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
     return {
         "single_ms": [s * 1000 for s in single],
         "needed_ms": [s * 1000 for s in needed],
+        "needed_same_ms": [s * 1000 for s in needed_same],
         "texts_per_message": statistics.mean(texts_per_message),
         "throughput": throughput,
         "latencies_ms": [s * 1000 for s in latencies],
         "concurrent_rate": CHATS * PER_CHAT / concurrent_s,
+        "cold_rate": cold_rate,
         "rss_warm": rss_warm,
         "rss_after": rss_after,
         "peak": peak,
@@ -446,6 +460,7 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
     rate = run["concurrent_rate"]
     embedded, five = starts["embedded"], starts["five"]
     needed = statistics.median(run["needed_ms"])
+    needed_p99 = pct(run["needed_same_ms"], 0.99)
     per_message = run["texts_per_message"]
     best_messages = best / per_message  # best-batch throughput in messages (all their texts)
 
@@ -479,8 +494,9 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"| one chat at a time, p50 per message | {p50:.1f} ms | {needed:.1f} ms (encode of "
         f"the message and its steps, p50: {per_message:.2f} texts) | {p50 / needed:.2f}x | "
         f"<= 1.5x (proposed) | {ok(p50 / needed <= 1.5)} |",
-        f"| one chat at a time, p99 per message | {p99:.1f} ms | {needed:.1f} ms (the same) | "
-        f"{p99 / needed:.2f}x | <= 4x (proposed) | {ok(p99 / needed <= 4)} |",
+        f"| one chat at a time, p99 per message | {p99:.1f} ms | {needed_p99:.1f} ms (p99 of "
+        f"the same messages' encode with their steps) | {p99 / needed_p99:.2f}x | <= 4x "
+        f"(proposed) | {ok(p99 / needed_p99 <= 4)} |",
         f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {best_messages:.1f} messages/s "
         f"(batch {best_batch}, {per_message:.2f} texts each) | {rate / best_messages:.0%} | "
         f">= 70% (proposed) | {ok(rate / best_messages >= 0.7)} |",
@@ -491,7 +507,9 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"| start to ready, 5-server config | {five['ready']:.2f} s | | | | |",
         "",
         f"RSS after all runs {run['rss_after']:.0f} MB (peak {run['peak']:.0f} MB). "
-        f"{SINGLE} sequential messages, then {CHATS} chats x {PER_CHAT} messages at once. "
+        f"{SINGLE} sequential messages, then one message in each of {CHATS} chats at once "
+        f"(their first: {run['cold_rate']:.1f} messages/s, each opening its chat's Chroma "
+        f"collection), then {CHATS} chats x {PER_CHAT} messages at once (the figure above). "
         f"Filling Chroma took {run['fill_s']:.1f} s; the first message (indexing the catalogue: "
         f"{2 * CATALOGUE} texts embedded) {run['index_s']:.1f} s. A reply: "
         f'"{run["reply"]}".',

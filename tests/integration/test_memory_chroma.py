@@ -164,3 +164,30 @@ async def test_two_thousand_memories_over_twenty_chats_never_leak(tmp_path: Path
             returned += len(found)
             leaks += sum(m.chat_key != chat for m in found)
     assert returned > 0 and leaks == 0
+
+
+async def test_retention_never_opens_idle_chats_and_prunes_a_chat_when_first_used(
+    tmp_path: Path,
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    settings = MemorySettings(persist_directory=str(tmp_path / "r"), max_age_days=30)
+    writer = ChromaMemoryStore(settings)
+    now = time.time()
+    await remember(
+        writer,
+        embedder,
+        item("t:old", "the Globex contract was signed in Berlin", ts=now - 40 * 86400),
+    )
+    await remember(writer, embedder, item("t:old", "our team lunch is on Friday", ts=now))
+    code = (
+        "import asyncio\nfrom orchestrator.config import MemorySettings\n"
+        "from orchestrator.memory.chroma_store import ChromaMemoryStore\n"
+        f"s = ChromaMemoryStore(MemorySettings(persist_directory={settings.persist_directory!r},"
+        " max_age_days=30))\n"
+        "print(asyncio.run(s.prune()), len(s._collections))\n"  # a restart: nothing is open
+        "print([m.request for m in asyncio.run(s.recent('t:old'))])\n"  # first use prunes
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert out.stdout.split("\n")[:2] == ["0 0", "['our team lunch is on Friday']"], out.stderr
