@@ -16,7 +16,6 @@ from orchestrator.core import Orchestrator
 from orchestrator.delivery.factory import make_delivery_store
 from orchestrator.embedding.lazy import LazyEmbedder
 from orchestrator.llm.base import LLM
-from orchestrator.llm.openai_client import OpenAICompatibleLLM
 from orchestrator.mcp.hub import McpHub
 from orchestrator.memory.factory import make_memory_store
 from orchestrator.queue.base import ReplySender
@@ -33,7 +32,12 @@ from orchestrator.sessions.factory import make_session_store
 
 def build_llm(settings: LLMSettings) -> LLM | None:
     """The configured LLM, metered for token budgets; None when none is configured."""
-    return MeteredLLM(OpenAICompatibleLLM(settings)) if settings.configured else None
+    if not settings.configured:
+        return None
+    # openai (about 1.2 s of imports) loads only when a model is configured.
+    from orchestrator.llm.openai_client import OpenAICompatibleLLM
+
+    return MeteredLLM(OpenAICompatibleLLM(settings))
 
 
 def build_budgets(config: Config, clock: Clock | None = None) -> TokenBudgets:

@@ -10,8 +10,6 @@ import urllib.request
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-import openai
-
 from orchestrator.admin.doctor.base import Finding, ScheduleTarget, fail, ok, warn
 from orchestrator.config import Config, LLMSettings, load_config
 from orchestrator.errors import ConfigError
@@ -48,6 +46,8 @@ async def check_llm(settings: LLMSettings) -> list[Finding]:
                 "set OPENAI_API_KEY, or orchestrator.llm_settings.base_url for a local server",
             )
         ]
+    import openai  # about 1.2 s of imports: only when a model is configured
+
     client = openai.AsyncOpenAI(
         api_key=settings.api_key or "not-needed",
         base_url=settings.base_url or None,
