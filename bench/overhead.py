@@ -4,13 +4,17 @@
 bench/results/overhead.md and prints it. One child process measures, in one run:
 
 - the bare ceiling: the ONNX MiniLM's `encode` of one message (p50 over MetaTool queries) and
-  its best throughput over batch sizes 1..64;
+  its best throughput over batch sizes 1..64; and the encode a message really needs, the
+  message with its steps (`request_parts`, what the router embeds: 3.2 texts a MetaTool query
+  on average), against which the proposed gates are measured;
 - the full request path, `Orchestrator.handle` as `build_orchestrator` wires it: real Redis
   sessions and token counters (own key prefix, deleted afterwards), real Chroma memory
   persisted in a temp dir (10,000 memories in the measured chat), the real embedder and router
   over a 500-tool LiveMCPBench catalogue. Only the LLM and the tools are stand-ins that answer
   at once (the LLM calls the first offered tool, then answers: one tool round trip a message).
-  One chat at a time: per-message latency p50/p99; 100 chats at once: messages per second;
+  One chat at a time: per-message latency p50/p99; 100 chats at once: messages per second,
+  after one message in each chat (the cold pass, reported apart: it opens every chat's Chroma
+  collection, about 60 ms each, once per process);
 - RSS after the warm-up and after the runs.
 
 Two more children time the start: interpreter start to `Orchestrator.start()` returned (MCP
