@@ -22,8 +22,10 @@ import argparse
 import asyncio
 import csv
 import json
+import math
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -477,6 +479,12 @@ def write_report(  # type: ignore[no-untyped-def]
     print("\n".join(lines))
 
 
+def _number(cell: str) -> float:
+    """A table cell's leading number ('825 (7.2%)' -> 825.0); NaN when it has none."""
+    found = re.match(r"[-+]?\d+(?:\.\d+)?", cell.replace(",", ""))
+    return float(found.group()) if found else math.nan
+
+
 def routing_table(path: Path) -> tuple[list[str], dict[str, list[float]]]:
     """The header and the rows (method -> values) of a routing.md results table."""
     header: list[str] = []
@@ -486,7 +494,7 @@ def routing_table(path: Path) -> tuple[list[str], dict[str, list[float]]]:
             header = [c.strip() for c in line.strip("|").split("|")][1:]
         elif header and line.startswith("| ") and not line.startswith("|---"):
             cells = [c.strip() for c in line.strip("|").split("|")]
-            rows[cells[0]] = [float(c) for c in cells[1:]]
+            rows[cells[0]] = [_number(c) for c in cells[1:]]
     return header, rows
 
 
@@ -513,13 +521,19 @@ def routing_deltas() -> list[str]:
         "|---|---|" + "---|" * (len(header) + 1),
     ]
     for kind, path in others.items():
-        _, rows = routing_table(path)
+        other_header, rows = routing_table(path)
+        if other_header != header:  # written by an older bench.routing: compare nothing
+            lines.append(f"| {kind} | (`{path.name}` has other columns: re-run it) | |")
+            continue
         for method, values in rows.items():
+            if method not in base:
+                continue
             deltas = [v - b for v, b in zip(values, base[method], strict=True)]
+            known = [abs(d) for d in deltas if not math.isnan(d)]
             lines.append(
                 f"| {kind} | {method} | "
-                + " | ".join(f"{d:+.3f}" for d in deltas)
-                + f" | {max(abs(d) for d in deltas):.3f} |"
+                + " | ".join("–" if math.isnan(d) else f"{d:+.3f}" for d in deltas)
+                + f" | {max(known, default=0.0):.3f} |"
             )
     return lines
 
