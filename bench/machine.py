@@ -36,3 +36,13 @@ def machine_lines(packages: tuple[str, ...]) -> list[str]:
         f"{platform.system()} {platform.release()}",
         f"- Packages: {package_versions(packages)}",
     ]
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]

@@ -48,7 +48,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from bench.machine import machine_lines
+from bench.machine import machine_lines, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = next(
@@ -67,16 +67,6 @@ CHATS = 100
 PER_CHAT = int(os.environ.get("BENCH_PER_CHAT", "5"))
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
 NOISE = 0.018  # per-dimension sigma: cosine ~0.95 between a memory and its source vector
-
-
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB."""
-    fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
 
 
 def pct(samples: list[float], q: float) -> float:

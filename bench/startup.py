@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.machine import machine_lines
+from bench.machine import machine_lines, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 # The shared data sets sit beside the checkout (or beside the worktrees' parent).
@@ -79,16 +79,6 @@ HEAVY = (
 
 
 # -- child side -------------------------------------------------------------------------------
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB."""
-    fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
-
-
 def load_backend(kind: str) -> tuple[Callable[[Sequence[str], int], np.ndarray], float, float]:
     """(encode(texts, batch_size), import seconds, load seconds)."""
     started = time.perf_counter()

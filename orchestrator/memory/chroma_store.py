@@ -86,10 +86,6 @@ class ChromaMemoryStore:
         # opening one path at once fail inside chromadb), so opening is serialised.
         self._opening = threading.Lock()
 
-    def _get_client(self) -> Any:
-        with self._opening:
-            return self._opened()
-
     def _opened(self) -> Any:
         """The client, opened on first use; call with `_opening` held."""
         if self._client is None:
