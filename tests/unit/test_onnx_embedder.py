@@ -97,6 +97,43 @@ def test_vectors_do_not_depend_on_batching(onnx_embedder: OnnxMiniLMEmbedder) ->
     np.testing.assert_allclose(together, alone, atol=1e-4)
 
 
+class RecordingSession:
+    """The real ONNX session; records the (rows, width) of every run."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.shapes = inner, []  # type: list[tuple[int, int]]
+
+    def run(self, outputs: object, feeds: dict[str, np.ndarray]) -> object:
+        self.shapes.append(feeds["input_ids"].shape)
+        return self.inner.run(outputs, feeds)  # type: ignore[attr-defined]
+
+
+def test_a_message_and_its_short_steps_do_not_share_padding(
+    onnx_embedder: OnnxMiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = "Find the unpaid invoices from last quarter in Xero, email them, then post a summary"
+    steps = ["Find the unpaid invoices from last quarter in Xero", "email them", "post a summary"]
+    recording = RecordingSession(onnx_embedder.session)
+    monkeypatch.setattr(onnx_embedder, "session", recording)
+    vectors = onnx_embedder.encode([message, *steps])
+    widths = [len(onnx_embedder.tokenizer.encode(t).ids) for t in [message, *steps]]
+    # The message runs alone; the steps run at their own width, not padded to the message's.
+    assert recording.shapes == [(1, widths[0]), (1, widths[1]), (2, widths[3])]
+    assert sum(r * w for r, w in recording.shapes) < len(widths) * widths[0] * 0.6
+    monkeypatch.undo()
+    alone = np.vstack([onnx_embedder.encode([t]) for t in [message, *steps]])
+    np.testing.assert_allclose(vectors, alone, atol=1e-4)
+
+
+def test_runs_keep_the_row_and_token_limits(onnx_embedder: OnnxMiniLMEmbedder) -> None:
+    lengths = [*[256] * 10, 200, 190, 64, *[60] * 40, 10]
+    runs = list(onnx_embedder._runs(lengths, 16))
+    # 8 x 256 fill max_batch_tokens; 200 is within MIN_FILL of 256, 190 is not; 16 rows a run.
+    assert [len(r) for r in runs] == [8, 3, 1, 16, 16, 9, 1]
+    assert [i for r in runs for i in r] == list(range(len(lengths)))
+    assert all(len(r) * lengths[r[0]] <= onnx_embedder.max_batch_tokens for r in runs)
+
+
 def test_vectors_are_unit_length_float32_rows(onnx_embedder: OnnxMiniLMEmbedder) -> None:
     vectors = onnx_embedder.encode(["create a task", "what time is it in Tokyo"])
     assert onnx_embedder.dim == 384
