@@ -46,10 +46,12 @@ INT8_NAME = "model.int8.onnx"
 EXPORT_FORMAT = "2"  # bump when onnx_export changes what it writes
 MAX_SEQ_LENGTH = 256
 DIM = 384
-# Rows x padded width per ONNX run. Attention memory grows with rows x width^2: 64 texts of
-# 256 tokens in one run take ~1 GB of activations, 8 of them ~50 MB, and on CPU larger
-# batches of long texts are no faster. Short texts still batch 64 (or more) to a run.
-MAX_BATCH_TOKENS = 2048
+# Rows x padded width per ONNX run. Attention memory grows with rows x width^2, and ONNX
+# Runtime's arena keeps the largest run's activations for the life of the process: 8 texts of
+# 256 tokens a run (2048) left +60 MB resident after indexing a tool catalogue, 2 a run (512)
+# +13 MB, in the same time (on CPU larger batches of long texts are no faster). Chat-length
+# texts (~30 tokens) still run 16 to a run.
+MAX_BATCH_TOKENS = 512
 # Rows per ONNX run by default: on 2 cores 16 chat-length texts a run encode fastest (158
 # texts/s; 64 a run: 109, one a run: 85; bench/results/overhead.md).
 RUN_ROWS = 16

@@ -126,10 +126,12 @@ def test_a_message_and_its_short_steps_do_not_share_padding(
 
 
 def test_runs_keep_the_row_and_token_limits(onnx_embedder: OnnxMiniLMEmbedder) -> None:
-    lengths = [*[256] * 10, 200, 190, 64, *[60] * 40, 10]
+    lengths = [*[256] * 3, 200, 190, 64, *[30] * 40, 10]
     runs = list(onnx_embedder._runs(lengths, 16))
-    # 8 x 256 fill max_batch_tokens; 200 is within MIN_FILL of 256, 190 is not; 16 rows a run.
-    assert [len(r) for r in runs] == [8, 3, 1, 16, 16, 9, 1]
+    # 2 x 256 fill max_batch_tokens (512); 200 is within MIN_FILL of 256, 190 is not, nor 30
+    # of 64; 16 rows a run at most.
+    assert onnx_embedder.max_batch_tokens == 512
+    assert [len(r) for r in runs] == [2, 2, 1, 1, 16, 16, 8, 1]
     assert [i for r in runs for i in r] == list(range(len(lengths)))
     assert all(len(r) * lengths[r[0]] <= onnx_embedder.max_batch_tokens for r in runs)
 
