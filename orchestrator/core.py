@@ -41,11 +41,12 @@ from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.memory.base import Memory
 from orchestrator.messages import ChatAdapter, ChatMessage, Choice, Reply, ReplyKind
-from orchestrator.policy import UserRateLimits, is_admin, tool_allowed
+from orchestrator.policy import AllowedTools, UserRateLimits, is_admin, tool_allowed
 from orchestrator.queue.base import JobQueue
 from orchestrator.redact import Redactor
 from orchestrator.reload import install_sighup, reload_config, remove_sighup
 from orchestrator.routing.base import past_uses
+from orchestrator.routing.directory import ToolGroups
 from orchestrator.routing.suggest import suggestion_text
 from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.services import Services
@@ -78,6 +79,7 @@ class Orchestrator:
         self.services = services
         self.commands = CommandRegistry()
         self.names = ToolNameMap()
+        self._allowed = AllowedTools(lambda t: self.names.safe_name(t.server, t.name))
         self.redact = Redactor(config.secrets)
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
         self._indexed: tuple[int, frozenset[str]] | None = None
@@ -451,8 +453,11 @@ class Orchestrator:
         return self.chat_rules.apply(chat_key, self.config.policy_for(chat_key))
 
     def allowed_tools(self, chat_key: str) -> list[ToolSpec]:
-        policy = self.chat_policy(chat_key)
-        return [t for t in self.services.hub.catalogue() if tool_allowed(policy, t)]
+        return list(self._allowed.get(self.chat_policy(chat_key), self.services.hub.catalogue())[0])
+
+    def tool_groups(self, chat_key: str) -> ToolGroups:
+        """The allowed tools by server, named as the model calls them (for the directory)."""
+        return self._allowed.get(self.chat_policy(chat_key), self.services.hub.catalogue())[1]
 
     async def select_tools(
         self, message: ChatMessage, embedded: Embedded | None, memories: Sequence[Memory] = ()

@@ -23,6 +23,7 @@ from orchestrator.mcp.tools import ToolSpec
 from orchestrator.memory.base import MemoryStore
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.routing.base import Router
+from orchestrator.routing.directory import ToolGroups
 from orchestrator.sessions.base import SessionStore
 from orchestrator.sessions.model import PendingConfirmation
 
@@ -59,6 +60,8 @@ class AppHost(Protocol):
     def chat_policy(self, chat_key: str) -> ChatPolicy: ...
 
     def allowed_tools(self, chat_key: str) -> list[ToolSpec]: ...
+
+    def tool_groups(self, chat_key: str) -> ToolGroups: ...
 
     async def refresh_router(self) -> None: ...
 

@@ -41,7 +41,7 @@ def _meta_tool(
     def name_of(tool: ToolSpec) -> str:
         return app.names.safe_name(tool.server, tool.name)
 
-    directory = build_directory(app.allowed_tools(message.chat_key), offered, name_of=name_of)
+    directory = build_directory(app.tool_groups(message.chat_key), offered)
     log.info("tool_directory chat=%s tokens=%d", message.chat_key, directory.tokens)
 
     async def run(arguments: dict[str, Any]) -> tuple[str, list[ToolSpec]]:

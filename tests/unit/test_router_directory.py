@@ -8,7 +8,13 @@ import pytest
 
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.adapter import Calibration, QueryAdapter
-from orchestrator.routing.directory import HEADER, build_directory, count_tokens, server_summary
+from orchestrator.routing.directory import (
+    HEADER,
+    ToolGroups,
+    build_directory,
+    count_tokens,
+    server_summary,
+)
 from orchestrator.routing.metatool import resolve_names, run_meta_tool, search_tool_schema
 from orchestrator.routing.router import ToolRouter
 from tests.unit.test_router import CATALOGUE
@@ -30,6 +36,18 @@ async def router(embedder) -> ToolRouter:  # type: ignore[no-untyped-def]
     r = ToolRouter(embedder, top_k=5)
     await r.refresh(CATALOGUE, servers={"xero": "Xero MCP Server"})
     return r
+
+
+def test_directory_from_groups_is_the_directory_from_the_tools() -> None:
+    def name_of(tool: ToolSpec) -> str:
+        return f"{tool.server}__{tool.name}"
+
+    groups = ToolGroups.of(BIG, name_of)
+    for offered in ([], BIG[:2], [BIG[5], BIG[61]], BIG[60:], BIG):
+        from_tools = build_directory(BIG, offered, name_of=name_of, budget=120)
+        assert build_directory(groups, offered, budget=120) == from_tools
+    assert "ledger__list-thing-0" in build_directory(groups, BIG[60:]).text
+    assert "ledger__list-thing-5," not in build_directory(groups, [BIG[5]]).text
 
 
 def test_directory_names_every_tool_not_sent_in_full_grouped_by_server() -> None:
