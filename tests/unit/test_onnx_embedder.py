@@ -184,6 +184,22 @@ async def test_a_large_batch_encodes_while_the_loop_keeps_running(
     assert observed.ticked_during and all(observed.ticked_during)
 
 
+def test_the_shared_embedder_leaves_one_blas_thread() -> None:
+    """BLAS's threads would fight ONNX Runtime's for the cores (routing's tail: 7-13 ms)."""
+    code = (
+        "from threadpoolctl import threadpool_info\n"
+        "import numpy\n"
+        "from orchestrator.embedding.onnx_minilm import get_onnx_embedder\n"
+        "get_onnx_embedder()\n"
+        "print([i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'])\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[1]"
+
+
 def test_serving_never_imports_torch() -> None:
     code = (
         "import sys\n"
