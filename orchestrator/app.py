@@ -44,7 +44,8 @@ def build_budgets(config: Config, clock: Clock | None = None) -> TokenBudgets:
     """Token counters shared through Redis when sessions use it, else in this process."""
     sessions = config.sessions
     if sessions.backend == "redis" and sessions.url:
-        client = aioredis.Redis.from_url(sessions.url)
+        # Named, so `CLIENT LIST` tells its connections from the sessions' ones.
+        client = aioredis.Redis.from_url(sessions.url, client_name=f"{sessions.key_prefix}:budgets")
         return TokenBudgets(RedisCounters(client, sessions.key_prefix), clock)
     return TokenBudgets(clock=clock)
 

@@ -157,6 +157,8 @@ class Orchestrator:
         if self.services.memory is not None:
             await self.services.memory.close()  # writes the memories still waiting
         await self.services.sessions.close()
+        if self.services.budgets is not None:
+            await self.services.budgets.close()
         if self.services.delivery is not None:
             await self.services.delivery.close()
         if self.queue is not None:

@@ -83,6 +83,8 @@ class Counters(Protocol):
 
     async def add(self, key: str, amount: int, ttl_seconds: int) -> int: ...
 
+    async def close(self) -> None: ...
+
 
 class MemoryCounters:
     def __init__(self) -> None:
@@ -97,6 +99,9 @@ class MemoryCounters:
             del self._counts[old]  # yesterday's counters are never read again
         self._counts[key] = self._counts.get(key, 0) + amount
         return self._counts[key]
+
+    async def close(self) -> None:
+        return None
 
 
 class RedisCounters:
@@ -117,6 +122,10 @@ class RedisCounters:
             total, _ = await pipe.execute()
         return int(total)
 
+    async def close(self) -> None:
+        """Its own connection pool (built for the budgets alone) goes with it."""
+        await self.client.aclose()
+
 
 class TokenBudgets:
     def __init__(self, counters: Counters | None = None, clock: Clock | None = None) -> None:
@@ -125,6 +134,9 @@ class TokenBudgets:
 
     def _day(self) -> str:
         return self.clock.now().date().isoformat()
+
+    async def close(self) -> None:
+        await self.counters.close()
 
     def _keys(self, platform: str, chat_id: str, user_id: str) -> tuple[str, str]:
         day = self._day()

@@ -100,6 +100,11 @@ async def test_the_audit_reader_says_so_when_redis_is_down(
     assert "cannot read the audit trail: ConnectionError" in capsys.readouterr().err
 
 
+async def budget_connections(client: Any, key_prefix: str) -> int:
+    listed = await client.client_list()
+    return sum(1 for c in listed if c.get("name") == f"{key_prefix}:budgets")
+
+
 async def test_a_budget_in_redis_is_shared_by_every_process_and_resets_the_next_day(
     redis_url: str, key_prefix: str, redis_client: Any
 ) -> None:
@@ -124,9 +129,12 @@ async def test_a_budget_in_redis_is_shared_by_every_process_and_resets_the_next_
             used, ttl = await redis_client.get(counter), await redis_client.ttl(counter)
             clock.set(datetime(2026, 12, 1, 0, 0, 1, tzinfo=UTC))
             next_day = await worker.handle(ChatMessage("console", "team", "ann", "five"))
+            open_while_running = await budget_connections(redis_client, key_prefix)
         finally:
             await web.stop()
             await worker.stop()
+    assert open_while_running > 0  # the two processes' counters, until stop() closes them
+    assert await budget_connections(redis_client, key_prefix) == 0
     assert first[0].text == "ok" and second[0].text == "ok"  # 15 + 15 tokens: at the limit
     assert refused[0].kind is ReplyKind.ERROR and "30 LLM tokens" in refused[0].text
     assert "resets at 00:00 UTC, in 2 h 0 min" in refused[0].text
