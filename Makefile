@@ -29,7 +29,6 @@ install: $(VENV)/.installed
 
 # The one-off ONNX export of the bundled MiniLM (into $$ORCHESTRATOR_CACHE_DIR or
 # ~/.cache/chatops-orchestrator); otherwise the first start does it.
-# The one-off ONNX export of the bundled MiniLM (cached; the bot never imports torch).
 embed-model: | $(BIN)/python
 	$(BIN)/python -c "from orchestrator.embedding.onnx_minilm import ensure_model; print(ensure_model())"
 
