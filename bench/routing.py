@@ -24,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import bm25s  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.pooled_steps import PooledSteps  # noqa: E402
 from bench.routing_data import Case, DataSet, livemcp, metatool, realcat  # noqa: E402
 from orchestrator.config import MemorySettings  # noqa: E402
 from orchestrator.embedding.onnx_minilm import get_onnx_embedder  # noqa: E402
@@ -149,6 +150,23 @@ class RouterMethod:
             query, vector, part_vectors=self.parts(request), past=self.past(request)
         )
         return routed.tools
+
+
+class PooledStepsRouter(RouterMethod):
+    """This router with step vectors pooled from the message's own pass (bench.pooled_steps):
+    what routing would lose if steps cost no encode."""
+
+    shared: PooledSteps | None = None  # one memo over every data set
+
+    def __init__(self, data: DataSet, embedder: CachedEmbedder) -> None:
+        super().__init__(data, embedder)
+        if PooledStepsRouter.shared is None:
+            PooledStepsRouter.shared = PooledSteps(embedder.inner)
+        self.pool = PooledStepsRouter.shared
+
+    def parts(self, request: Request) -> np.ndarray | None:
+        pooled = self.pool(request[0])
+        return pooled if pooled is not None else request[2]
 
 
 class WarmRouter(RouterMethod):
@@ -278,6 +296,9 @@ METHODS: dict[str, Callable[[DataSet, CachedEmbedder], Ranker]] = {
     "this router": lambda d, e: RouterMethod(d, e),
     "this router, message vector only (one embedding)": lambda d, e: RouterMethod(
         d, e, steps=False
+    ),
+    "this router, step vectors pooled from the message's pass (one encode)": lambda d, e: (
+        PooledStepsRouter(d, e)
     ),
     "this router without the adapter": lambda d, e: RouterMethod(d, e, adapter=QueryAdapter()),
     "previous router (no adapter, plain-cosine threshold 0.3)": lambda d, e: RouterMethod(
