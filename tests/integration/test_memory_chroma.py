@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from orchestrator.config import MemorySettings
 from orchestrator.memory.base import Memory
-from orchestrator.memory.chroma_store import ChromaMemoryStore
+from orchestrator.memory.chroma_store import SYNC_EVERY, ChromaMemoryStore
 from tests.conftest import REPO
 
 
@@ -125,6 +127,52 @@ async def test_a_new_process_sees_earlier_memories(store: ChromaMemoryStore, emb
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
     )
     assert out.stdout.strip() == "the Globex deal closes in March", out.stderr
+
+
+def log_rows(directory: Path) -> int:
+    with sqlite3.connect(directory / "chroma.sqlite3") as db:
+        return int(db.execute("SELECT count(*) FROM embeddings_queue").fetchone()[0])
+
+
+async def write_each(store: ChromaMemoryStore, chats: list[str], count: int) -> None:
+    """`count` memories a chat, one write each (as the write-behind writer does over time)."""
+    rng = np.random.default_rng(7)
+    for n in range(count):
+        for chat in chats:
+            vector = rng.normal(size=384).astype(np.float32)
+            await store.remember(item(chat, f"request {n}"), vector / np.linalg.norm(vector))
+
+
+async def test_small_chats_leave_the_write_ahead_log(tmp_path: Path) -> None:
+    """Chroma drops a chat's rows from its log (which every write reads) only when it persists
+    that chat's index; at its default, every 1,000 writes, a chat of a few memories stays in the
+    log for good: 400 such chats made a write cost 2.3x (bench in chroma_store.SYNC_EVERY)."""
+    store = ChromaMemoryStore(MemorySettings(persist_directory=str(tmp_path)))
+    chats = [f"telegram:-{n}" for n in range(4)]
+    await write_each(store, chats, 12)
+    assert log_rows(tmp_path) <= len(chats) * SYNC_EVERY // 2  # default: 48, every write kept
+    for chat in chats:
+        assert len(await store.recent(chat, limit=50)) == 12
+
+
+async def test_a_chat_stored_with_chromas_default_gets_the_same_on_open(tmp_path: Path) -> None:
+    old = (
+        "import chromadb, numpy as np\n"
+        "from chromadb.config import Settings\n"
+        "from orchestrator.memory.chroma_store import collection_name\n"
+        f"c = chromadb.PersistentClient(path={str(tmp_path)!r}, "
+        "settings=Settings(anonymized_telemetry=False))\n"
+        "col = c.get_or_create_collection(collection_name('telegram:-1'), "
+        "embedding_function=None, metadata={'hnsw:space': 'cosine'})\n"
+        "col.add(ids=['old'], embeddings=np.ones((1, 384), dtype=np.float32), "
+        "metadatas=[{'chat_key': 'telegram:-1', 'request': 'old', 'timestamp': 1e12}])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", old], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    store = ChromaMemoryStore(MemorySettings(persist_directory=str(tmp_path)))
+    await write_each(store, ["telegram:-1"], 24)
+    assert log_rows(tmp_path) <= SYNC_EVERY  # the 25 writes would all be kept otherwise
+    assert len(await store.recent("telegram:-1", limit=50)) == 25
 
 
 TOPICS = [
