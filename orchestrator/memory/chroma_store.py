@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 DUPLICATE_SIMILARITY = 0.92
 # Chroma persists a collection's vector index every `sync_threshold` writes, and only then
 # drops that collection's rows from its write-ahead log, which every write reads. At Chroma's
-# default (1,000) a chat with fewer memories never leaves the log: 400 chats of 25 memories
-# kept 10,101 rows and a write cost 18.5 ms of CPU (8.0 ms when the log was new; a write to a
-# 5,000-memory chat 16.9 ms). Every 10 writes: 2,401 rows, 8.3 ms, 11.9 ms.
+# default (1,000) a chat with fewer memories never leaves the log: 200 chats of 25 memories
+# kept 5,000 rows and a write cost 14.1 ms of CPU and growing (11.0 ms at first); every 10
+# writes: 1,200 rows and 8.1 ms, flat (bench/results/memory.md; 400 chats: 18.5 vs 8.3 ms).
 SYNC_EVERY = 10
 NEW_COLLECTION = {
     "hnsw:space": "cosine",
