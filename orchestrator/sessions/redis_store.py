@@ -2,11 +2,12 @@
 
 Messages of one chat are serialised by a local FIFO lock (arrival order inside a process) and a
 Redis lock (across processes) whose timeout frees a chat whose holder crashed. `update`, on every
-answered message, first tries without the lock: read, change, then a compare-and-set script that
-writes only if nobody wrote or holds the lock meanwhile (2 round trips instead of 4); on a
-conflict it redoes the change under the lock. When Redis is down, requests go on without
-history: load gives an empty session, save is skipped, the lock is local only, and one warning is
-logged per outage.
+answered message, first tries without the lock: it changes the value this process last read for
+the chat (`load`, at the start of the same message) and writes it with a compare-and-set script
+that writes only if nobody wrote or holds the lock since (1 round trip); else it reads again and
+tries once more (2); on a conflict it redoes the change under the lock (4). When Redis is down,
+requests go on without history: load gives an empty session, save is skipped, the lock is local
+only, and one warning is logged per outage.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -38,6 +39,9 @@ if redis.sha1hex(current) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """
+
+
+READ_KEPT = 256  # chats whose last value is kept for a one-round-trip update (a few KB each)
 
 
 def _digest(raw: str | bytes | None) -> str:
@@ -65,6 +69,14 @@ class RedisSessionStore:
         self._local: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._down = False
         self._swap = self.client.register_script(_SWAP_SCRIPT)  # EVALSHA, EVAL if unknown
+        # chat -> the value this process last read or wrote (the base of a one-trip update)
+        self._read: OrderedDict[str, str | bytes | None] = OrderedDict()
+
+    def _keep_read(self, chat_key: str, raw: str | bytes | None) -> None:
+        self._read[chat_key] = raw
+        self._read.move_to_end(chat_key)
+        if len(self._read) > READ_KEPT:
+            self._read.popitem(last=False)
 
     def key(self, chat_key: str) -> str:
         return f"{self.prefix}:session:{chat_key}"
@@ -113,17 +125,18 @@ class RedisSessionStore:
             self._failed("load", exc)
             return Session()
         self._ok()
+        self._keep_read(chat_key, raw)
         return Session.from_json(raw)
 
     async def save(self, chat_key: str, session: Session) -> None:
+        value = session.to_json()
         try:
-            await self.client.set(
-                self.key(chat_key), session.to_json(), ex=self.settings.ttl_seconds
-            )
+            await self.client.set(self.key(chat_key), value, ex=self.settings.ttl_seconds)
         except UNAVAILABLE as exc:
             self._failed("save", exc)
             return
         self._ok()
+        self._keep_read(chat_key, value.encode())
 
     async def update(self, chat_key: str, change: Callable[[Session], None]) -> Session:
         """Apply `change` optimistically (GET, then the swap script), else under `lock()`.
@@ -143,22 +156,38 @@ class RedisSessionStore:
 
     async def _try_swap(self, chat_key: str, change: Callable[[Session], None]) -> Session | None:
         """The changed session once written, or None when it was not (a conflict). With Redis
-        down, the change applied without history (to an empty session if the read failed)."""
-        key = self.key(chat_key)
+        down, the change applied without history (to an empty session if the read failed).
+        First against the value `load` read for this chat, if it still holds; then read."""
+        if chat_key in self._read:
+            session = await self._swap_from(chat_key, self._read.pop(chat_key), change)
+            if session is not None:
+                return session
         try:
-            raw = await self.client.get(key)
+            raw = await self.client.get(self.key(chat_key))
         except UNAVAILABLE as exc:
             self._failed("update", exc)
             return _changed(Session(), change)
         self._ok()
+        return await self._swap_from(chat_key, raw, change)
+
+    async def _swap_from(
+        self, chat_key: str, raw: str | bytes | None, change: Callable[[Session], None]
+    ) -> Session | None:
+        """`change` applied to `raw`, written if the stored value is still `raw` and no lock is
+        held: the session, or None when refused."""
+        key = self.key(chat_key)
         session = _changed(Session.from_json(raw), change)
-        args: list[str | int] = [_digest(raw), session.to_json(), self.settings.ttl_seconds]
+        value = session.to_json()
+        args: list[str | int] = [_digest(raw), value, self.settings.ttl_seconds]
         try:
             written = await self._swap(keys=[key, f"{key}:lock"], args=args)
         except UNAVAILABLE as exc:
             self._failed("update", exc)
             return session
-        return session if written else None
+        if not written:
+            return None
+        self._keep_read(chat_key, value.encode())
+        return session
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -274,6 +274,61 @@ async def test_an_uncontended_update_is_one_get_and_one_swap(private_redis: str)
     assert 0 < ttl <= SessionSettings().ttl_seconds
 
 
+async def store_commands(
+    private_redis: str, run: Callable[[RedisSessionStore, RedisSessionStore], object]
+) -> list[list[str]]:
+    """What the named store (not the other one) sent while `run` ran, as the slow log has it."""
+    stats = aioredis.Redis.from_url(private_redis)
+    store, other = (
+        RedisSessionStore(
+            SessionSettings(backend="redis", url=private_redis, key_prefix="t"),
+            client=aioredis.Redis.from_url(private_redis, client_name=name),
+        )
+        for name in ("store", "other")
+    )
+    try:
+        await store.update("t:warm", append("warm"))  # connects and loads the swap script
+        await stats.config_set("slowlog-log-slower-than", 0)
+        await stats.slowlog_reset()
+        await run(store, other)  # type: ignore[misc]
+        logged = await stats.slowlog_get(100)
+    finally:
+        await asyncio.gather(store.close(), other.close(), stats.aclose())
+    ours = [e["command"].decode().split() for e in reversed(logged) if e["client_name"] == b"store"]
+    return [c[:1] for c in ours]
+
+
+@needs_redis_server
+async def test_an_update_after_this_messages_load_is_one_round_trip(private_redis: str) -> None:
+    async def run(store: RedisSessionStore, other: RedisSessionStore) -> None:
+        await store.load("t:chat")  # the start of a message
+        await store.update("t:chat", append("answer"))  # its end
+        await store.update("t:chat", append("again"))  # its own write is the base now
+        assert [t.text for t in (await other.load("t:chat")).turns] == ["answer", "again"]
+
+    assert await store_commands(private_redis, run) == [["GET"], ["EVALSHA"], ["EVALSHA"]]
+
+
+@needs_redis_server
+async def test_an_update_whose_read_is_stale_reads_again_and_keeps_both(
+    private_redis: str,
+) -> None:
+    async def run(store: RedisSessionStore, other: RedisSessionStore) -> None:
+        await store.load("t:chat")
+        await other.update("t:chat", append("from another process"))  # after our read
+        returned = await store.update("t:chat", append("ours"))
+        stored = await other.load("t:chat")
+        assert [t.text for t in stored.turns] == ["from another process", "ours"]
+        assert returned == stored
+
+    assert await store_commands(private_redis, run) == [
+        ["GET"],  # load
+        ["EVALSHA"],  # refused: the value changed since the read
+        ["GET"],
+        ["EVALSHA"],
+    ]
+
+
 async def test_update_with_redis_down_answers_without_history_and_warns_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
