@@ -9,9 +9,8 @@ when sessions use Redis.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -81,7 +80,9 @@ class Counters(Protocol):
 
     async def get(self, key: str) -> int: ...
 
-    async def add(self, key: str, amount: int, ttl_seconds: int) -> int: ...
+    async def add(self, keys: Sequence[str], amount: int, ttl_seconds: int) -> list[int]:
+        """Add `amount` to each counter; their new totals."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -93,12 +94,13 @@ class MemoryCounters:
     async def get(self, key: str) -> int:
         return self._counts.get(key, 0)
 
-    async def add(self, key: str, amount: int, ttl_seconds: int) -> int:
-        day = key.rsplit(":", 1)[-1]
-        for old in [k for k in self._counts if not k.endswith(day)]:
-            del self._counts[old]  # yesterday's counters are never read again
-        self._counts[key] = self._counts.get(key, 0) + amount
-        return self._counts[key]
+    async def add(self, keys: Sequence[str], amount: int, ttl_seconds: int) -> list[int]:
+        for key in keys:
+            day = key.rsplit(":", 1)[-1]
+            for old in [k for k in self._counts if not k.endswith(day)]:
+                del self._counts[old]  # yesterday's counters are never read again
+            self._counts[key] = self._counts.get(key, 0) + amount
+        return [self._counts[key] for key in keys]
 
     async def close(self) -> None:
         return None
@@ -114,13 +116,15 @@ class RedisCounters:
         value = await self.client.get(f"{self.prefix}:{key}")
         return int(value or 0)
 
-    async def add(self, key: str, amount: int, ttl_seconds: int) -> int:
-        full = f"{self.prefix}:{key}"
+    async def add(self, keys: Sequence[str], amount: int, ttl_seconds: int) -> list[int]:
+        """Every counter in one MULTI/EXEC: one round trip however many."""
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incrby(full, amount)
-            pipe.expire(full, ttl_seconds)
-            total, _ = await pipe.execute()
-        return int(total)
+            for key in keys:
+                full = f"{self.prefix}:{key}"
+                pipe.incrby(full, amount)
+                pipe.expire(full, ttl_seconds)
+            replies = await pipe.execute()
+        return [int(total) for total in replies[::2]]
 
     async def close(self) -> None:
         """Its own connection pool (built for the budgets alone) goes with it."""
@@ -173,11 +177,8 @@ class TokenBudgets:
     async def charge(self, platform: str, chat_id: str, user_id: str, tokens: int) -> None:
         if tokens <= 0:
             return
-        await asyncio.gather(
-            *(
-                self.counters.add(key, tokens, ttl_seconds=2 * 86400)
-                for key in self._keys(platform, chat_id, user_id)
-            )
+        await self.counters.add(
+            self._keys(platform, chat_id, user_id), tokens, ttl_seconds=2 * 86400
         )
 
 

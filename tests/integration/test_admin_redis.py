@@ -100,6 +100,23 @@ async def test_the_audit_reader_says_so_when_redis_is_down(
     assert "cannot read the audit trail: ConnectionError" in capsys.readouterr().err
 
 
+async def test_redis_counters_add_to_every_key_at_once(
+    redis_url: str, key_prefix: str, redis_client: Any
+) -> None:
+    import redis.asyncio as aioredis
+
+    from orchestrator.admin.budgets import RedisCounters
+
+    counters = RedisCounters(aioredis.Redis.from_url(redis_url), key_prefix)
+    try:
+        assert await counters.add(["chat:a", "user:b"], 15, ttl_seconds=60) == [15, 15]
+        assert await counters.add(["chat:a", "user:c"], 5, ttl_seconds=60) == [20, 5]
+        assert await counters.get("chat:a") == 20 and await counters.get("user:b") == 15
+        assert 0 < await redis_client.ttl(f"{key_prefix}:budget:user:c") <= 60
+    finally:
+        await counters.close()
+
+
 async def budget_connections(client: Any, key_prefix: str) -> int:
     listed = await client.client_list()
     return sum(1 for c in listed if c.get("name") == f"{key_prefix}:budgets")
