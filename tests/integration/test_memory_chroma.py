@@ -19,14 +19,20 @@ from tests.conftest import REPO
 
 
 def item(
-    chat: str, request: str, user: str = "u1", ts: float | None = None, tools: tuple[str, ...] = ()
+    chat: str,
+    request: str,
+    user: str = "u1",
+    ts: float | None = None,
+    tools: tuple[str, ...] = (),
+    summary: str = "",
 ) -> Memory:
+    """A memory of `chat` (shared by the memory suites)."""
     return Memory(
         id="",
         chat_key=chat,
         user_id=user,
         request=request,
-        summary=f"done: {request}",
+        summary=summary or f"done: {request}",
         tools_used=tools,
         timestamp=ts or time.time(),
     )

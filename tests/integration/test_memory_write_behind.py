@@ -29,21 +29,9 @@ from orchestrator.memory.write_behind import WriteBehindMemory
 from orchestrator.messages import ChatMessage
 from tests.conftest import REPO
 from tests.fakes.openai_server import FakeOpenAI, text
+from tests.integration.test_memory_chroma import item
 
 GLOBEX = "the Globex invoice is due on Friday"
-
-
-def item(
-    chat: str, request: str, user: str = "u1", ts: float | None = None, summary: str = ""
-) -> Memory:
-    return Memory(
-        id="",
-        chat_key=chat,
-        user_id=user,
-        request=request,
-        summary=summary or f"done: {request}",
-        timestamp=ts or time.time(),
-    )
 
 
 @pytest.fixture
