@@ -78,6 +78,19 @@ async def test_fifty_concurrent_messages_keep_every_turn_in_arrival_order(
     assert [t.text for t in (await store.load("t:busy")).turns] == [f"m{i}" for i in range(50)]
 
 
+def test_the_stored_json_is_the_dataclasses_as_dicts() -> None:
+    """Sessions written before the field-by-field writer (and by it) read back alike."""
+    import json
+    from dataclasses import asdict
+
+    plan = PendingConfirmation(
+        "p1", "u1", 9.5, [PendingCall("c1", "a__b", "a", "b", {"x": [1, {"y": 2}]}, "B it")]
+    )
+    session = Session([Turn("user", "hi \u00e9", "u1", 1.5)], {"p1": plan}, {"tz": "UTC"})
+    assert session.to_json() == json.dumps(asdict(session), separators=(",", ":"))
+    assert Session.from_json(session.to_json()) == session
+
+
 def test_turns_are_bounded_by_count_and_tokens() -> None:
     session = Session()
     for i in range(30):
