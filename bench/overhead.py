@@ -6,7 +6,10 @@ bench/results/overhead.md and prints it. One child process measures, in one run:
 - the bare ceiling: the ONNX MiniLM's `encode` of one message (p50 over MetaTool queries) and
   its best throughput over batch sizes 1..64; and the encode a message really needs, the
   message with its steps (`request_parts`, what the router embeds: 3.2 texts a MetaTool query
-  on average), against which the proposed gates are measured;
+  on average), against which the proposed gates are measured, for the very messages the
+  request path is timed on; and, as a diagnostic, those encodes timed again, each right after
+  another message's handling (untimed): the state the app's own encode meets, and how far the
+  ceiling itself moves within one run on a shared machine;
 - the full request path, `Orchestrator.handle` as `build_orchestrator` wires it: real Redis
   sessions and token counters (own key prefix, deleted afterwards), real Chroma memory
   persisted in a temp dir (10,000 memories in the measured chat), the real embedder and router
@@ -230,16 +233,12 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         embedder.encode([text])
     from orchestrator.routing.text import request_parts
 
-    single, needed, texts_per_message = [], [], []
+    single, texts_per_message = [], []
     for text in messages[20:220]:
         started = time.perf_counter()
         embedder.encode([text])
         single.append(time.perf_counter() - started)
-        batch = [text, *request_parts(text)]  # what the router embeds for this message
-        started = time.perf_counter()
-        embedder.encode(batch)
-        needed.append(time.perf_counter() - started)
-        texts_per_message.append(len(batch))
+        texts_per_message.append(1 + len(request_parts(text)))  # what the router embeds
     throughput = {}
     # The model's best, not the app's setting: no cap on token slots a run (the app caps them
     # to bound ONNX Runtime's resident arena, see MAX_BATCH_TOKENS).
@@ -289,6 +288,16 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
             await orchestrator.handle(message("main", 1000 + n))
             latencies.append(time.perf_counter() - started)
 
+        # The same encodes again, each right after another message's handling: the state (CPU
+        # caches, the writer thread) the app's own encode meets. The handling is not timed.
+        after_work = []
+        for n in range(SINGLE):
+            await orchestrator.handle(message("main", 2000 + n))
+            text = message("main", 1000 + n).text
+            started = time.perf_counter()
+            embedder.encode([text, *request_parts(text)])
+            after_work.append(time.perf_counter() - started)
+
         async def chat_loop(i: int, chat: str) -> None:
             for n in range(PER_CHAT):
                 await orchestrator.handle(message(chat, 5000 + i * PER_CHAT + n, f"u{i}"))
@@ -312,8 +321,8 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "single_ms": [s * 1000 for s in single],
-        "needed_ms": [s * 1000 for s in needed],
         "needed_same_ms": [s * 1000 for s in needed_same],
+        "after_work_ms": [s * 1000 for s in after_work],
         "texts_per_message": statistics.mean(texts_per_message),
         "throughput": throughput,
         "latencies_ms": [s * 1000 for s in latencies],
@@ -457,8 +466,9 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
     p99 = pct(run["latencies_ms"], 0.99)
     rate = run["concurrent_rate"]
     embedded, five = starts["embedded"], starts["five"]
-    needed = statistics.median(run["needed_ms"])
+    needed = statistics.median(run["needed_same_ms"])  # the measured messages' own encode
     needed_p99 = pct(run["needed_same_ms"], 0.99)
+    after_work = statistics.median(run["after_work_ms"])
     per_message = run["texts_per_message"]
     best_messages = best / per_message  # best-batch throughput in messages (all their texts)
 
@@ -490,11 +500,15 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {best:.1f} texts/s (batch "
         f"{best_batch}) | {rate / best:.0%} | >= 70% | {ok(rate / best >= 0.7)} |",
         f"| one chat at a time, p50 per message | {p50:.1f} ms | {needed:.1f} ms (encode of "
-        f"the message and its steps, p50: {per_message:.2f} texts) | {p50 / needed:.2f}x | "
+        f"the same messages and their steps, p50: {per_message:.2f} texts a message) | "
+        f"{p50 / needed:.2f}x | "
         f"<= 1.5x (proposed) | {ok(p50 / needed <= 1.5)} |",
         f"| one chat at a time, p99 per message | {p99:.1f} ms | {needed_p99:.1f} ms (p99 of "
         f"the same messages' encode with their steps) | {p99 / needed_p99:.2f}x | <= 4x "
         f"(proposed) | {ok(p99 / needed_p99 <= 4)} |",
+        f"| one chat at a time, p50 per message | {p50:.1f} ms | {after_work:.1f} ms (the same "
+        f"encodes again, each right after another message's handling) | "
+        f"{p50 / after_work:.2f}x | (the ceiling's own spread within one run) | |",
         f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {best_messages:.1f} messages/s "
         f"(batch {best_batch}, {per_message:.2f} texts each) | {rate / best_messages:.0%} | "
         f">= 70% (proposed) | {ok(rate / best_messages >= 0.7)} |",

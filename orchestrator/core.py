@@ -45,7 +45,7 @@ from orchestrator.policy import AllowedTools, UserRateLimits, is_admin, tool_all
 from orchestrator.queue.base import JobQueue
 from orchestrator.redact import Redactor
 from orchestrator.reload import install_sighup, reload_config, remove_sighup
-from orchestrator.routing.base import Router, Scores, past_uses
+from orchestrator.routing.base import past_uses
 from orchestrator.routing.directory import ToolGroups
 from orchestrator.routing.suggest import suggestion_text
 from orchestrator.scheduling.base import SchedulerLoop
@@ -273,8 +273,8 @@ class Orchestrator:
             embedding.cancel()
         if refusal:
             return [Reply(refusal, ReplyKind.ERROR)]
-        memories, scores = await self.recall_and_score(message, embedded)
-        tools = await self.select_tools(message, embedded, memories, scores)
+        memories = await self.recall(message.chat_key, embedded)
+        tools = await self.select_tools(message, embedded, memories)
         try:
             with metering() as meter:
                 result = await self._run_agent(message, session, memories, tools)
@@ -429,24 +429,6 @@ class Orchestrator:
             log.warning("memory_recall_failed error=%s", type(exc).__name__)
             return []
 
-    async def recall_and_score(
-        self, message: ChatMessage, embedded: Embedded | None
-    ) -> tuple[list[Memory], Scores | None]:
-        """The memory recall (a Chroma query, in its worker thread) while this thread scores
-        the catalogue: routing then waits only for the past uses the memories add."""
-        router = self._router_for(embedded)
-        if router is None or embedded is None:
-            return await self.recall(message.chat_key, embedded), None
-        await self.refresh_router()
-        recalling = asyncio.ensure_future(self.recall(message.chat_key, embedded))
-        await asyncio.sleep(0)  # the recall's first step hands its query to the worker thread
-        try:
-            scores = router.score(message.text, embedded.vector, embedded.steps)
-        except BaseException:
-            recalling.cancel()
-            raise
-        return await recalling, scores
-
     async def remember(
         self, message: ChatMessage, result: AgentResult, embedded: Embedded | None
     ) -> None:
@@ -479,26 +461,15 @@ class Orchestrator:
         """The allowed tools by server, named as the model calls them (for the directory)."""
         return self._allowed.get(self.chat_policy(chat_key), self.services.hub.catalogue())[1]
 
-    def _router_for(self, embedded: Embedded | None) -> Router | None:
-        """The router, if this message's tools are routed (else all allowed ones are offered)."""
-        if self.config.orchestrator.tool_routing.strategy == "all" or embedded is None:
-            return None
-        return self.services.router
-
     async def select_tools(
-        self,
-        message: ChatMessage,
-        embedded: Embedded | None,
-        memories: Sequence[Memory] = (),
-        scores: Scores | None = None,
+        self, message: ChatMessage, embedded: Embedded | None, memories: Sequence[Memory] = ()
     ) -> list[ToolSpec]:
-        """The few tools this message needs (semantic routing), or all allowed ones.
-        `scores`: the router's `score` of this message, made on the catalogue just refreshed."""
-        router = self._router_for(embedded)
-        if router is None or embedded is None:
+        """The few tools this message needs (semantic routing), or all allowed ones."""
+        router = self.services.router
+        strategy = self.config.orchestrator.tool_routing.strategy
+        if strategy == "all" or router is None or embedded is None:
             return self.allowed_tools(message.chat_key)  # filtered only when all are offered
-        if scores is None:
-            await self.refresh_router()
+        await self.refresh_router()
         policy = self.chat_policy(message.chat_key)
         past = past_uses(memories)
         routed = router.route(
@@ -507,7 +478,6 @@ class Orchestrator:
             part_vectors=embedded.steps,
             past=past,
             allowed=lambda t: tool_allowed(policy, t),
-            scores=scores,
         )
         log.info(
             "tools_routed chat=%s past_uses=%d tools=%s",

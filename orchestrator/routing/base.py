@@ -31,17 +31,6 @@ def past_uses(memories: Sequence[Memory]) -> list[PastUse]:
 
 
 @dataclass(frozen=True, slots=True)
-class Scores:
-    """One request's scores over the catalogue, before the chat's past uses count (`score`):
-    computed while the memory recall runs. `tools` is the catalogue they rank; a refresh in
-    between makes them stale, and `route` scores again."""
-
-    fused: np.ndarray
-    confidence: np.ndarray
-    tools: Sequence[ToolSpec]
-
-
-@dataclass(frozen=True, slots=True)
 class RoutedTool:
     tool: ToolSpec
     score: float
@@ -93,10 +82,6 @@ class Router(Protocol):
 
     async def request_vectors(self, query: str) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def score(
-        self, query: str, vector: np.ndarray, part_vectors: np.ndarray | None = None
-    ) -> Scores: ...
-
     def route(
         self,
         query: str,
@@ -106,7 +91,6 @@ class Router(Protocol):
         top_k: int | None = None,
         past: Sequence[PastUse] = (),
         part_vectors: np.ndarray | None = None,
-        scores: Scores | None = None,
     ) -> Routing: ...
 
     def ranking(

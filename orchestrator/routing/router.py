@@ -32,7 +32,7 @@ import numpy as np
 from orchestrator.embedding.base import Embedder
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.adapter import Calibration, QueryAdapter
-from orchestrator.routing.base import PastUse, RoutedTool, Routing, Scores
+from orchestrator.routing.base import PastUse, RoutedTool, Routing
 from orchestrator.routing.index import ToolIndex
 from orchestrator.routing.text import plain_request, request_parts
 
@@ -96,10 +96,10 @@ class ToolRouter:
         vectors = np.asarray(await self.embedder.embed([query, *parts]), dtype=np.float32)
         return vectors[0], vectors[1:]
 
-    def score(
+    def scores(
         self, query: str, vector: np.ndarray, part_vectors: np.ndarray | None = None
-    ) -> Scores:
-        """The fused score and the best plain cosine of every indexed tool, without past uses."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(fused score, best plain cosine) for every indexed tool."""
         index = self.index
         parts = request_parts(query)
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
@@ -119,7 +119,7 @@ class ToolRouter:
             fused = fused + SERVER_WEIGHT * index.server_max(fused)
             if BALANCE:
                 fused = fused - BALANCE * index.server_rank(fused)
-        return Scores(fused, confidence, index.tools)
+        return fused, confidence
 
     def route(
         self,
@@ -132,17 +132,13 @@ class ToolRouter:
         part_vectors: np.ndarray | None = None,
         margin: float | None = None,
         threshold: float | None = None,
-        scores: Scores | None = None,
     ) -> Routing:
         """The allowed tools that get full schemas, best first: the best `MIN_TOOLS`, then
         every next one whose score is within the calibrated `margin` of the best, up to top_k.
-        The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them.
-        `scores`: this request's `score`, if already computed (used unless stale)."""
+        The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them."""
         if not self.tools:
             return Routing([], self.server_descriptions)
-        if scores is None or scores.tools is not self.tools:
-            scores = self.score(query, vector, part_vectors)
-        fused, confidence = scores.fused, scores.confidence
+        fused, confidence = self.scores(query, vector, part_vectors)
         if past:
             votes, closest = self.experience(past)
             fused = fused + EXPERIENCE_WEIGHT * votes

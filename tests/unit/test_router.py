@@ -247,29 +247,3 @@ async def test_a_tool_similar_requests_used_passes_the_confidence_threshold(embe
     weak = [r.tool.key for r in await strict.route_text(query, past=[PastUse(used, 0.5)])]
     assert len(cold) == 3 and used in warm and len(warm) == 4
     assert len(weak) == 3  # a vote from a less similar request does not lift the threshold
-
-
-async def test_scores_computed_ahead_route_alike_and_go_stale_on_a_refresh(embedder) -> None:  # type: ignore[no-untyped-def]
-    """The core scores a message while its memories are recalled, then routes with the past
-    uses: the same tools as scoring and routing at once; after a catalogue refresh in between,
-    the old scores are not used."""
-    r = ToolRouter(embedder, top_k=len(CATALOGUE), calibration=WHOLE)
-    await r.refresh(CATALOGUE)
-    query = "what time is it in Tokyo and add a ClickUp task for it"
-    vector, steps = await r.request_vectors(query)
-    past = [PastUse("xero/list_invoices", 0.9)]
-    ahead = r.score(query, vector, steps)
-    keys = [x.tool.key for x in r.route(query, vector, part_vectors=steps, past=past)]
-    assert [
-        x.tool.key for x in r.route(query, vector, part_vectors=steps, past=past, scores=ahead)
-    ] == keys
-    plain = [x.tool.key for x in r.route(query, vector, part_vectors=steps)]
-    # The past use still counts on scores made ahead.
-    assert keys.index("xero/list_invoices") < plain.index("xero/list_invoices")
-
-    await r.refresh(CATALOGUE[:3])  # e.g. a server went away while the recall ran
-    routed = r.route(query, vector, part_vectors=steps, scores=ahead)
-    assert {x.tool.key for x in routed} <= {t.key for t in CATALOGUE[:3]}
-    assert [x.score for x in routed] == [
-        x.score for x in r.route(query, vector, part_vectors=steps)
-    ]

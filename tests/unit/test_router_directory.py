@@ -139,7 +139,7 @@ async def test_adapter_maps_the_message_vector_only(embedder) -> None:  # type: 
     await mapped.refresh(CATALOGUE)
     assert plain.encoded == mapped.encoded == len(CATALOGUE)
     vector, _ = await plain.request_vectors("which invoices are unpaid?")
-    assert not np.allclose(plain.score("x", vector).fused, mapped.score("x", vector).fused)
+    assert not np.allclose(plain.scores("x", vector)[0], mapped.scores("x", vector)[0])
 
 
 def test_a_server_line_comes_from_what_initialize_said() -> None:
