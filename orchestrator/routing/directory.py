@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.text import STOPWORDS, words
+from orchestrator.sessions.model import estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +84,6 @@ class ToolGroups:
         )
 
 
-def count_tokens(text: str) -> int:
-    """Prompt tokens, estimated as one per 4 characters.
-
-    Against cl100k_base on the full directories of three catalogues (LiveMCPBench 527 tools,
-    the real servers of bench/data/realcat 209, MetaTool 199): 1.04x, 1.10x and 0.86x in total,
-    0.86x-1.28x per server line (p10-p90 over all). A real tokenizer here cost 46 MB resident
-    (tiktoken's vocabulary), ran only in dev installs (production counted like this already),
-    and the model's own tokenizer is unknown anyway (any OpenAI-compatible API).
-    """
-    return (len(text) + 3) // 4
-
-
 def server_line(name: str = "", title: str | None = None, instructions: str | None = None) -> str:
     """What a server says about itself in `initialize`, as one line: its serverInfo title (or
     name) and the first line of its instructions."""
@@ -134,7 +123,7 @@ def _server_lines(
     summary = _summary(server, raw, described)
     head = f"- {server}" + (f" ({summary})" if summary else "")
     full, short = f"{head}: {', '.join(names)}", f"{head}: {len(names)} tools, find them by query"
-    return full, short, count_tokens(full) + 1, count_tokens(short) + 1
+    return full, short, estimate_tokens(full) + 1, estimate_tokens(short) + 1
 
 
 def build_directory(
@@ -174,7 +163,7 @@ def build_directory(
             server, group.raw, group.names, describe.get(server, "")
         )
         lines[server], cost[server] = (with_names, with_count), (names_cost, count_cost)
-    tokens = count_tokens(HEADER) + sum(full for full, _ in cost.values())
+    tokens = estimate_tokens(HEADER) + sum(full for full, _ in cost.values())
     short: set[str] = set()
     for server in reversed(servers):  # shorten the servers ranked last until the text fits
         if tokens <= budget:

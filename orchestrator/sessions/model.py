@@ -8,8 +8,12 @@ from typing import Any
 
 
 def estimate_tokens(text: str) -> int:
-    """About four characters a token for English text (cl100k_base averages close to that);
-    close enough to bound a prompt without loading a tokenizer on every message."""
+    """About four characters a token: close enough to bound a prompt without a tokenizer.
+
+    Against cl100k_base on the tool directories of three catalogues (LiveMCPBench 527 tools,
+    the real servers of bench/data/realcat 209, MetaTool 199): 1.04x, 1.10x and 0.86x in total,
+    0.86x-1.28x per server line (p10-p90). A real tokenizer cost 46 MB resident (tiktoken's
+    vocabulary), and the model's own is unknown anyway (any OpenAI-compatible API)."""
     return (len(text) + 3) // 4
 
 

@@ -12,11 +12,11 @@ from orchestrator.routing.directory import (
     HEADER,
     ToolGroups,
     build_directory,
-    count_tokens,
     server_summary,
 )
 from orchestrator.routing.metatool import resolve_names, run_meta_tool, search_tool_schema
 from orchestrator.routing.router import ToolRouter
+from orchestrator.sessions.model import estimate_tokens
 from tests.unit.test_router import CATALOGUE
 
 
@@ -60,7 +60,7 @@ def test_directory_names_every_tool_not_sent_in_full_grouped_by_server() -> None
         assert tool.name in directory.text
     assert "list-thing-0," not in directory.text and "list-thing-1," not in directory.text
     assert directory.named == len(BIG) - 2 and directory.tokens == pytest.approx(
-        count_tokens(directory.text), abs=len(lines) + 2
+        estimate_tokens(directory.text), abs=len(lines) + 2
     )
 
 
