@@ -95,10 +95,10 @@ class MemoryCounters:
         return self._counts.get(key, 0)
 
     async def add(self, keys: Sequence[str], amount: int, ttl_seconds: int) -> list[int]:
+        days = {key.rsplit(":", 1)[-1] for key in keys}
+        for old in [k for k in self._counts if k.rsplit(":", 1)[-1] not in days]:
+            del self._counts[old]  # yesterday's counters are never read again
         for key in keys:
-            day = key.rsplit(":", 1)[-1]
-            for old in [k for k in self._counts if not k.endswith(day)]:
-                del self._counts[old]  # yesterday's counters are never read again
             self._counts[key] = self._counts.get(key, 0) + amount
         return [self._counts[key] for key in keys]
 
