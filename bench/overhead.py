@@ -9,7 +9,8 @@ bench/results/overhead.md and prints it. One child process measures, in one run:
   on average), against which the proposed gates are measured, for the very messages the
   request path is timed on; and, as a diagnostic, those encodes timed again, each right after
   another message's handling (untimed): the state the app's own encode meets, and how far the
-  ceiling itself moves within one run on a shared machine;
+  ceiling itself moves within one run on a shared machine; and the memory recall alone (the
+  app's store, Chroma in its worker thread) for the same messages;
 - the full request path, `Orchestrator.handle` as `build_orchestrator` wires it: real Redis
   sessions and token counters (own key prefix, deleted afterwards), real Chroma memory
   persisted in a temp dir (10,000 memories in the measured chat), the real embedder and router
@@ -298,6 +299,18 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
             embedder.encode([text, *request_parts(text)])
             after_work.append(time.perf_counter() - started)
 
+        # The memory recall alone, as the app calls it (the store in its worker thread), for
+        # the same messages: Chroma's query, a cost of its own beside the encode.
+        recall_k, memory = config.orchestrator.memory_system.recall_k, services.memory
+        assert memory is not None
+        recall = []
+        for n in range(SINGLE):
+            measured = message("main", 1000 + n)
+            vector = embedder.encode([measured.text])[0]
+            started = time.perf_counter()
+            await memory.recall(measured.chat_key, vector, recall_k)
+            recall.append(time.perf_counter() - started)
+
         async def chat_loop(i: int, chat: str) -> None:
             for n in range(PER_CHAT):
                 await orchestrator.handle(message(chat, 5000 + i * PER_CHAT + n, f"u{i}"))
@@ -323,6 +336,7 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         "single_ms": [s * 1000 for s in single],
         "needed_same_ms": [s * 1000 for s in needed_same],
         "after_work_ms": [s * 1000 for s in after_work],
+        "recall_ms": [s * 1000 for s in recall],
         "texts_per_message": statistics.mean(texts_per_message),
         "throughput": throughput,
         "latencies_ms": [s * 1000 for s in latencies],
@@ -469,6 +483,7 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
     needed = statistics.median(run["needed_same_ms"])  # the measured messages' own encode
     needed_p99 = pct(run["needed_same_ms"], 0.99)
     after_work = statistics.median(run["after_work_ms"])
+    recall = statistics.median(run["recall_ms"])
     per_message = run["texts_per_message"]
     best_messages = best / per_message  # best-batch throughput in messages (all their texts)
 
@@ -502,13 +517,16 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"| one chat at a time, p50 per message | {p50:.1f} ms | {needed:.1f} ms (encode of "
         f"the same messages and their steps, p50: {per_message:.2f} texts a message) | "
         f"{p50 / needed:.2f}x | "
-        f"<= 1.5x (proposed) | {ok(p50 / needed <= 1.5)} |",
+        f"<= 2x (proposed) | {ok(p50 / needed <= 2)} |",
         f"| one chat at a time, p99 per message | {p99:.1f} ms | {needed_p99:.1f} ms (p99 of "
         f"the same messages' encode with their steps) | {p99 / needed_p99:.2f}x | <= 4x "
         f"(proposed) | {ok(p99 / needed_p99 <= 4)} |",
         f"| one chat at a time, p50 per message | {p50:.1f} ms | {after_work:.1f} ms (the same "
         f"encodes again, each right after another message's handling) | "
         f"{p50 / after_work:.2f}x | (the ceiling's own spread within one run) | |",
+        f"| memory recall alone, p50 | {recall:.1f} ms | {needed:.1f} ms (as above) | "
+        f"{recall / needed:.2f}x | (Chroma's query in its worker thread, for the same "
+        "messages: part of every message's time) | |",
         f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {best_messages:.1f} messages/s "
         f"(batch {best_batch}, {per_message:.2f} texts each) | {rate / best_messages:.0%} | "
         f">= 70% (proposed) | {ok(rate / best_messages >= 0.7)} |",
@@ -517,6 +535,11 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"| start to ready, embedded config | {embedded['ready']:.2f} s | | | <= 5 s | "
         f"{ok(embedded['ready'] <= 5)} |",
         f"| start to ready, 5-server config | {five['ready']:.2f} s | | | | |",
+        "",
+        f"Why the proposed p50 gate is 2x, not the issue's 1.5x: 1.5x leaves {needed / 2:.1f} ms "
+        "a message for everything beside the encode, and the memory recall alone takes "
+        f"{recall:.1f} ms of it, before the session and budget round trips to Redis, the "
+        "routing and the agent loop.",
         "",
         f"RSS after all runs {run['rss_after']:.0f} MB (peak {run['peak']:.0f} MB). "
         f"{SINGLE} sequential messages, then one message in each of {CHATS} chats at once "
