@@ -54,6 +54,7 @@ from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
+from orchestrator.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,11 @@ WORKING_TEXT = "Working on it…"
 GAVE_UP_TEXT = "Sorry, I was restarted twice while working on this; please ask again."
 ADAPTER = "telegram_adapter"  # where create_application leaves the adapter, in bot_data
 UNKNOWN = "unknown"  # a part whose send timed out: maybe delivered, never sent again
+
+
+def working_text(seconds: int, doing: str) -> str:
+    """The notice while a request runs: "Working on it… (12s: running clickup/create_task)"."""
+    return f"{WORKING_TEXT} ({seconds}s: {doing})" if doing else f"{WORKING_TEXT} ({seconds}s)"
 
 
 def _store(orchestrator: Orchestrator) -> DeliveryStore:
@@ -232,7 +238,8 @@ class TelegramAdapter:
     ) -> tuple[list[Reply], int | None]:
         """Run the core; keep typing up, and post a notice (recorded) if it takes a while."""
         typing = asyncio.create_task(self._keep_typing(chat_id))
-        task = asyncio.create_task(self.orchestrator.handle(chat_message))
+        progress = Progress()
+        task = asyncio.create_task(progress.track(self.orchestrator.handle(chat_message)))
         started = time.monotonic()
         try:
             done, _ = await asyncio.wait({task}, timeout=self.settings.working_notice_seconds)
@@ -244,11 +251,9 @@ class TelegramAdapter:
             while not done:
                 done, _ = await asyncio.wait({task}, timeout=PROGRESS_EVERY)
                 if not done and notice is not None:
-                    seconds = int(time.monotonic() - started)
+                    text = working_text(int(time.monotonic() - started), progress.doing)
                     with contextlib.suppress(TelegramError):
-                        await self._edit(
-                            chat_id, notice, TelegramPart(f"{WORKING_TEXT} ({seconds}s)")
-                        )
+                        await self._edit(chat_id, notice, TelegramPart(text))
             return task.result(), notice
         finally:
             typing.cancel()

@@ -26,6 +26,7 @@ from orchestrator.llm.output_budget import fit_output
 from orchestrator.mcp.base import ToolHub
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
+from orchestrator.progress import THINKING, report, running
 from orchestrator.sessions.model import PendingCall, PendingConfirmation, estimate_tokens
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class AgentLoop:
         self.budget = TokenBudget(self.limits.request_tokens, plan.tokens)
         messages = list(plan.messages)
         if approved:
+            report(running([f"{c.server}/{c.tool}" for c in plan.calls]))
             outputs = await asyncio.gather(*(self._run_approved(c) for c in plan.calls))
         else:
             outputs = [DECLINED] * len(plan.calls)
@@ -164,6 +166,7 @@ class AgentLoop:
                     return await self._final_answer(messages)
                 return self._answer(turn)
             messages.append(_assistant_message(turn.content, turn.tool_calls))
+            report(running([self._label(c) for c in turn.tool_calls]))
             outputs = await asyncio.gather(*(self._run_call(c) for c in turn.tool_calls))
             messages.extend(
                 {"role": "tool", "tool_call_id": c.id, "content": out}
@@ -178,6 +181,7 @@ class AgentLoop:
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMTurn:
         self.budget.spend(sum(estimate_tokens(str(m.get("content") or "")) for m in messages))
+        report(THINKING)
         turn = await self.llm.complete(messages, tools)
         self.budget.spend(int(turn.usage.get("completion_tokens", 0)))
         return turn
@@ -227,6 +231,11 @@ class AgentLoop:
         return self.result
 
     # -- one call -----------------------------------------------------------------------------
+    def _label(self, call: ToolCall) -> str:
+        """The tool as people see it in the summary: server/tool (a built-in: its name)."""
+        spec = self.offered.get(call.name)
+        return spec.key if spec is not None else call.name
+
     async def _run_call(self, call: ToolCall) -> str | None:
         """The text the model gets back, or None when the call waits for approval."""
         if call.malformed:

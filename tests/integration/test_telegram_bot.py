@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import sys
 import time
 from typing import Any
 
 import aiohttp
 import pytest
 
+from bots import telegram_bot
 from bots.telegram_bot import create_application
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
@@ -18,6 +21,7 @@ from scripts.with_redis import free_port
 from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
 from tests.helpers import chat_orchestrator, eventually, running_bot
+from tests.hubkit import SERVERS
 
 
 def orchestrator_for(llm_url: str | None = None, extra: str = "") -> Orchestrator:
@@ -245,6 +249,31 @@ async def test_slow_answers_post_one_working_notice_that_the_answer_replaces() -
     notices = answers(fake, "Working on it")
     assert len(notices) == 1
     assert not answers(fake, "finally done")  # the notice was edited into the answer
+
+
+async def test_the_working_notice_says_what_the_request_is_doing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(telegram_bot, "PROGRESS_EVERY", 0.2)  # 10 s in production
+
+    def slow_thinking(body: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(1.0)
+        return tool_call("sleepy__sleep", {"seconds": 1.5})
+
+    sleepy = f"  sleepy:\n    command: {sys.executable}\n    args: ['{SERVERS}', 'sleepy']\n"
+    with FakeOpenAI([slow_thinking, text("Slept well.")]) as llm:
+        async with (
+            FakeTelegram() as fake,
+            running_bot(fake, orchestrator_for(llm.base_url, sleepy), working_notice_seconds=0.2),
+        ):
+            fake.message_update("sleep a bit", chat_id=9, chat_type="private")
+            assert await eventually(
+                lambda: any("Slept well." in e["text"] for e in fake.sent("editMessageText"))
+            )
+    edits = [e["text"] for e in fake.sent("editMessageText")]
+    assert any(re.fullmatch(r"Working on it… \(\d+s: thinking\)", t) for t in edits)
+    assert any(re.fullmatch(r"Working on it… \(\d+s: running sleepy/sleep\)", t) for t in edits)
+    assert "Slept well." in edits[-1]  # and the answer replaced the notice
 
 
 async def test_a_failing_handler_is_logged_answered_briefly_and_the_bot_goes_on(
