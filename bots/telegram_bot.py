@@ -244,7 +244,8 @@ class TelegramAdapter:
         try:
             done, _ = await asyncio.wait({task}, timeout=self.settings.working_notice_seconds)
             if not done and notice is None:
-                posted = await self._send_part(chat_id, TelegramPart(WORKING_TEXT), reply_to)
+                text = working_text(int(time.monotonic() - started), progress.doing)
+                posted = await self._send_part(chat_id, TelegramPart(text), reply_to)
                 if posted is not None:
                     notice = posted.message_id
                     await self.store.set_notice(key, str(notice))

@@ -270,8 +270,9 @@ async def test_the_working_notice_says_what_the_request_is_doing(
             assert await eventually(
                 lambda: any("Slept well." in e["text"] for e in fake.sent("editMessageText"))
             )
+    [notice] = answers(fake, "Working on it")  # posted while the model was thinking
+    assert re.fullmatch(r"Working on it… \(\d+s: thinking\)", notice["text"])
     edits = [e["text"] for e in fake.sent("editMessageText")]
-    assert any(re.fullmatch(r"Working on it… \(\d+s: thinking\)", t) for t in edits)
     assert any(re.fullmatch(r"Working on it… \(\d+s: running sleepy/sleep\)", t) for t in edits)
     assert "Slept well." in edits[-1]  # and the answer replaced the notice
 
