@@ -41,6 +41,9 @@ def report(doing: str) -> None:
         progress.doing = doing
 
 
-def running(tools: list[str]) -> str:
-    """The words for tools being called: "running clickup/create_task, telegram/get_chat"."""
-    return "running " + ", ".join(dict.fromkeys(tools))
+def running(tools: list[str], shown: int = 3) -> str:
+    """The words for tools being called: "running clickup/create_task, telegram/get_chat"; a
+    long step names its first few: "running a/x, b/y, c/z and 4 more"."""
+    names = list(dict.fromkeys(tools))
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return "running " + ", ".join(names[:shown]) + more

@@ -32,3 +32,8 @@ async def test_each_request_reports_to_its_own_watcher_and_unwatched_work_to_nob
     go_on.set()
     assert await asyncio.gather(*tasks) == ["a/one", "b/two", "c/three"]
     assert (first.doing, second.doing) == ("running a/one", "running b/two")
+
+
+def test_a_step_with_many_tools_names_its_first_few() -> None:
+    assert running(["a/x", "a/x", "b/y"]) == "running a/x, b/y"
+    assert running([f"s/t{i}" for i in range(7)]) == "running s/t0, s/t1, s/t2 and 4 more"
