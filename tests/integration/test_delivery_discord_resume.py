@@ -8,6 +8,7 @@ HTTP API; a second start finds nothing left to do.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -86,6 +87,15 @@ async def leave_behind(
     return key
 
 
+async def shut_down(bot: OrchestratorBot, orchestrator: Orchestrator) -> None:
+    """Each step bounded: a step that hangs fails the test naming itself (and keeps the
+    assertion that failed before it in the report) instead of running into the suite's
+    timeout with neither."""
+    await asyncio.wait_for(bot.inflight.stop(), 10)
+    await asyncio.wait_for(dpytest.empty_queue(), 10)
+    await asyncio.wait_for(orchestrator.stop(), 30)
+
+
 def sent_now() -> list[str]:
     contents = []
     while not dpytest.sent_queue.empty():
@@ -109,7 +119,9 @@ async def test_a_message_cut_off_by_a_crash_is_answered_once_on_the_next_start(
         key = await leave_behind(redis_url, key_prefix, channel.id)
         assert dpytest.verify().message().nothing()
         bot.dispatch("ready")  # the gateway's READY: the adapter has started
-        assert await eventually(lambda: dpytest.sent_queue.qsize() >= 2, 10)
+        assert await eventually(lambda: dpytest.sent_queue.qsize() >= 2, 10), (
+            f"sent {dpytest.sent_queue.qsize()} of 2; model asked {len(llm.requests)} times"
+        )
         answer = dpytest.get_message()
         assert answer.content == ANSWER and answer.channel.id == channel.id
         assert dpytest.get_message().content.startswith("-# Summary")
@@ -128,9 +140,7 @@ async def test_a_message_cut_off_by_a_crash_is_answered_once_on_the_next_start(
         assert dpytest.verify().message().nothing()
         assert len(llm.requests) == 1
     finally:
-        await bot.inflight.stop()
-        await dpytest.empty_queue()
-        await orchestrator.stop()
+        await shut_down(bot, orchestrator)
     assert "request_resumed platform=discord key=discord:message:987654321" in caplog.text
 
 
@@ -150,9 +160,7 @@ async def test_a_resumed_message_sends_only_the_parts_still_missing(
         assert sent_now() == ["-# Summary: 1 step"]  # part one was out before the crash
         assert llm.requests == []  # its replies were computed: the agent does not run again
     finally:
-        await bot.inflight.stop()
-        await dpytest.empty_queue()
-        await orchestrator.stop()
+        await shut_down(bot, orchestrator)
 
 
 async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
@@ -178,8 +186,8 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
         message = await dpytest.message(f"<@{bot.user.id}> how is the deploy?")
         assert dpytest.get_message().content == ANSWER
     finally:
-        await dpytest.empty_queue()
-        await orchestrator.stop()
+        await asyncio.wait_for(dpytest.empty_queue(), 10)
+        await asyncio.wait_for(orchestrator.stop(), 30)
     (request,) = seen
     assert request.payload["text"] == "how is the deploy?"
     assert request.payload["message_id"] == str(message.id)
