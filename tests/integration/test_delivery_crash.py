@@ -7,11 +7,13 @@ fake OpenAI server (scripted slow for the first call) and the real Redis.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,6 +102,9 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
                 )
                 assert working, log.read_text()[-3000:]
                 assert len(llm.requests) == 1
+                # Killed once the notice is recorded (killed between its send and its record,
+                # the restarted process cannot know it and answers in a new message).
+                assert await notice_recorded(redis_client, f"{key_prefix}:crashbot:dlv:req:*")
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
             assert not fake.updates  # Telegram was told: the update will never come again
@@ -115,6 +120,17 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
     assert len([t for t in _texts(fake) if t.startswith("Working on it")]) == 1
     assert len([t for t in _texts(fake) if "Summary" in t]) == 1
     assert "request_resumed platform=telegram" in log.read_text()
+
+
+async def notice_recorded(client: Any, pattern: str, seconds: float = 10) -> bool:
+    """The delivery record of the one request in flight holds its notice's message id."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async for key in client.scan_iter(pattern):
+            if await client.hget(key, "notice"):
+                return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 def _texts(fake: FakeTelegram) -> list[str]:
