@@ -143,7 +143,7 @@ class AgentLoop:
         self.budget = TokenBudget(self.limits.request_tokens, plan.tokens)
         messages = list(plan.messages)
         if approved:
-            report(running([f"{c.server}/{c.tool}" for c in plan.calls]))
+            report(running([c.key for c in plan.calls]))
             outputs = await asyncio.gather(*(self._run_approved(c) for c in plan.calls))
         else:
             outputs = [DECLINED] * len(plan.calls)
@@ -284,8 +284,8 @@ class AgentLoop:
 
     async def _run_approved(self, call: PendingCall) -> str:
         spec = self.offered.get(call.name)
-        if spec is None or spec.key != f"{call.server}/{call.tool}" or not self.allowed(spec):
-            return f"error: {call.server}/{call.tool} is no longer available in this chat"
+        if spec is None or spec.key != call.key or not self.allowed(spec):
+            return f"error: {call.key} is no longer available in this chat"
         return APPROVED_NOTE + "\n" + await self._run_tool(spec, call.name, call.arguments)
 
     async def _run_builtin(self, tool: BuiltinTool, call: ToolCall) -> str:

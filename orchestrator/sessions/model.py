@@ -39,6 +39,11 @@ class PendingCall:
     arguments: dict[str, Any]
     label: str  # the plain words shown on the confirmation
 
+    @property
+    def key(self) -> str:
+        """server/tool, as `ToolSpec.key` names the same tool."""
+        return f"{self.server}/{self.tool}"
+
 
 @dataclass(slots=True)
 class PendingConfirmation:
