@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench.machine import machine_lines
+
 import asyncio
 import os
 import signal
@@ -84,6 +86,8 @@ async def main() -> None:
     recoveries, hung, calls = await kill_and_recover(10)
     lines = [
         "# MCP hub",
+        "",
+        *machine_lines(("mcp", "mcp-server-time")),
         "",
         f"Machine: {os.cpu_count()} CPUs. Python servers from "
         "tests/servers/misbehaving.py; times are wall clock.",

@@ -8,6 +8,8 @@ on the vectors' count and dimension, not on where they came from).
 
 from __future__ import annotations
 
+from bench.machine import machine_lines
+
 import asyncio
 import os
 import sqlite3
@@ -199,6 +201,8 @@ def main() -> None:
     rows = {n: chroma_figures(n) for n in (10_000, 100_000)}
     lines = [
         "# Memory and sessions",
+        "",
+        *machine_lines(("chromadb", "redis", "numpy")),
         "",
         f"{os.cpu_count()} CPUs. Chroma {QUERIES} queries (k=5) per size over {CHATS} chats;"
         " random 384-d unit vectors. *Scoped* is the store's own path (one collection per "

@@ -1,4 +1,4 @@
-"""Start-up and embedding overhead: sentence-transformers (today) vs MiniLM on ONNX Runtime.
+"""Start-up and embedding overhead: sentence-transformers (torch reference) vs MiniLM on ONNX.
 
 `python -m bench.startup` writes bench/results/startup.md and prints it. Every figure comes from
 a fresh interpreter (a child process of this one), so imports and page faults are counted:
@@ -52,7 +52,7 @@ MEMORIES, PROBES = 1000, 300  # memory-recall check: stored MetaTool queries, th
 READY_RUNS = 2
 MESSAGE = "what time is it in Tokyo right now?"
 LOADS = {
-    "st": "sentence-transformers (today)",
+    "st": "sentence-transformers (torch reference)",
     "onnx": "ONNX fp32, 2 threads",
     "onnx-int8": "ONNX int8 (dynamic), 2 threads",
 }
@@ -421,8 +421,8 @@ def write_report(  # type: ignore[no-untyped-def]
         "",
         "Interpreter start to the first reply to a free-text message: config loaded, the `time` "
         "MCP server up, the message embedded, memory recalled (fresh Chroma dir), tools routed, "
-        "the LLM (a local fake OpenAI server) answered. *today*: the app as wired now (the "
-        "sentence-transformers model loads lazily at the first message). *ONNX*: the ONNX "
+        "the LLM (a local fake OpenAI server) answered. The bot runs the ONNX embedder only "
+        "(torch is never imported at run time): the ONNX "
         "embedder loaded by `load_onnx_embedder()` beside `orchestrator.start()`. "
         f"Median of {READY_RUNS}.",
         "",
@@ -436,7 +436,7 @@ def write_report(  # type: ignore[no-untyped-def]
         def med(f: Callable[[dict], float], runs: list[dict] = runs) -> float:
             return statistics.median(f(r) for r in runs)
 
-        label = "today (sentence-transformers, lazy)" if kind == "st" else "ONNX, loaded at start"
+        label = "sentence-transformers, lazy (torch)" if kind == "st" else "ONNX, loaded at start"
         lines.append(
             f"| {label} | {med(lambda r: r['marks']['imported'] - r['spawned']):.2f} | "
             f"{med(lambda r: r['marks']['started'] - r['marks']['imported']):.2f} | "

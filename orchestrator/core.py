@@ -80,7 +80,7 @@ class Orchestrator:
         self.commands = CommandRegistry()
         self.names = ToolNameMap()
         self._allowed = AllowedTools(lambda t: self.names.safe_name(t.server, t.name))
-        self.redact = Redactor(config.secrets)
+        self._redactor = (config.secrets, Redactor(config.secrets))
         self.rate_limits = UserRateLimits(config.limits.messages_per_minute_per_user)
         self._indexed: tuple[int, frozenset[str]] | None = None
         self.adapters: dict[str, ChatAdapter] = {}
@@ -203,6 +203,14 @@ class Orchestrator:
             len(replies),
         )
         return [self._clean(r) for r in replies]
+
+    def redact(self, text: str) -> str:
+        """Mask the running config's secrets (rebuilt when a reload changes them)."""
+        secrets, redactor = self._redactor
+        if secrets is not self.config.secrets:
+            self._redactor = (self.config.secrets, Redactor(self.config.secrets))
+            redactor = self._redactor[1]
+        return redactor(text)
 
     def _clean(self, reply: Reply) -> Reply:
         text = self.redact(reply.text)

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from orchestrator.config import LoggingSettings
-from orchestrator.redact import RedactingFilter, Redactor
+from orchestrator.redact import RedactingFormatter, Redactor
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,9 +23,20 @@ class JsonFormatter(logging.Formatter):
             key, sep, value = pair.partition("=")
             if sep:
                 doc[key] = value
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            doc["exc"] = record.exc_text
+        if record.stack_info:
+            doc["stack"] = self.formatStack(record.stack_info)
         return json.dumps(doc)
+
+
+def make_formatter(settings: LoggingSettings) -> logging.Formatter:
+    """The configured format, before redaction."""
+    if settings.format == "json":
+        return JsonFormatter()
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def configure_logging(
@@ -33,11 +44,7 @@ def configure_logging(
 ) -> None:
     """Install one stderr handler. `quiet` (console chat) shows warnings and errors only."""
     handler = logging.StreamHandler(sys.stderr)
-    if settings.format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(RedactingFilter(redactor))
+    handler.setFormatter(RedactingFormatter(make_formatter(settings), redactor))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel("WARNING" if quiet else settings.level)

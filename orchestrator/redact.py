@@ -1,18 +1,28 @@
-"""Keep secrets (every config value that came from the environment) out of logs and replies."""
+"""Keep secrets out of logs and replies: every secret value is masked wherever it appears.
+
+Which values are secrets is decided by the config model (`orchestrator.config.secrets`); this
+module only finds them as substrings, in plain text and as they look inside a JSON string.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 
 MASK = "***"
+MIN_SECRET_CHARS = 6  # masking "1" or "on" everywhere would garble text and protect nothing
 
 
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first so a secret containing another is masked whole; short values are skipped
-        # because masking "1" or "on" everywhere would garble text without protecting anything.
-        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        plain = {s for s in secrets if len(s) >= MIN_SECRET_CHARS}
+        escaped = {json.dumps(s)[1:-1] for s in plain}  # a quote or backslash escaped in JSON
+        # Longest first so a secret containing another is masked whole.
+        self._secrets = sorted(plain | escaped, key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -21,19 +31,13 @@ class Redactor:
         return text
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that masks secrets in the fully formatted message."""
+class RedactingFormatter(logging.Formatter):
+    """Formats with `inner`, then masks secrets in the whole output, so message, fields and
+    traceback are covered in every format (key=value and JSON alike)."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, inner: logging.Formatter, redactor: Redactor) -> None:
         super().__init__()
-        self.redactor = redactor
+        self.inner, self.redactor = inner, redactor
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self.redactor(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            # Tracebacks can carry URLs and arguments: format once, masked.
-            record.exc_text = self.redactor(logging.Formatter().formatException(record.exc_info))
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor(self.inner.format(record))

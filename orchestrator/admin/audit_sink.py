@@ -17,6 +17,7 @@ import redis
 
 from orchestrator.audit import AUDIT_LOGGER
 from orchestrator.config import Config
+from orchestrator.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -31,29 +32,33 @@ def record_of(record: logging.LogRecord) -> dict[str, Any] | None:
 
 
 class JsonLineFormatter(logging.Formatter):
-    """The audit record alone, as one JSON line."""
+    """The audit record alone, as one JSON line, secrets masked."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor or Redactor()
 
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(record_of(record) or {"message": record.getMessage()})
+        return self.redactor(json.dumps(record_of(record) or {"message": record.getMessage()}))
 
 
 class RedisStreamHandler(logging.Handler):
     """`XADD <prefix>:audit MAXLEN ~ n * record <json>` per record; a sync client, run in the
     queue listener's thread."""
 
-    def __init__(self, url: str, key: str, max_len: int) -> None:
+    def __init__(self, url: str, key: str, max_len: int, redactor: Redactor | None = None) -> None:
         super().__init__()
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.key, self.max_len = key, max_len
+        self.redactor = redactor or Redactor()
 
     def emit(self, record: logging.LogRecord) -> None:
         doc = record_of(record)
         if doc is None:
             return
         try:
-            self.client.xadd(
-                self.key, {"record": json.dumps(doc)}, maxlen=self.max_len, approximate=True
-            )
+            line = self.redactor(json.dumps(doc))
+            self.client.xadd(self.key, {"record": line}, maxlen=self.max_len, approximate=True)
         except Exception:  # noqa: BLE001 - the trail must never break the bot
             self.handleError(record)
 
@@ -79,13 +84,14 @@ def make_audit_handler(config: Config) -> logging.Handler:
             config.sessions.url,
             audit_stream_key(config.sessions.key_prefix),
             settings.stream_max_len,
+            Redactor(config.secrets),
         )
     path = Path(settings.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=settings.max_bytes, backupCount=settings.backup_count, encoding="utf-8"
     )
-    handler.setFormatter(JsonLineFormatter())
+    handler.setFormatter(JsonLineFormatter(Redactor(config.secrets)))
     return handler
 
 

@@ -1,35 +1,36 @@
-"""The effective config as admins may see it (`/config`): every secret value masked."""
+"""The effective config as admins may see it (`/config`): every secret value masked.
+
+What is a secret is the config model's decision (`orchestrator.config.secrets`); every other value
+is shown as it is, whether it was written in the file or came from the environment.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
 
 from orchestrator.config import Config
+from orchestrator.config.secrets import url_secrets
 from orchestrator.redact import MASK, Redactor
 
-SECRET_KEY = re.compile(r"token|secret|password|passwd|api_?key|authorization|auth|cookie", re.I)
-MASK_ALL_VALUES = {"env", "headers"}  # server env vars and HTTP headers carry credentials
 
-
-def _mask(value: Any, key: str = "", parent: str = "") -> Any:
+def _mask(value: Any, secrets: frozenset[str], redactor: Redactor) -> Any:
     if isinstance(value, dict):
-        return {k: _mask(v, str(k), key) for k, v in value.items()}
+        return {k: _mask(v, secrets, redactor) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask(v, key, parent) for v in value]
-    if value in (None, "", [], {}):
-        return value
-    if parent in MASK_ALL_VALUES or SECRET_KEY.search(key):
-        return MASK
-    if isinstance(value, str) and re.search(r"://[^/\s:@]+:[^/\s@]+@", value):
-        return re.sub(r"(://[^/\s:@]+:)[^/\s@]+@", rf"\1{MASK}@", value)  # user:pass@ in URLs
+        return [_mask(v, secrets, redactor) for v in value]
+    if isinstance(value, str) and value:
+        if value in secrets:
+            return MASK
+        for password in url_secrets(value):  # user:pass@ and ?token= in URLs, however short
+            value = value.replace(f":{password}@", f":{MASK}@").replace(f"={password}", f"={MASK}")
+        return redactor(value)
     return value
 
 
 def redacted_config(config: Config) -> str:
-    """YAML of the running config; secrets by key name, by position and by value are masked."""
-    data = _mask(config.model_dump(mode="json"))
+    """YAML of the running config, secrets masked (whole values, and inside larger strings)."""
+    data = _mask(config.model_dump(mode="json"), config.secrets, Redactor(config.secrets))
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
     return Redactor(config.secrets)(text)

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from orchestrator.cli.common import SubParsers, add_config_option, config_path
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError
+from orchestrator.redact import Redactor
 
 if TYPE_CHECKING:
     from orchestrator.admin.doctor.base import Finding, ScheduleTarget
@@ -47,10 +49,12 @@ async def run_doctor(path: str | None) -> list[Finding]:
         await hub.start()
         return hub.status()
 
+    redact = Redactor(config.secrets)
     try:
-        return await diagnose(config, statuses, lambda: schedule_targets(config))
+        findings = await diagnose(config, statuses, lambda: schedule_targets(config))
     finally:
         await hub.stop()
+    return [replace(f, detail=redact(f.detail), fix=redact(f.fix)) for f in findings]
 
 
 async def schedule_targets(config: Config) -> list[ScheduleTarget]:

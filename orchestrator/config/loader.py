@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from orchestrator.config.models import Config
+from orchestrator.config.secrets import secret_values
 from orchestrator.config.yamlsource import YamlSource, format_path, load_yaml
 from orchestrator.errors import ConfigError
 
@@ -52,7 +53,8 @@ def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | Non
         raise ConfigError(problems + _validation_problems(exc, source, file)) from None
     if problems:
         raise ConfigError(problems)
-    return config.model_copy(update={"secrets": frozenset(source.secrets)})
+    secrets = secret_values(config, source.env_parts, source.marked)
+    return config.model_copy(update={"secrets": secrets})
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.config.secrets import SECRET
+
+# A credential: masked wherever it appears (replies, logs, /config, doctor, audit).
+Credential = Annotated[str | None, SECRET]
 
 
 class Model(BaseModel):
@@ -19,7 +24,7 @@ class LLMSettings(Model):
     model: str = "gpt-4o-mini"
     temperature: float = Field(0.2, ge=0, le=2)
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: Credential = None
     max_steps: int = Field(8, ge=1, le=50)
     # Read timeout: with streaming it measures the server's silence, not the whole answer.
     timeout_seconds: float = Field(60, gt=0)
@@ -128,12 +133,12 @@ class WebhookSettings(Model):
     url: str
     listen: str = "0.0.0.0"
     port: int = Field(8443, ge=1, le=65535)
-    secret_token: str | None = None
+    secret_token: Credential = None
     path: str = "telegram"
 
 
 class TelegramSettings(Model):
-    token: str | None = None
+    token: Credential = None
     base_url: str | None = None
     base_file_url: str | None = None
     respond_to: Literal["mentions", "all"] = "mentions"
@@ -143,7 +148,7 @@ class TelegramSettings(Model):
 
 
 class DiscordSettings(Model):
-    token: str | None = None
+    token: Credential = None
     respond_to: Literal["mentions", "all"] = "mentions"
     guild_ids: list[int] = Field(default_factory=list)
     sync: Literal["guild", "global", "none"] = "guild"
@@ -268,7 +273,7 @@ class Config(Model):
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
 
-    # Values that came from the environment; redacted from every log line and reply.
+    # Secret values (orchestrator.config.secrets decides which); masked in every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)
     source: str = Field("", exclude=True)
 

@@ -1,8 +1,9 @@
 """YAML with `${VAR}` / `${VAR:-default}` interpolation and a line number for every key path.
 
 The config models never see raw YAML; this module turns text into plain data plus the two facts
-error messages need: where each key sits in the file, and which values came from the environment
-(those are secrets and must never be echoed).
+error messages need: where each key sits in the file, and which environment values went into each
+value. Whether a value is a secret is decided later by the config model
+(orchestrator.config.secrets); a scalar tagged `!secret` is one whatever its key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 KeyPath = tuple[str | int, ...]
+SECRET_TAG = "!secret"  # `api_key: !secret ${KEY}`: this value is a secret whatever its key
 
 
 @dataclass
@@ -25,7 +27,8 @@ class YamlSource:
 
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
-    secrets: set[str] = field(default_factory=set)
+    env_parts: dict[str, set[str]] = field(default_factory=dict)  # value -> env values in it
+    marked: set[str] = field(default_factory=set)  # values tagged `!secret`
     problems: list[tuple[KeyPath, str]] = field(default_factory=list)
 
     def line_of(self, path: KeyPath) -> int:
@@ -43,17 +46,16 @@ def format_path(path: KeyPath) -> str:
     return out or "(root)"
 
 
-def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], bool]:
-    """Substitute variables; return (value, missing names, whether the environment supplied any)."""
+def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], list[str]]:
+    """Substitute variables; return (value, missing names, the environment values used)."""
     missing: list[str] = []
-    from_env = False
+    used: list[str] = []
 
     def sub(match: re.Match[str]) -> str:
-        nonlocal from_env
         name, default = match.group(1), match.group(2)
         value = env.get(name)
-        if value not in (None, ""):
-            from_env = True
+        if value:
+            used.append(value)
             return value
         if default is not None:
             return default
@@ -61,7 +63,7 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], bool
             missing.append(name)
         return ""
 
-    return _VAR.sub(sub, text), missing, from_env
+    return _VAR.sub(sub, text), missing, used
 
 
 class _Builder:
@@ -90,9 +92,17 @@ class _Builder:
         return out
 
     def _scalar(self, node: yaml.Node, path: KeyPath) -> Any:
+        if node.tag == SECRET_TAG:
+            value = self._interpolated(str(node.value), path)
+            if value:
+                self.source.marked.add(value)
+            return value
         if node.tag != "tag:yaml.org,2002:str" or "${" not in str(node.value):
             return self.constructor.construct_object(node)
-        value, missing, from_env = interpolate(str(node.value), self.env)
+        return self._interpolated(str(node.value), path)
+
+    def _interpolated(self, text: str, path: KeyPath) -> str:
+        value, missing, used = interpolate(text, self.env)
         for name in missing:
             self.source.problems.append(
                 (
@@ -101,8 +111,8 @@ class _Builder:
                     f"(set it, or write ${{{name}:-default}})",
                 )
             )
-        if from_env and value:
-            self.source.secrets.add(value)
+        if used and value:
+            self.source.env_parts.setdefault(value, set()).update(used)
         return value
 
 

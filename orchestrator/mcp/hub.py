@@ -32,6 +32,7 @@ from orchestrator.mcp.backoff import backoff_delay
 from orchestrator.mcp.base import ServerStatus
 from orchestrator.mcp.tools import ToolResult, ToolSpec
 from orchestrator.mcp.transport import open_transport
+from orchestrator.config.secrets import secret_values
 from orchestrator.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class ServerConnection:
         self.last_error = ""
         self.restarts = 0
         self._on_change = on_change
-        self._redact = Redactor([*settings.env.values(), *settings.headers.values()])
+        self._redact = Redactor(secret_values(settings))
         self._limiter = (
             AsyncLimiter(settings.rate_limit_per_second, 1)
             if settings.rate_limit_per_second

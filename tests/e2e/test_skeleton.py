@@ -128,7 +128,7 @@ async def test_llm_failure_is_a_clear_reply_and_bot_keeps_working() -> None:
 
 async def test_secret_never_reaches_a_reply() -> None:
     env = {"SECRET_TZ": "Secret/Zone-abcdef"}
-    cfg = config_text() + "    env:\n      - name: X\n        value: ${SECRET_TZ}\n"
+    cfg = config_text() + "    env:\n      - name: TIME_API_TOKEN\n        value: ${SECRET_TZ}\n"
     bot = build_orchestrator(parse_config(cfg, env=env))
     await bot.start()
     try:
