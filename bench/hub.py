@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from bench.machine import machine_lines
-
 import asyncio
 import os
 import signal
@@ -12,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.machine import machine_lines
 from orchestrator.config import ServerSettings, load_config
 from orchestrator.errors import ServerDown
 from orchestrator.mcp.hub import McpHub

@@ -8,8 +8,6 @@ on the vectors' count and dimension, not on where they came from).
 
 from __future__ import annotations
 
-from bench.machine import machine_lines
-
 import asyncio
 import os
 import sqlite3
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.machine import machine_lines
 from orchestrator.config import MemorySettings, SessionSettings
 from orchestrator.memory import chroma_store
 from orchestrator.memory.base import Memory

@@ -9,8 +9,6 @@ Query and tool embeddings are cached under .cache/bench, so reruns are quick.
 
 from __future__ import annotations
 
-from bench.machine import machine_lines
-
 import asyncio
 import functools
 import hashlib
@@ -22,6 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from bench.machine import machine_lines
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -27,12 +27,12 @@ from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
 from orchestrator.audit import audit
 from orchestrator.config import Config, ServerSettings
+from orchestrator.config.secrets import secret_values
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
 from orchestrator.mcp.backoff import backoff_delay
 from orchestrator.mcp.base import ServerStatus
 from orchestrator.mcp.tools import ToolResult, ToolSpec
 from orchestrator.mcp.transport import open_transport
-from orchestrator.config.secrets import secret_values
 from orchestrator.redact import Redactor
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from orchestrator.admin.audit_sink import install_audit_sink
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.messages import ChatMessage
@@ -46,7 +47,7 @@ async def test_environment_values_that_are_not_secrets_are_shown(tmp_path: Path)
     try:
         status = (await bot.handle(say("/status")))[0].text
         zone = (await bot.handle(say("/timezone")))[0].text
-        run = (await bot.handle(say('/run time get_current_time {"timezone":"Europe/London"}')))
+        run = await bot.handle(say('/run time get_current_time {"timezone":"Europe/London"}'))
         shown = (await bot.handle(say("/config")))[0].text
     finally:
         await bot.stop()
@@ -72,12 +73,16 @@ async def test_a_token_inside_a_bearer_header_never_reaches_a_reply(tmp_path: Pa
 
 
 async def test_audit_records_hold_no_secret(tmp_path: Path) -> None:
-    bot = build_orchestrator(parse_config(config_yaml(tmp_path), env=ENV))
+    config = parse_config(config_yaml(tmp_path), env=ENV)
+    sink = install_audit_sink(config)
+    bot = build_orchestrator(config)
     await bot.start()
     try:
         await bot.handle(say(f'/run time get_current_time {{"timezone": "{TOKEN}"}}'))
     finally:
         await bot.stop()
+        if sink is not None:
+            sink.close()
     lines = (tmp_path / "audit.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
     assert any(r.get("tool") == "time/get_current_time" for r in records), records

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from orchestrator.redact import RedactingFilter, Redactor
+from orchestrator.redact import RedactingFormatter, Redactor
 
 SECRET = "123456:telegram-secret-token"
 
@@ -13,7 +13,7 @@ SECRET = "123456:telegram-secret-token"
 def test_messages_arguments_and_tracebacks_are_masked() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactingFilter(Redactor([SECRET, "on"])))
+    handler.setFormatter(RedactingFormatter(logging.Formatter(), Redactor([SECRET, "on"])))
     log = logging.getLogger("test.redact")
     log.addHandler(handler)
     try:

