@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from orchestrator.config import Config
-from orchestrator.config.secrets import url_secrets
+from orchestrator.config.secrets import secret_values, url_secrets
 from orchestrator.redact import MASK, Redactor
 
 
@@ -31,6 +31,7 @@ def _mask(value: Any, secrets: frozenset[str], redactor: Redactor) -> Any:
 
 def redacted_config(config: Config) -> str:
     """YAML of the running config, secrets masked (whole values, and inside larger strings)."""
-    data = _mask(config.model_dump(mode="json"), config.secrets, Redactor(config.secrets))
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100)
-    return Redactor(config.secrets)(text)
+    secrets = config.secrets | secret_values(config)  # the model decides, even after a copy
+    redactor = Redactor(secrets)
+    data = _mask(config.model_dump(mode="json"), secrets, redactor)
+    return redactor(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=100))
