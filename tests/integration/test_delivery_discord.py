@@ -44,7 +44,9 @@ async def test_a_message_dispatched_twice_is_answered_once(
         asked = wire.message("how is the deploy?", mention=True)
         await wire.sent_at_least(2, GENERAL)  # the answer and its summary line
         wire.dispatch_message(asked)  # the gateway replays the same MESSAGE_CREATE
-        marker = wire.message("and the tests?", author=BOB, mention=True)
+        # Ann's next message waits for her earlier ones (one person's messages in order), so
+        # its answer proves the replay was handled, and dropped, before it.
+        marker = wire.message("and the tests?", mention=True)
         sent = await wire.sent_at_least(
             4, GENERAL
         )  # the marker's answer proves the replay's turn passed
