@@ -1,6 +1,6 @@
 """The seed document's two scenarios, end to end, through the real adapters and our MCP servers.
 
-1. Asked in a Discord channel (discord.py through dpytest): "Create a ClickUp task for following
+1. Asked in a Discord channel (discord.py at the wire): "Create a ClickUp task for following
    up on the unpaid invoices from Xero, and send a summary to our Telegram group". The model pages
    Xero's real `list-invoices` (the stand-in serves the recorded tools), creates one task per
    unpaid invoice through our ClickUp server, and posts the summary through our Telegram server
@@ -19,21 +19,15 @@ what the tools really returned, so a tool answering other shapes breaks the scen
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import discord
-import discord.ext.test as dpytest
-import pytest
-
-from bots.discord_bot import OrchestratorBot
 from orchestrator.app import build_orchestrator
 from orchestrator.clock import FakeClock
-from orchestrator.config import DiscordSettings, parse_config
-from orchestrator.core import Orchestrator
+from orchestrator.config import parse_config
 from orchestrator.scheduling.engine import Scheduler
+from tests.discord_wire import GENERAL, discord_wire
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI, Step, text, tool_call
@@ -107,34 +101,9 @@ def invoice_summary(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-AttachDiscord = Callable[[Orchestrator], Awaitable[OrchestratorBot]]
-
-
-@pytest.fixture
-async def discord_bot() -> AsyncIterator[AttachDiscord]:
-    """Builds the real discord.py client around an orchestrator and hands it to dpytest."""
-    started: list[Orchestrator] = []
-
-    async def attach(orchestrator: Orchestrator) -> OrchestratorBot:
-        await orchestrator.start()
-        started.append(orchestrator)
-        intents = discord.Intents.default()
-        intents.message_content = True
-        intents.members = True
-        client = OrchestratorBot(DiscordSettings(sync="none"), orchestrator, intents=intents)
-        await client._async_setup_hook()
-        dpytest.configure(client, members=2)
-        return client
-
-    yield attach
-    await dpytest.empty_queue()
-    for orchestrator in started:
-        await orchestrator.stop()
-
-
-async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram_group_post(
-    discord_bot: AttachDiscord,
-) -> None:
+async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram_group_post() -> (
+    None
+):
     script: list[Step] = [
         {
             "tool_calls": [
@@ -165,17 +134,18 @@ async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram
                 )
             )
             env = {"CLICKUP_API_TOKEN": clickup.token, "TELEGRAM_BOT_TOKEN": telegram.token}
-            bot = await discord_bot(
-                build_orchestrator(parse_config(config(llm.base_url, servers), env=env))
-            )
-            channel = dpytest.get_config().channels[0]
-            assert bot.user is not None
-            await dpytest.message(
-                f"<@{bot.user.id}> Create a ClickUp task for following up on the unpaid invoices "
-                "from Xero, and send a summary to our Telegram group",
-                channel=channel,
-            )
-            answer, footer = dpytest.get_message(), dpytest.get_message()
+            orchestrator = build_orchestrator(parse_config(config(llm.base_url, servers), env=env))
+            await orchestrator.start()
+            try:
+                async with discord_wire(orchestrator) as wire:
+                    wire.message(
+                        "Create a ClickUp task for following up on the unpaid invoices "
+                        "from Xero, and send a summary to our Telegram group",
+                        mention=True,
+                    )
+                    answer, footer = await wire.sent_at_least(2, GENERAL)
+            finally:
+                await orchestrator.stop()
 
     # Xero was paged as in production: page 1 held 10 invoices, page 2 the rest.
     final = llm.requests[-1]["body"]
@@ -218,8 +188,8 @@ async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram
         assert f"{task['name']}: {task['url']}" in post["text"]
     assert "INV-113" not in post["text"] and "INV-112" not in post["text"]  # draft, paid
     # The Discord channel that asked got the answer and the summary line.
-    assert answer.channel == channel and answer.content.startswith("Created 2 ClickUp tasks")
-    assert footer.content.startswith(
+    assert answer["content"].startswith("Created 2 ClickUp tasks")
+    assert footer["content"].startswith(
         "-# Summary: xero/list-invoices, clickup/find_list, telegram/get_chat, "
         "clickup/create_task, telegram/send_message"
     )

@@ -1,5 +1,10 @@
-"""A fake Discord REST API v10 on 127.0.0.1: channel messages, guild channels, webhooks, and
-what a bot's login and `orchestrator doctor` read.
+"""A fake Discord REST API v10 on 127.0.0.1: channel messages, guild channels, webhooks,
+interactions, and what a bot's login and `orchestrator doctor` read.
+
+Bodies are checked as Discord checks them (`discord_checks`: content, embeds, components,
+allowed_mentions, message_reference, nonce); interaction callbacks and follow-ups with their
+deadlines live in `discord_interactions`. Messages users wrote (`user_message`) are held too, so
+a reply to one is checked against the channel, as Discord does.
 
 POST /api/v10/channels/{id}/messages (Authorization: Bot <token>; a repeated `nonce` with
 `enforce_nonce` returns the first message instead of posting again, as Discord does), GET
@@ -27,6 +32,15 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_checks import (
+    error,
+    form_error,
+    is_empty,
+    json_response,
+    message_problems,
+    reference_problems,
+)
+from tests.fakes.discord_interactions import COMPONENT, Interaction, InteractionRoutes
 from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
@@ -52,6 +66,10 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any = None
+    status: int = 0  # the fake's answer, once given
+
+
+CALL = web.RequestKey("call", Request)
 
 
 @dataclass
@@ -69,6 +87,7 @@ class FakeDiscord:
     )
     global_commands: list[dict[str, Any]] = field(default_factory=list)
     guild_commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    interactions: dict[str, Interaction] = field(default_factory=dict)  # by token
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -87,16 +106,23 @@ class FakeDiscord:
                     "name": name,
                     "parent_id": parent,
                     "position": position,
+                    "permission_overwrites": [],
+                    "nsfw": False,
                 }
-        self._ids = (_snowflake(n) for n in itertools.count())
+                if kind == 2:  # voice: what discord.py reads of one
+                    self.channels[cid].update(bitrate=64000, user_limit=0, rtc_region=None)
+        self._sequence = itertools.count()  # shared: ids made in one millisecond stay distinct
+        self._ids = (_snowflake(n) for n in self._sequence)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.routes = InteractionRoutes(self)
 
     def reset(self) -> None:
         """Forget the calls, the messages and any planned faults."""
         self.calls.clear()
         self.messages.clear()
         self.faults.queue.clear()
+        self.interactions.clear()
 
     @property
     def base_url(self) -> str:
@@ -107,14 +133,102 @@ class FakeDiscord:
         return f"{self.base_url}/webhooks/{self.webhook_id}/{self.webhook_token}"
 
     def posted(self, channel_id: str | None = None) -> list[str]:
-        """Contents of the messages posted (to one channel, or the webhook's as 'webhook')."""
-        return [m["content"] for m in self.messages if channel_id in (None, m["channel_id"])]
+        """Contents of the messages posted (to one channel, or the webhook's as 'webhook'),
+        interaction answers included, users' own messages left out."""
+        return [
+            m["content"]
+            for m in self.messages
+            if channel_id in (None, m["channel_id"]) and not m.get("_user")
+        ]
+
+    def interaction(
+        self,
+        kind: int,
+        channel_id: str,
+        message_id: str | None = None,
+        age: float = 0.0,
+        user: dict[str, Any] | None = None,
+    ) -> Interaction:
+        """Hand out an interaction (a new id dated `age` seconds ago, and a token) that the
+        gateway is about to deliver; its callback and follow-ups are then accepted."""
+        created_ms = int((time.time() - age) * 1000)
+        snowflake = ((created_ms - DISCORD_EPOCH_MS) << 22) | (next(self._sequence) & 0xFFF)
+        token = f"aW50ZXJhY3Rpb246{snowflake}:fake-interaction-token"
+        found = Interaction(str(snowflake), token, kind, channel_id, message_id, user or {})
+        self.interactions[token] = found
+        return found
+
+    def user_message(
+        self, channel_id: str, author: dict[str, Any], content: str, **extra: Any
+    ) -> dict[str, Any]:
+        """A message a person wrote: held in the channel, returned for the gateway payload."""
+        return self.add_message(channel_id, {"content": content, **extra}, author=author)
+
+    def add_message(
+        self,
+        channel_id: str,
+        body: dict[str, Any],
+        *,
+        author: dict[str, Any] | None = None,
+        interaction: Interaction | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "id": str(next(self._ids)),
+            "type": 0 if interaction is None or interaction.kind == COMPONENT else 20,
+            "channel_id": channel_id,
+            "content": body.get("content") or "",
+            "author": author or BOT_USER,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": body.get("mentions", []),
+            "mention_roles": [],
+            "pinned": False,
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "attachments": [],
+            "flags": body.get("flags") or 0,
+        }
+        if "message_reference" in body:
+            reference = {
+                k: str(v) if k.endswith("_id") and v is not None else v
+                for k, v in body["message_reference"].items()
+            }
+            message["message_reference"] = {"channel_id": channel_id, **reference}
+        if interaction is not None:
+            message["interaction_metadata"] = {
+                "id": interaction.id,
+                "type": interaction.kind,
+                "user": interaction.user,
+                "authorizing_integration_owners": {"0": GUILD_ID},
+            }
+            message["webhook_id"] = APP_ID
+        if author is not None:
+            message["_user"] = True
+        if "allowed_mentions" in body:
+            message["_allowed_mentions"] = body["allowed_mentions"]
+        self.messages.append(message)
+        return message
+
+    def edit_message(self, message_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        found = next((m for m in self.messages if m["id"] == message_id), None)
+        if found is not None:
+            for key in ("content", "embeds", "components", "flags"):
+                if key in body:
+                    found[key] = body[key] if body[key] is not None else found[key]
+            found["edited_timestamp"] = datetime.now(UTC).isoformat()
+        return found
+
+    def public(self, message: dict[str, Any], with_nonce: bool = False) -> dict[str, Any]:
+        return _public(message, with_nonce)
 
     async def __aenter__(self) -> FakeDiscord:
-        app = web.Application()
+        app = web.Application(middlewares=[_note_status])
         app.router.add_route("POST", "/api/v10/channels/{channel}/messages", self._post_message)
         app.router.add_route("GET", "/api/v10/channels/{channel}/messages", self._list_messages)
         app.router.add_route("GET", "/api/v10/channels/{channel}", self._get_channel)
+        app.router.add_route("POST", "/api/v10/channels/{channel}/typing", self._typing)
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
         app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
         app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
@@ -124,6 +238,7 @@ class FakeDiscord:
         app.router.add_route(
             "GET", "/api/v10/applications/{app}/guilds/{guild}/commands", self._commands
         )
+        self.routes.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -137,13 +252,15 @@ class FakeDiscord:
         await self._runner.cleanup()
 
     # -- plumbing ------------------------------------------------------------------------------
-    async def _record(self, request: web.Request) -> web.Response | None:
+    async def record(self, request: web.Request, auth: bool = True) -> web.Response | None:
         """Record the call; answer a planned fault or a missing/wrong bot token, else None."""
         raw = await request.read()
         body = json.loads(raw) if raw else None
-        self.calls.append(
-            Request(request.method, request.path, dict(request.query), dict(request.headers), body)
+        call = Request(
+            request.method, request.path, dict(request.query), dict(request.headers), body
         )
+        request[CALL] = call
+        self.calls.append(call)
         fault = self.faults.take(request.path)
         if fault is not None and fault.delivered:
             request[STALL_AFTER] = fault.stall
@@ -151,144 +268,121 @@ class FakeDiscord:
         if fault is not None and fault.status is None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), fault.stall)
-            return _error(504, "Gateway Timeout", 0)
+            return error(504, "Gateway Timeout", 0)
         if fault is not None and fault.status == 429:
             wait = fault.retry_after if fault.retry_after is not None else 1.0
-            return _json(
+            return json_response(
                 {"message": "You are being rate limited.", "retry_after": wait, "global": False},
                 status=429,
-                headers={"Retry-After": f"{wait:g}", "X-RateLimit-Scope": "user"},
+                headers={
+                    "Retry-After": f"{wait:g}",
+                    "X-RateLimit-Scope": "user",
+                    "Via": "1.1 google",  # Discord's own 429s (not Cloudflare's) carry it
+                },
             )
         if fault is not None:
-            return _error(fault.status or 500, *_STANDARD.get(fault.status or 500, ("Error", 0)))
+            return error(fault.status or 500, *_STANDARD.get(fault.status or 500, ("Error", 0)))
         is_webhook = request.path.startswith("/api/v10/webhooks/")
-        if not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
-            return _error(401, "401: Unauthorized", 0)
-        return None
-
-    def _message(self, channel_id: str, body: Any, webhook: bool = False) -> dict[str, Any]:
-        content = (body or {}).get("content") or ""
-        message = {
-            "id": str(next(self._ids)),
-            "type": 0,
-            "channel_id": channel_id,
-            "content": content,
-            "author": {"id": self.webhook_id, "username": "Ops", "bot": True}
-            if webhook
-            else BOT_USER,
-            "timestamp": datetime.now(UTC).isoformat(),
-            "tts": False,
-            "mention_everyone": False,
-            "embeds": [],
-            "attachments": [],
-        }
-        if webhook:
-            message["webhook_id"] = self.webhook_id
-        self.messages.append(message)
-        return message
-
-    def _check_content(self, body: Any) -> web.Response | None:
-        content = (body or {}).get("content") or ""
-        if not content:
-            return _error(400, "Cannot send an empty message", 50006)
-        if len(content) > 2000:
-            return _json(
-                {
-                    "message": "Invalid Form Body",
-                    "code": 50035,
-                    "errors": {
-                        "content": {
-                            "_errors": [
-                                {
-                                    "code": "BASE_TYPE_MAX_LENGTH",
-                                    "message": "Must be 2000 or fewer in length.",
-                                }
-                            ]
-                        }
-                    },
-                },
-                status=400,
-            )
+        if auth and not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
+            return error(401, "401: Unauthorized", 0)
         return None
 
     # -- routes --------------------------------------------------------------------------------
     async def _post_message(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         channel = request.match_info["channel"]
         if channel not in self.channels or self.channels[channel]["type"] == 4:
-            return _error(404, "Unknown Channel", 10003)
+            return error(404, "Unknown Channel", 10003)
         body = self.calls[-1].body
-        if (bad := self._check_content(body)) is not None:
-            return bad
+        known = {m["id"] for m in self.messages if m["channel_id"] == channel}
+        if problems := message_problems(body, flags_allowed=0) + reference_problems(body, known):
+            return form_error(problems)
+        if is_empty(body):
+            return error(400, "Cannot send an empty message", 50006)
         nonce = (body or {}).get("nonce")
         first = next(
             (m for m in self.messages if nonce and m.get("_nonce") == nonce),
             None,
         )
         if first is not None and body.get("enforce_nonce"):
-            return _json(_public(first, with_nonce=True))
-        message = self._message(channel, body)
+            return json_response(_public(first, with_nonce=True))
+        message = self.add_message(channel, body)
         if nonce:
             message["_nonce"] = nonce
         if (stall := request.get(STALL_AFTER)) is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), stall)
-            return _error(504, "Gateway Timeout", 0)
-        return _json(_public(message, with_nonce=True))
+            return error(504, "Gateway Timeout", 0)
+        return json_response(_public(message, with_nonce=True))
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         """The channel's latest messages, newest first; like Discord's list, without nonces."""
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         channel = request.match_info["channel"]
         if channel not in self.channels:
-            return _error(404, "Unknown Channel", 10003)
+            return error(404, "Unknown Channel", 10003)
         limit = int(request.query.get("limit", "50"))
         latest = [m for m in self.messages if m["channel_id"] == channel][::-1][:limit]
-        return _json([_public(m) for m in latest])
+        return json_response([_public(m) for m in latest])
+
+    async def _typing(self, request: web.Request) -> web.Response:
+        if (early := await self.record(request)) is not None:
+            return early
+        if request.match_info["channel"] not in self.channels:
+            return error(404, "Unknown Channel", 10003)
+        return web.Response(status=204)
 
     async def _get_channel(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         channel = self.channels.get(request.match_info["channel"])
         if channel is None:
-            return _error(404, "Unknown Channel", 10003)
-        return _json(channel)
+            return error(404, "Unknown Channel", 10003)
+        return json_response(channel)
 
     async def _me(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
-        return _json(BOT_USER)
+        return json_response(BOT_USER)
 
     async def _guild_channels(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         guild = request.match_info["guild"]
         if guild != GUILD_ID:
-            return _error(404, "Unknown Guild", 10004)
-        return _json([c for c in self.channels.values() if c["guild_id"] == guild])
+            return error(404, "Unknown Guild", 10004)
+        return json_response([c for c in self.channels.values() if c["guild_id"] == guild])
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
+        interaction = self.interactions.get(request.match_info["token"])
+        if interaction is not None and request.match_info["id"] == APP_ID:
+            return await self.routes.follow_up(request, interaction)
         if request.match_info["id"] != self.webhook_id:
-            return _error(404, "Unknown Webhook", 10015)
+            return error(404, "Unknown Webhook", 10015)
         if request.match_info["token"] != self.webhook_token:
-            return _error(401, "Invalid Webhook Token", 50027)
+            return error(401, "Invalid Webhook Token", 50027)
         body = self.calls[-1].body
-        if (bad := self._check_content(body)) is not None:
-            return bad
-        message = self._message("webhook", body, webhook=True)
+        if problems := message_problems(body, flags_allowed=0):
+            return form_error(problems)
+        if is_empty(body):
+            return error(400, "Cannot send an empty message", 50006)
+        author = {"id": self.webhook_id, "username": "Ops", "bot": True}
+        message = self.add_message("webhook", body, author=author)
+        message.pop("_user")
+        message["webhook_id"] = self.webhook_id
         if request.query.get("wait") == "true":
-            return _json(message)
+            return json_response(_public(message))
         return web.Response(status=204)
 
     async def _application(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         owner = {**BOT_USER, "id": "777777777777777777", "username": "owner", "bot": False}
-        return _json(
+        return json_response(
             {
                 "id": APP_ID,
                 "name": "opsbot",
@@ -304,7 +398,7 @@ class FakeDiscord:
         )
 
     async def _my_guilds(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         limit = min(int(request.query.get("limit", 200)), 200)
         rows = sorted(self.guilds, key=lambda g: int(g["id"]))
@@ -312,19 +406,21 @@ class FakeDiscord:
             rows = [g for g in rows if int(g["id"]) > int(request.query["after"])]
         if "before" in request.query:
             rows = [g for g in rows if int(g["id"]) < int(request.query["before"])][-limit:]
-        return _json([{"features": [], "permissions": "2147483648", **g} for g in rows[:limit]])
+        return json_response(
+            [{"features": [], "permissions": "2147483648", **g} for g in rows[:limit]]
+        )
 
     async def _commands(self, request: web.Request) -> web.Response:
-        if (early := await self._record(request)) is not None:
+        if (early := await self.record(request)) is not None:
             return early
         if request.match_info["app"] != APP_ID:
-            return _error(403, "Missing Access", 50001)
+            return error(403, "Missing Access", 50001)
         guild = request.match_info.get("guild")
         if guild is None:
-            return _json(self.global_commands)
+            return json_response(self.global_commands)
         if guild not in {g["id"] for g in self.guilds}:
-            return _error(403, "Missing Access", 50001)
-        return _json(self.guild_commands.get(guild, []))
+            return error(403, "Missing Access", 50001)
+        return json_response(self.guild_commands.get(guild, []))
 
 
 def slash_command(name: str, guild_id: str | None = None) -> dict[str, Any]:
@@ -343,6 +439,15 @@ def slash_command(name: str, guild_id: str | None = None) -> dict[str, Any]:
     return command
 
 
+@web.middleware
+async def _note_status(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Keep each answer's status beside its recorded call."""
+    response: web.StreamResponse = await handler(request)
+    if (call := request.get(CALL)) is not None:
+        call.status = response.status
+    return response
+
+
 _STANDARD = {
     401: ("401: Unauthorized", 0),
     403: ("Missing Access", 50001),
@@ -359,23 +464,9 @@ def _snowflake(sequence: int) -> int:
     return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (sequence & 0xFFF)
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """JSON with Discord's exact content type (discord.py parses only `application/json`)."""
-    return web.Response(
-        body=json.dumps(data).encode(),
-        status=status,
-        headers=headers,
-        content_type="application/json",
-    )
-
-
 def _public(message: dict[str, Any], with_nonce: bool = False) -> dict[str, Any]:
     """A message as the API shows it: the nonce only in the answer to the send itself."""
     shown = {k: v for k, v in message.items() if not k.startswith("_")}
     if with_nonce and "_nonce" in message:
         shown["nonce"] = message["_nonce"]
     return shown
-
-
-def _error(status: int, message: str, code: int) -> web.Response:
-    return _json({"message": message, "code": code}, status=status)

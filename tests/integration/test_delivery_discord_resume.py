@@ -2,8 +2,9 @@
 
 The crash is what a dead process leaves in the real Redis delivery store: a claimed, recorded
 request (maybe with its replies computed and some parts sent) whose lease has run out. The
-real discord.py client, driven by dpytest, then receives READY and resumes it through the
-HTTP API; a second start finds nothing left to do.
+real discord.py client, logged in through the fake Discord REST API (tests/discord_wire.py),
+then receives READY and resumes it through the HTTP API, replying to the original message;
+a second start finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import discord
-import discord.ext.test as dpytest
 import pytest
 import redis.asyncio as aioredis
 
-from bots.discord_bot import OrchestratorBot, message_payload
+from bots.discord_bot import message_payload
 from orchestrator.app import build_orchestrator
-from orchestrator.config import DiscordSettings, parse_config
+from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.base import InboundRequest
 from orchestrator.delivery.redis_store import RedisDeliveryStore
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
+from tests.discord_wire import ANN, BOT_USER, GENERAL, DiscordWire, discord_wire
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI, text
-from tests.helpers import eventually
 
 ANSWER = "Deploy is green."
 LEASE = 0.3
@@ -45,16 +45,6 @@ def redis_orchestrator(llm_url: str, redis_url: str, prefix: str) -> Orchestrato
     )
 
 
-async def new_bot(orchestrator: Orchestrator) -> OrchestratorBot:
-    intents = discord.Intents.default()
-    intents.message_content = True
-    intents.members = True
-    client = OrchestratorBot(DiscordSettings(sync="none"), orchestrator, intents=intents)
-    await client._async_setup_hook()
-    dpytest.configure(client, members=2)
-    return client
-
-
 @pytest.fixture
 async def llm() -> AsyncIterator[FakeOpenAI]:
     with FakeOpenAI(default=text(ANSWER)) as fake:
@@ -62,20 +52,20 @@ async def llm() -> AsyncIterator[FakeOpenAI]:
 
 
 async def leave_behind(
-    redis_url: str, prefix: str, channel_id: int, *, replies: list[Reply] | None = None
-) -> str:
-    """Record a request as a process that then died would have: claimed, opened under its own
-    lease (which nobody renews), optionally with its replies computed and the first part sent."""
+    wire: DiscordWire, redis_url: str, prefix: str, *, replies: list[Reply] | None = None
+) -> tuple[str, str]:
+    """Ann's question, and its request as a process that then died would have left it: claimed,
+    opened under its own lease (which nobody renews), optionally with its replies computed and
+    the first part sent. The key and the question's id."""
+    asked = wire.api.user_message(GENERAL, ANN, f"<@{BOT_USER['id']}> how is the deploy?")
+    channel_id = int(GENERAL)
     store = RedisDeliveryStore(
         aioredis.Redis.from_url(redis_url),
         f"{prefix}:resumebot",
         lease_seconds=LEASE,
     )
-    member = dpytest.get_config().members[0]
-    message = ChatMessage(
-        "discord", str(channel_id), str(member.id), "how is the deploy?", "Ann", "987654321"
-    )
-    key = "discord:message:987654321"
+    message = ChatMessage("discord", GENERAL, ANN["id"], "how is the deploy?", "Ann", asked["id"])
+    key = f"discord:message:{asked['id']}"
     assert await store.claim(key)
     await store.open(
         InboundRequest(key, "discord", message_payload(channel_id, message)), "discord-dead"
@@ -84,23 +74,7 @@ async def leave_behind(
         await store.save_replies(key, replies)
         await store.mark_sent(key, "0.0", "111")
     await store.close()
-    return key
-
-
-async def shut_down(bot: OrchestratorBot, orchestrator: Orchestrator) -> None:
-    """Each step bounded: a step that hangs fails the test naming itself (and keeps the
-    assertion that failed before it in the report) instead of running into the suite's
-    timeout with neither."""
-    await asyncio.wait_for(bot.inflight.stop(), 10)
-    await asyncio.wait_for(dpytest.empty_queue(), 10)
-    await asyncio.wait_for(orchestrator.stop(), 30)
-
-
-def sent_now() -> list[str]:
-    contents = []
-    while not dpytest.sent_queue.empty():
-        contents.append(dpytest.get_message().content)
-    return contents
+    return key, asked["id"]
 
 
 async def test_a_message_cut_off_by_a_crash_is_answered_once_on_the_next_start(
@@ -113,35 +87,33 @@ async def test_a_message_cut_off_by_a_crash_is_answered_once_on_the_next_start(
     caplog.set_level(logging.INFO, logger="orchestrator.delivery.inflight")
     orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
     await orchestrator.start()
-    bot = await new_bot(orchestrator)
-    channel = dpytest.get_config().channels[0]
     try:
-        key = await leave_behind(redis_url, key_prefix, channel.id)
-        assert dpytest.verify().message().nothing()
-        bot.dispatch("ready")  # the gateway's READY: the adapter has started
-        assert await eventually(lambda: dpytest.sent_queue.qsize() >= 2, 10), (
-            f"sent {dpytest.sent_queue.qsize()} of 2; model asked {len(llm.requests)} times"
-        )
-        answer = dpytest.get_message()
-        assert answer.content == ANSWER and answer.channel.id == channel.id
-        assert dpytest.get_message().content.startswith("-# Summary")
-        assert llm.requests[0]["body"]["messages"][-1]["content"].endswith("how is the deploy?")
-        assert await eventually(lambda: not bot.inflight._held)
-        store = orchestrator.services.delivery
-        assert store is not None
-        assert await store.get(key) is None  # finished
-        assert await store.orphans("discord") == []
-        await bot.inflight.stop()
-
-        second = await new_bot(orchestrator)  # the next start finds nothing to resume
-        second.dispatch("ready")
-        assert await second.inflight.recover(second.resume) == 0
-        await second.inflight.stop()
-        assert dpytest.verify().message().nothing()
+        async with FakeDiscord() as api:
+            async with discord_wire(orchestrator, api=api) as wire:
+                key, asked = await leave_behind(wire, redis_url, key_prefix)
+                assert wire.sent() == []
+                wire.bot.dispatch("ready")  # the gateway's READY: the adapter has started
+                answer, summary = await wire.sent_at_least(2, GENERAL)
+                assert answer["content"] == ANSWER
+                assert answer["message_reference"]["message_id"] == asked  # the original, by id
+                assert summary["content"].startswith("-# Summary")
+                assert llm.requests[0]["body"]["messages"][-1]["content"].endswith(
+                    "how is the deploy?"
+                )
+                await wire.until(lambda: not wire.bot.inflight._held)
+                store = orchestrator.services.delivery
+                assert store is not None
+                assert await store.get(key) is None  # finished
+                assert await store.orphans("discord") == []
+                assert wire.refusals() == []
+            async with discord_wire(orchestrator, api=api) as second:  # the next start
+                second.bot.dispatch("ready")
+                assert await second.bot.inflight.recover(second.bot.resume) == 0
+            assert len(second.sent()) == 2  # nothing more was sent
         assert len(llm.requests) == 1
     finally:
-        await shut_down(bot, orchestrator)
-    assert "request_resumed platform=discord key=discord:message:987654321" in caplog.text
+        await asyncio.wait_for(orchestrator.stop(), 30)
+    assert f"request_resumed platform=discord key={key}" in caplog.text
 
 
 async def test_a_resumed_message_sends_only_the_parts_still_missing(
@@ -149,18 +121,18 @@ async def test_a_resumed_message_sends_only_the_parts_still_missing(
 ) -> None:
     orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
     await orchestrator.start()
-    bot = await new_bot(orchestrator)
-    channel = dpytest.get_config().channels[0]
     computed = [Reply("The report, part one."), Reply("Summary: 1 step", ReplyKind.SUMMARY)]
     try:
-        await leave_behind(redis_url, key_prefix, channel.id, replies=computed)
-        bot.dispatch("ready")
-        assert await eventually(lambda: not dpytest.sent_queue.empty(), 10)
-        assert await eventually(lambda: not bot.inflight._held)
-        assert sent_now() == ["-# Summary: 1 step"]  # part one was out before the crash
-        assert llm.requests == []  # its replies were computed: the agent does not run again
+        async with discord_wire(orchestrator) as wire:
+            await leave_behind(wire, redis_url, key_prefix, replies=computed)
+            wire.bot.dispatch("ready")
+            await wire.sent_at_least(1, GENERAL)
+            await wire.until(lambda: not wire.bot.inflight._held)
+            # part one was out before the crash: only the summary is missing
+            assert [m["content"] for m in wire.sent()] == ["-# Summary: 1 step"]
+            assert llm.requests == []  # its replies were computed: the agent does not run again
     finally:
-        await shut_down(bot, orchestrator)
+        await asyncio.wait_for(orchestrator.stop(), 30)
 
 
 async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
@@ -169,7 +141,6 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
     """The payload `on_message` records is the one `resume` reads (not just a channel id)."""
     orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
     await orchestrator.start()
-    bot = await new_bot(orchestrator)
     store = orchestrator.services.delivery
     assert isinstance(store, RedisDeliveryStore)
     seen: list[InboundRequest] = []
@@ -183,14 +154,16 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
 
     store.finish = spy_finish  # type: ignore[method-assign]
     try:
-        message = await dpytest.message(f"<@{bot.user.id}> how is the deploy?")
-        assert dpytest.get_message().content == ANSWER
+        async with discord_wire(orchestrator) as wire:
+            message = wire.message("how is the deploy?", mention=True)
+            answer, _summary = await wire.sent_at_least(2, GENERAL)
+            assert answer["content"] == ANSWER
+            await wire.until(lambda: bool(seen))
     finally:
-        await asyncio.wait_for(dpytest.empty_queue(), 10)
         await asyncio.wait_for(orchestrator.stop(), 30)
     (request,) = seen
     assert request.payload["text"] == "how is the deploy?"
-    assert request.payload["message_id"] == str(message.id)
-    assert request.payload["channel"] == message.channel.id
+    assert request.payload["message_id"] == message["id"]
+    assert request.payload["channel"] == int(GENERAL)
     assert request.replies is not None and request.replies[0]["text"] == ANSWER
     assert set(request.sent) == {"0.0", "1.0"}
