@@ -35,27 +35,68 @@ Health = Callable[[], tuple[bool, dict[str, Any]]]
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
+MAX_BODY_BYTES = 1 << 20  # Telegram's updates are a few KB; 1 MB is plenty
+
+
+@tornado.web.stream_request_body
 class UpdateHandler(tornado.web.RequestHandler):
-    """POST <path>: one update from Telegram onto the application's queue."""
+    """POST <path>: one update from Telegram onto the application's queue.
+
+    The body is streamed (`stream_request_body`), so `prepare` checks the secret token and the
+    declared length from the headers alone: a stranger's POST is answered 403 and its connection
+    closed before any of its body is read, and no body is held past MAX_BODY_BYTES."""
 
     def initialize(self, app: App, secret_token: str | None) -> None:
         self.app, self.secret_token = app, secret_token
+        self.chunks: list[bytes] = []
+        self.size = 0
 
-    async def post(self) -> None:
+    def prepare(self) -> None:
+        if self.request.method != "POST":
+            return
         if self.secret_token and self.request.headers.get(SECRET_HEADER) != self.secret_token:
             log.warning("telegram_webhook_rejected reason=secret_token")
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
-        try:
-            data = json.loads(self.request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from None
-        update = Update.de_json(data, self.app.bot)
-        if update is not None:
-            await self.app.update_queue.put(update)
+        declared = self.request.headers.get("Content-Length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            self._too_large()
+        # a chunked body has no length: tornado stops reading it past the cap
+        self.request.connection.set_max_body_size(MAX_BODY_BYTES)  # type: ignore[union-attr]
+
+    def data_received(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > MAX_BODY_BYTES:
+            self._too_large()
+        self.chunks.append(chunk)
+
+    def _too_large(self) -> None:
+        log.warning("telegram_webhook_rejected reason=body_too_large limit=%d", MAX_BODY_BYTES)
+        raise tornado.web.HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+    async def post(self) -> None:
+        update = self._update(b"".join(self.chunks))
+        if update is None:
+            log.warning("telegram_webhook_rejected reason=not_an_update bytes=%d", self.size)
+            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
+        await self.app.update_queue.put(update)
         self.set_status(HTTPStatus.OK)
 
-    def log_exception(self, *args: Any) -> None:  # tornado's default logs a traceback per 4xx
-        return None
+    def _update(self, body: bytes) -> Update | None:
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return None
+        try:
+            return Update.de_json(data, self.app.bot)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, tornado.web.HTTPError):  # refusals are logged where they happen
+            return
+        log.error("telegram_webhook_error error=%s", type(value).__name__)
 
 
 class HealthHandler(tornado.web.RequestHandler):

@@ -68,13 +68,42 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
         return [Reply(await app.reload_config(), ephemeral=True)]
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _depth(raw: str) -> int:
+    """Deepest bracket nesting outside strings, counted without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in raw:
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped, in_string = char == "\\", char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_json_object(raw: str) -> dict[str, Any]:
+    """The `/run` arguments: a JSON object nested at most MAX_JSON_DEPTH levels."""
+    if _depth(raw) > MAX_JSON_DEPTH:
+        raise UsageError(f"arguments are nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f'arguments must be a JSON object, e.g. {{"timezone": "UTC"}} '
             f"({exc.msg} at character {exc.pos})"
+        ) from None
+    except RecursionError:  # cannot happen under the depth cap; kept as the last word
+        raise UsageError(
+            f"arguments are nested too deeply (at most {MAX_JSON_DEPTH} levels)"
         ) from None
     if not isinstance(value, dict):
         raise UsageError('arguments must be a JSON object, e.g. {"timezone": "UTC"}')

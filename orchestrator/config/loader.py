@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from orchestrator.config.models import Config
 from orchestrator.config.secrets import secret_values
-from orchestrator.config.yamlsource import YamlSource, format_path, load_yaml
+from orchestrator.config.yamlsource import YamlLimitError, YamlSource, format_path, load_yaml
 from orchestrator.errors import ConfigError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "orchestrator.yaml"
@@ -44,6 +44,8 @@ def parse_config(text: str, file: str = "<config>", env: Mapping[str, str] | Non
         raise ConfigError([f"{file}:{line}: (yaml): {problem}{where}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{file}:1: (yaml): {type(exc).__name__}"]) from None
+    except YamlLimitError as exc:
+        raise ConfigError([f"{file}:{exc.line}: (yaml): {exc}"]) from None
     problems = [f"{file}:{source.line_of(p)}: {format_path(p)}: {m}" for p, m in source.problems]
     if not isinstance(source.data, dict):
         raise ConfigError([*problems, f"{file}:1: (root): expected a mapping of sections"])
@@ -61,7 +63,17 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     """Read and validate a config file (the embedded default when `path` is None)."""
     file = Path(path) if path else DEFAULT_CONFIG
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{file}:1: (file): cannot read: {exc.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            [
+                f"{file}:{line}: (file): not UTF-8 text "
+                f"(byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+            ]
+        ) from None
     return parse_config(text, str(file), env)

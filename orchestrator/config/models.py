@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -171,6 +172,12 @@ class SessionSettings(Model):
     connect_timeout_seconds: float = Field(1.0, gt=0)
     command_timeout_seconds: float = Field(1.0, gt=0)
 
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> SessionSettings:
+        if self.backend == "redis" and not self.url:
+            raise ValueError("backend redis needs a `url` (e.g. redis://127.0.0.1:6379/0)")
+        return self
+
 
 class SchedulerSettings(Model):
     enabled: bool = True
@@ -183,6 +190,17 @@ class SchedulerSettings(Model):
     max_failures: int = Field(3, ge=1)
     tick_seconds: float = Field(15, gt=0)
     lease_seconds: float = Field(60, gt=0)  # a run whose process died is taken over after this
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name such as Europe/London or UTC)"
+            ) from None
+        return value
 
 
 class DeliverySettings(Model):
@@ -296,6 +314,13 @@ class Config(Model):
                 raise ValueError(
                     "scale.mode distributed needs scheduler.store: redis (or scheduler.enabled:"
                     " false), so each scheduled run is enqueued once"
+                )
+            memory = self.orchestrator.memory_system
+            if memory.type == "chromadb" and not memory.url:
+                raise ValueError(
+                    "scale.mode distributed needs orchestrator.memory_system.url (a Chroma "
+                    "server every process shares) or memory_system.type: none; a local "
+                    "persist_directory is one process's own"
                 )
         return self
 

@@ -66,19 +66,56 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], list
     return _VAR.sub(sub, text), missing, used
 
 
+MAX_ALIAS_EXPANSIONS = 100  # a config reuses a block a few times; a bomb reuses it billions
+MAX_DEPTH = 64
+
+
+class YamlLimitError(Exception):
+    """The document is hostile or broken past what a config needs: an alias bomb, a recursive
+    alias, nesting too deep. `line` is where in the file."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class _Builder:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
         self.constructor = yaml.SafeLoader("")
         self.source = YamlSource(data=None)
+        self.built: set[int] = set()  # ids of collection nodes built once (a second is an alias)
+        self.open: set[int] = set()  # collection nodes being built (an alias to one recurses)
+        self.expansions = 0
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.source.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if not isinstance(node, yaml.CollectionNode):
+            return self._scalar(node, path)
+        self._enter(node, path)
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def _enter(self, node: yaml.Node, path: KeyPath) -> None:
+        line = self.source.line_of(path)
+        if id(node) in self.open:
+            raise YamlLimitError(line, f"{format_path(path)}: an alias refers to itself")
+        if len(path) > MAX_DEPTH:
+            raise YamlLimitError(line, f"nested more than {MAX_DEPTH} levels deep")
+        if id(node) in self.built:
+            self.expansions += 1
+            if self.expansions > MAX_ALIAS_EXPANSIONS:
+                raise YamlLimitError(
+                    line,
+                    f"{format_path(path)}: aliases expand more than {MAX_ALIAS_EXPANSIONS} "
+                    "times (the block anchored on this line is reused too often; an alias bomb?)",
+                )
+        self.built.add(id(node))
+        self.open.add(id(node))
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -117,8 +154,12 @@ class _Builder:
 
 
 def load_yaml(text: str, env: Mapping[str, str]) -> YamlSource:
-    """Parse `text`; raise yaml.YAMLError on syntax errors (the caller formats them)."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    """Parse `text`; raise yaml.YAMLError on syntax errors and YamlLimitError past the limits
+    (the caller formats both)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise YamlLimitError(1, f"nested more than {MAX_DEPTH} levels deep") from None
     builder = _Builder(env)
     builder.source.data = {} if node is None else builder.build(node, ())
     return builder.source

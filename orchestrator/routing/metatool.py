@@ -12,6 +12,9 @@ from orchestrator.routing.base import RoutedTool, Router
 
 SEARCH_TOOL_NAME = "search_tools"
 MAX_LOAD = 20
+MAX_NAMES = 50  # caps on what the model can pass in
+MAX_NAME_CHARS = 200
+MAX_QUERY_CHARS = 500
 Allowed = Callable[[ToolSpec], bool] | None
 
 
@@ -100,12 +103,14 @@ async def run_meta_tool(
     """The meta-tool's whole call: load `names`, search `query`, or both."""
     raw_names = arguments.get("names") or []
     names = [raw_names] if isinstance(raw_names, str) else list(raw_names)
-    query = str(arguments.get("query") or "").strip()
+    names = [str(n)[:MAX_NAME_CHARS] for n in names[:MAX_NAMES]]  # the model fills these freely
+    query = str(arguments.get("query") or "").strip()[:MAX_QUERY_CHARS]
     if not names and not query:
         return MetaResult("error: give `names` (from the tool directory) or a `query`")
     loaded, unknown = resolve_names(router.tools, names, allowed, name_of) if names else ([], [])
     if query:
-        limit = min(max(int(arguments.get("limit") or 5), 1), 10)
+        raw_limit = str(arguments.get("limit") or 5)
+        limit = min(max(int(raw_limit), 1), 10) if raw_limit.isdigit() else 5
         found = await run_search(router, query, limit, allowed)
         loaded += [r.tool for r in found if r.tool not in loaded]
     label = name_of or (lambda t: t.name)

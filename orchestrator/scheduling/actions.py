@@ -66,6 +66,7 @@ async def new_schedule(
 ) -> Schedule:
     """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool);
     `created_text` says what was scheduled."""
+    _check_lengths(what, target)
     tz = await chat_zone(scheduler, timezone_of, message.chat_key)
     now = scheduler.clock.now()
     when: When
@@ -89,6 +90,18 @@ async def new_schedule(
     )
     audit("schedule_create", tool=schedule.id, detail=f"{when_text} -> {schedule.target_key}")
     return schedule
+
+
+MAX_WHAT_CHARS = 4000  # a /schedule message is capped at limits.max_message_chars (4000)
+MAX_TARGET_CHARS = 100
+
+
+def _check_lengths(what: str | None, target: str | None) -> None:
+    """The model's schedule_create fills these freely; cap them as a message is capped."""
+    if what is not None and len(what) > MAX_WHAT_CHARS:
+        raise ScheduleError(f"what to run is at most {MAX_WHAT_CHARS} characters.")
+    if target is not None and len(str(target)) > MAX_TARGET_CHARS:
+        raise ScheduleError(f"a target chat is at most {MAX_TARGET_CHARS} characters.")
 
 
 def created_text(schedule: Schedule) -> str:

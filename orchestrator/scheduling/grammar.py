@@ -31,7 +31,12 @@ UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 6
 alt = "|".join
 DAY = rf"(?:{alt(sorted(DAY_WORDS, key=len, reverse=True))})"
 DAYS_PLURAL = rf"(?:{alt(d.lower() + 's' for d in DAY_NAMES)})"
-DAYLIST = rf"{DAY}s?(?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s+){DAY}s?)*"
+# Lists repeat, so each item and separator is atomic (`(?>...)`): "tues" is read one way only
+# (`tues`, never `tue`+`s` on a retry), and a phrase that fails fails in linear time. Every list
+# item is followed by a non-letter, so the longest reading is the only one that can succeed.
+DAY_ITEM = rf"(?>{DAY}s?)"
+LIST_SEP = r"(?>\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s+)"
+DAYLIST = rf"{DAY_ITEM}(?:{LIST_SEP}{DAY_ITEM})*+"
 MONTH = rf"(?:{alt(sorted(MONTHS, key=len, reverse=True))})"
 NUMBER = rf"(?:\d+|{alt(sorted(NUMBER_WORDS, key=len, reverse=True))})"
 TIME = r"(?:noon|midday|midnight|\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s*o'?clock)?)"
@@ -67,8 +72,8 @@ WEEKDAYS = _with_time(
 WEEKENDS = _with_time(rf"(?:(?:{EVERY}|on)\s+weekends?(?:\s+days?)?|weekends)")
 DAY_LIST = _with_time(
     rf"(?:(?:{EVERY}\s+(?:week\s+on\s+)?|weekly\s+on\s+)(?P<days>{DAYLIST})"
-    rf"|(?:on\s+)?(?P<plural>{DAYS_PLURAL}(?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)"
-    rf"{DAYS_PLURAL})*))"
+    rf"|(?:on\s+)?(?P<plural>{DAYS_PLURAL}(?:(?>\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)"
+    rf"{DAYS_PLURAL})*+))"
 )
 MONTHLY = _with_time(
     r"(?:(?:on\s+)?the\s+(?:(?P<dom>\d{1,2})(?:st|nd|rd|th)?|(?P<last>last))(?:\s+day)?"

@@ -38,6 +38,7 @@ from orchestrator.scheduling.grammar import (
 from orchestrator.scheduling.when import (
     DAY_NAMES,
     DEFAULT_TIME,
+    MAX_WHEN_CHARS,
     MAX_WHEN_WORDS,
     CronWhen,
     IntervalWhen,
@@ -52,6 +53,8 @@ EXAMPLES = (
     '"on the 1st of every month at 10", "tomorrow at 9", "in 20 minutes", '
     '"2026-12-01 14:00", or a cron expression such as "0 9 * * MON"'
 )
+MAX_AHEAD = timedelta(days=5 * 366)  # the furthest a one-shot or a repeat's period may be
+TOO_FAR = "schedule at most 5 years ahead, and repeat at least once every 5 years."
 
 
 def _normalise(text: str) -> str:
@@ -148,6 +151,8 @@ def _parse_cron(text: str, tz: ZoneInfo, now: datetime) -> CronWhen | None:
 
 
 def _future(at: datetime, now: datetime, text: str) -> OnceWhen:
+    if at - now > MAX_AHEAD:
+        raise WhenParseError(f"I read {text!r} as {at:%d %b %Y}: {TOO_FAR}")
     if at <= now:
         raise WhenParseError(
             f"I read {text!r} as {at:%a %d %b %Y %H:%M}, which is in the past. "
@@ -187,6 +192,8 @@ def _parse_recurring(text: str, tz: ZoneInfo, now: datetime) -> When | None:
                 return None  # "every day"/"every week" are handled with their times above
         if seconds < 60:
             raise WhenParseError("the shortest repeat is one minute.")
+        if seconds > MAX_AHEAD.total_seconds():
+            raise WhenParseError(f"that repeat is too long; {TOO_FAR}")
         return IntervalWhen(seconds, now.astimezone(UTC).replace(second=0, microsecond=0), tz.key)
     return None
 
@@ -197,6 +204,8 @@ def _parse_once(text: str, tz: ZoneInfo, now: datetime) -> When | None:
         seconds = 1800 if m["half"] else _number(m["n"]) * _unit_seconds(m["unit"])
         if m["n2"]:
             seconds += int(m["n2"]) * 60
+        if seconds > MAX_AHEAD.total_seconds():
+            raise WhenParseError(f"{text!r} is too far away; {TOO_FAR}")
         return _future(now.astimezone(tz) + timedelta(seconds=seconds), now, text)
     if m := _match(RELATIVE_DAY, text):
         rel = m["rel"]
@@ -247,10 +256,25 @@ def _parse_once(text: str, tz: ZoneInfo, now: datetime) -> When | None:
 
 
 def parse_when(text: str, tz: ZoneInfo, now: datetime) -> When:
-    """Parse a when-phrase relative to `now`, in the chat's timezone `tz`."""
-    normal = _normalise(text)
+    """Parse a when-phrase relative to `now`, in the chat's timezone `tz`.
+
+    A phrase is at most MAX_WHEN_WORDS words and MAX_WHEN_CHARS characters, whoever wrote it
+    (a person's /schedule or the model's schedule_create)."""
+    normal = _normalise(text[: MAX_WHEN_CHARS * 4])
     if not normal:
         raise WhenParseError(f"Say when. Examples: {EXAMPLES}.")
+    if len(normal) > MAX_WHEN_CHARS or len(normal.split()) > MAX_WHEN_WORDS:
+        raise WhenParseError(
+            f"A when-phrase is at most {MAX_WHEN_WORDS} words and {MAX_WHEN_CHARS} characters. "
+            f"Try {EXAMPLES}."
+        )
+    try:
+        return _parse_normal(normal, tz, now)
+    except OverflowError:  # a date or a count past what datetime holds
+        raise WhenParseError(f'"{_short(normal)}" is too far away; {TOO_FAR}') from None
+
+
+def _parse_normal(normal: str, tz: ZoneInfo, now: datetime) -> When:
     for parser in (_parse_cron, _parse_recurring, _parse_once):
         when = parser(normal, tz, now)
         if when is not None:
@@ -324,6 +348,8 @@ def split_when_what(text: str, tz: ZoneInfo, now: datetime) -> tuple[When, str]:
             return cron, _what(words[5:])
     refusal: WhenParseError | None = None
     for cut in range(min(len(words), MAX_WHEN_WORDS), 0, -1):
+        if len(" ".join(words[:cut])) > MAX_WHEN_CHARS:
+            continue
         try:
             when = parse_when(" ".join(words[:cut]), tz, now)
         except WhenParseError as exc:
@@ -339,7 +365,7 @@ def split_when_what(text: str, tz: ZoneInfo, now: datetime) -> tuple[When, str]:
         return when, what
     if refusal is not None:
         raise refusal
-    head = " ".join(words[:MAX_WHEN_WORDS])
+    head = " ".join(words[:MAX_WHEN_WORDS])[:MAX_WHEN_CHARS]
     raise WhenParseError(
         _not_understood(head).replace("as a time.", "as when to run it.", 1)
         + " Usage: /schedule <when> <what>."

@@ -18,6 +18,7 @@ from croniter import CroniterBadDateError, croniter
 
 DEFAULT_TIME = time(9, 0)
 MAX_WHEN_WORDS = 12
+MAX_WHEN_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)

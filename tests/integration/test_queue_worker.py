@@ -123,7 +123,7 @@ def test_distributed_mode_needs_redis_and_single_stays_the_default() -> None:
     assert "Redis" in " ".join(info.value.problems)
     config = parse_config(
         "scale: {mode: distributed}\nsessions: {backend: redis, url: 'redis://x:6379/0'}\n"
-        "scheduler: {store: redis}",
+        "scheduler: {store: redis}\norchestrator: {memory_system: {type: none}}",
         env={},
     )
     assert config.queue_url == "redis://x:6379/0"

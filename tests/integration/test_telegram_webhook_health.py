@@ -57,10 +57,11 @@ async def test_webhook_process_serves_updates_and_healthz_on_one_port() -> None:
                         "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
                     },
                 }
-                wrong = await http.post(
+                wrong = await http.post(  # refused from its headers: the body is never read
                     f"{base}/hook",
                     data=json.dumps(update),
                     headers={"X-Telegram-Bot-Api-Secret-Token": "x"},
+                    expect100=True,
                 )
                 assert wrong.status == 403
                 good = await http.post(
