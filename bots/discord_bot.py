@@ -205,6 +205,11 @@ class OrchestratorBot(discord.Client):
         if not text:
             return
         chat_message = self.chat_message(message.author, message.channel, text, str(message.id))
+        refusal = await self.orchestrator.admit(chat_message)  # a flood is refused as it floods
+        if refusal is not None:
+            if refusal:
+                await self.post(message.channel, refusal, reference=message)
+            return
         if await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
@@ -266,7 +271,7 @@ class OrchestratorBot(discord.Client):
                 elif prior is not None and prior.replies is not None:
                     replies = replies_from_data(prior.replies)
                 else:
-                    replies = await self.orchestrator.handle(chat_message)
+                    replies = await self.orchestrator.handle(chat_message, admitted=True)
                     await self.store.save_replies(key, replies)
             finally:
                 typing.cancel()

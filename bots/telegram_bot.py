@@ -102,7 +102,9 @@ class TelegramAdapter:
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.app = app
-        app.add_handler(MessageHandler(filters.TEXT | filters.COMMAND, self.on_message))
+        edited = filters.UpdateType.EDITED
+        app.add_handler(MessageHandler((filters.TEXT | filters.COMMAND) & ~edited, self.on_message))
+        app.add_handler(MessageHandler(edited, self.on_edit))
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(TypeHandler(Update, self.on_done), group=1)  # after the handler above
         app.add_error_handler(self.on_error)
@@ -198,11 +200,26 @@ class TelegramAdapter:
         if not self.addressed(message, bot.id, bot.username):
             return
         chat_message = self.to_chat_message(message, bot.username)
+        # Counted as it arrives, not when its turn comes: a flood is refused while it floods
+        # (one notice), instead of queueing behind the sender's earlier messages.
+        refusal = await self.orchestrator.admit(chat_message)
+        if refusal is not None:
+            await self.deliver(message.chat.id, refusal, reply_to=message.message_id)
+            return
         if await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
             await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
+
+    async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message is not answered: its original was (a command in it ran once), and
+        answering the edit would run it again."""
+        message = update.effective_message
+        if message is not None:
+            log.info(
+                "telegram_edit_ignored chat=%s message=%s", message.chat.id, message.message_id
+            )
 
     async def answer(
         self, key: str, chat_message: ChatMessage, chat_id: int, reply_to: int
@@ -239,7 +256,8 @@ class TelegramAdapter:
         """Run the core; keep typing up, and post a notice (recorded) if it takes a while."""
         typing = asyncio.create_task(self._keep_typing(chat_id))
         progress = Progress()
-        task = asyncio.create_task(progress.track(self.orchestrator.handle(chat_message)))
+        work = self.orchestrator.handle(chat_message, admitted=True)  # admitted on arrival
+        task = asyncio.create_task(progress.track(work))
         started = time.monotonic()
         try:
             done, _ = await asyncio.wait({task}, timeout=self.settings.working_notice_seconds)
@@ -286,6 +304,11 @@ class TelegramAdapter:
             await query.answer(
                 "Only the person who asked (or an admin) can answer this.", show_alert=True
             )
+            return
+        refusal = await self.orchestrator.admit(presser)
+        if refusal is not None:
+            with contextlib.suppress(TelegramError):
+                await query.answer(refusal[0].text[:200] if refusal else None)
             return
         async with self.order.turn(f"{presser.chat_key}:{presser.user_id}"):
             with contextlib.suppress(TelegramError):  # too old after a restart: answer anyway

@@ -22,7 +22,7 @@ from orchestrator.admin.doctor.base import TargetLister
 from orchestrator.admin.heartbeat import beat_forever
 from orchestrator.audit import audit, bind_requester
 from orchestrator.commands.admin import register_admin_commands
-from orchestrator.commands.builtin import register_builtin_commands
+from orchestrator.commands.builtin import register_builtin_commands, run_target
 from orchestrator.commands.memory import register_memory_commands
 from orchestrator.commands.model_tools import builtin_tools
 from orchestrator.commands.registry import (
@@ -41,7 +41,13 @@ from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.memory.base import Memory
 from orchestrator.messages import ChatAdapter, ChatMessage, Choice, Reply, ReplyKind
-from orchestrator.policy import AllowedTools, UserRateLimits, is_admin, tool_allowed
+from orchestrator.policy import (
+    AllowedTools,
+    UserRateLimits,
+    is_admin,
+    rate_refusal,
+    tool_allowed,
+)
 from orchestrator.queue.base import JobQueue
 from orchestrator.redact import Redactor
 from orchestrator.reload import install_sighup, reload_config, remove_sighup
@@ -180,11 +186,24 @@ class Orchestrator:
         await self.queue.enqueue_message(message)
         return True
 
-    async def handle(self, message: ChatMessage) -> list[Reply]:
-        """Answer one message; never raises, whatever the message or the parts do."""
+    async def admit(self, message: ChatMessage) -> list[Reply] | None:
+        """Count a person's message against their rate as it arrives, before it waits behind
+        their earlier ones: None to go on, else what to answer instead (one notice a burst,
+        then nothing). Adapters that queue a person's messages call this before queueing, then
+        `handle(message, admitted=True)`; otherwise `handle` calls it."""
+        return await rate_refusal(
+            self.rate_limits, self.config.policy_for(message.chat_key), message
+        )
+
+    async def handle(self, message: ChatMessage, *, admitted: bool = False) -> list[Reply]:
+        """Answer one message; never raises, whatever the message or the parts do.
+        `admitted`: the adapter already counted it with `admit`."""
         started = time.monotonic()
         bind_requester(message.platform, message.chat_id, message.user_id)
         try:
+            refusal = None if admitted else await self.admit(message)
+            if refusal is not None:
+                return [self._clean(r) for r in refusal]
             async with self._order.turn(f"{message.chat_key}:{message.user_id}"):
                 replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
@@ -234,10 +253,6 @@ class Orchestrator:
                     ReplyKind.ERROR,
                 )
             ]
-        if not await self.rate_limits.allow(f"{message.platform}:{message.user_id}"):
-            return [
-                Reply("You are sending messages too fast; please wait a minute.", ReplyKind.ERROR)
-            ]
         await self.chat_rules.refresh(message.chat_key)
         parsed = split_command(message.text)
         if parsed is not None:
@@ -248,7 +263,14 @@ class Orchestrator:
         command = self.commands.get(name)
         if command is None:
             return [Reply(f"Unknown command /{name}. Send /help for the list.", ReplyKind.ERROR)]
-        admin = is_admin(self.config, message)
+        # A schedule's text (which the model may have written) acts with no admin rights and
+        # answers no question meant for a person: only its standing approvals go with it.
+        admin = is_admin(self.config, message) and message.from_person
+        if command.person_only and not message.from_person:
+            log.warning("command_refused name=%s origin=%s", name, message.origin.value)
+            return [
+                Reply(f"/{name} needs a person: a scheduled run cannot use it.", ReplyKind.ERROR)
+            ]
         if command.admin_only and not admin:
             return [Reply(f"/{name} is for admins only.", ReplyKind.ERROR, ephemeral=True)]
         try:
@@ -351,9 +373,14 @@ class Orchestrator:
         )
 
     async def likely_write_tools(self, message: ChatMessage) -> list[str]:
-        """The tools needing approval that this request would be offered (routed now)."""
-        embedded = await self.embed(message.text)
+        """The tools needing approval that this request would use: for `/run server tool` that
+        tool, for another command none, for free text those it would be offered (routed now)."""
         rules = ApprovalRules.from_config(self.config)
+        if split_command(message.text) is not None:
+            named = run_target(message.text)  # any other command calls no tool
+            tools = [t for t in self.allowed_tools(message.chat_key) if (t.server, t.name) == named]
+            return [t.key for t in tools if rules.needs_approval(t)]
+        embedded = await self.embed(message.text)
         tools = await self.select_tools(message, embedded)
         return [t.key for t in tools if rules.needs_approval(t)]
 
@@ -371,7 +398,7 @@ class Orchestrator:
             for t in self.allowed_tools(message.chat_key)
             if self.names.safe_name(t.server, t.name) in offered
         ]
-        loop.offer(tools, self.builtins_for(message, tools))
+        loop.offer(tools, self.builtins_for(owner, tools))  # a schedule is the asker's
         try:
             result = await loop.resume(plan, approved=approved)
         except LLMError as exc:

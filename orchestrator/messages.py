@@ -16,6 +16,15 @@ class ReplyKind(StrEnum):
     NOTICE = "notice"
 
 
+class Origin(StrEnum):
+    """Who wrote a message's text. Only a person's own words act with a person's authority: a
+    slash command in a scheduled run's text (which the model may have written) gets no more
+    than the schedule's standing approvals."""
+
+    PERSON = "person"  # typed (or a button pressed) by the sender in the chat
+    SCHEDULE = "schedule"  # a scheduled run's saved text, sent in its creator's name
+
+
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One inbound message, as every adapter hands it to the core."""
@@ -31,6 +40,12 @@ class ChatMessage:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # "server/tool" approved in advance (a schedule's standing approvals); runs need no button.
     approved_tools: frozenset[str] = frozenset()
+    origin: Origin = Origin.PERSON
+
+    @property
+    def from_person(self) -> bool:
+        """The text is the sender's own words (not a schedule's saved text)."""
+        return self.origin is Origin.PERSON
 
     @property
     def chat_key(self) -> str:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from enum import StrEnum
 from fnmatch import fnmatchcase
 
 from aiolimiter import AsyncLimiter
 
 from orchestrator.config import ChatPolicy, Config
 from orchestrator.mcp.tools import ToolSpec
-from orchestrator.messages import ChatMessage
+from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.routing.directory import ToolGroups
+
+log = logging.getLogger(__name__)
 
 
 def is_admin(config: Config, message: ChatMessage) -> bool:
@@ -69,23 +73,76 @@ class AllowedTools:
         return found[0], found[1]
 
 
-class UserRateLimits:
-    """One leaky bucket per user (aiolimiter), so one chatty user cannot starve the bot."""
+class RateVerdict(StrEnum):
+    ALLOW = "allow"
+    NOTICE = "notice"  # over the limit: the first refusal of this burst, tell the sender
+    QUIET = "quiet"  # over the limit again in the same burst: drop without a word
 
-    def __init__(self, per_minute: int) -> None:
+
+class UserRateLimits:
+    """One leaky bucket per user (aiolimiter), so one chatty user cannot starve the bot.
+
+    A burst over the limit gets one notice: the sender hears it on the first refused message,
+    and the next refused ones are dropped silently until a message is allowed again."""
+
+    def __init__(self, per_minute: int, keep: int = 10_000) -> None:
         self.per_minute = per_minute
-        self._limiters: dict[str, AsyncLimiter] = {}
+        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._noticed: set[str] = set()
+        self._keep = keep
 
     def set_rate(self, per_minute: int) -> None:
         """A reloaded limit: every bucket starts over at the new rate."""
         self.per_minute = per_minute
         self._limiters.clear()
+        self._noticed.clear()
 
     async def allow(self, user_key: str) -> bool:
+        return await self.check(user_key) is RateVerdict.ALLOW
+
+    async def check(self, user_key: str) -> RateVerdict:
         limiter = self._limiters.get(user_key)
         if limiter is None:
             limiter = self._limiters[user_key] = AsyncLimiter(self.per_minute, 60)
+            if len(self._limiters) > self._keep:  # the least recently seen first
+                old, _ = self._limiters.popitem(last=False)
+                self._noticed.discard(old)
+        self._limiters.move_to_end(user_key)
         if not limiter.has_capacity():
-            return False
+            if user_key in self._noticed:
+                return RateVerdict.QUIET
+            self._noticed.add(user_key)
+            return RateVerdict.NOTICE
+        self._noticed.discard(user_key)
         await limiter.acquire()  # returns at once: capacity was just checked
-        return True
+        return RateVerdict.ALLOW
+
+
+async def rate_refusal(
+    limits: UserRateLimits, policy: ChatPolicy, message: ChatMessage
+) -> list[Reply] | None:
+    """Count a person's message against their rate: None to go on, else what to answer
+    instead (one notice a burst, then nothing)."""
+    if not message.from_person or not message.text.strip():
+        return None  # a schedule has its own limits (min_interval_seconds)
+    if not policy.allowed:
+        return None  # dropped by the core without a word, and not counted
+    verdict = await limits.check(f"{message.platform}:{message.user_id}")
+    if verdict is RateVerdict.ALLOW:
+        return None
+    log.warning(
+        "rate_limited platform=%s chat=%s user=%s notice=%d",
+        message.platform,
+        message.chat_id,
+        message.user_id,
+        verdict is RateVerdict.NOTICE,
+    )
+    if verdict is RateVerdict.QUIET:
+        return []
+    return [
+        Reply(
+            f"You are sending messages too fast (limit {limits.per_minute} a minute); I skip "
+            "the rest of this burst. Please wait a minute.",
+            ReplyKind.ERROR,
+        )
+    ]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
-from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
+from orchestrator.commands.registry import CommandContext, CommandRegistry, Param, split_command
 from orchestrator.errors import ToolError, UsageError
+from orchestrator.llm.approvals import ApprovalRules
+from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.services import AppHost
+
+log = logging.getLogger(__name__)
 
 MAX_RESULT_CHARS = 3500
 
@@ -55,11 +60,17 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
         "Run the actions that wait for your approval, and let the plan go on",
         Param("id", "Request id"),
         slow=True,
+        person_only=True,
     )
     async def confirm(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return await resolve_pending(app, ctx, args["id"], run=True)
 
-    @reg.command("cancel", "Decline the actions that wait for approval", Param("id", "Request id"))
+    @reg.command(
+        "cancel",
+        "Decline the actions that wait for approval",
+        Param("id", "Request id"),
+        person_only=True,
+    )
     async def cancel(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         return await resolve_pending(app, ctx, args["id"], run=False)
 
@@ -131,6 +142,9 @@ async def call_tool_reply(
         )
     if spec is None:
         return Reply(f"{server}/{tool} is not allowed in this chat.", ReplyKind.ERROR)
+    refusal = unapproved_run(app, ctx, spec)
+    if refusal is not None:
+        return refusal
     try:
         result = await app.services.hub.call(server, tool, arguments)
     except ToolError as exc:
@@ -143,6 +157,32 @@ async def call_tool_reply(
     if result.is_error:
         return Reply(f"{server}/{tool} reported an error:\n{text}", ReplyKind.ERROR)
     return Reply(f"{server}/{tool}:\n```\n{text}\n```")
+
+
+def run_target(text: str) -> tuple[str, str] | None:
+    """The (server, tool) a `/run server tool ...` text calls; None for any other text."""
+    parsed = split_command(text)
+    if parsed is None or parsed[0] != "run":
+        return None
+    words = parsed[1].split(maxsplit=2)
+    return (words[0], words[1]) if len(words) >= 2 else None
+
+
+def unapproved_run(app: AppHost, ctx: CommandContext, spec: ToolSpec) -> Reply | None:
+    """A person typing `/run` of a write tool is explicit and runs it. The same text from a
+    schedule (its creator's saved words, or the model's) runs a write tool only with the
+    schedule's standing approval for it; otherwise it is refused, naming the approval."""
+    message = ctx.message
+    if message.from_person or spec.key in message.approved_tools:
+        return None
+    if not ApprovalRules.from_config(app.config).needs_approval(spec):
+        return None
+    log.warning("run_refused tool=%s origin=%s reason=not_approved", spec.key, message.origin.value)
+    return Reply(
+        f"{spec.key} changes things, so a scheduled /run of it needs the schedule's approval "
+        f"first: /approve <schedule id> {spec.key} (its creator or an admin).",
+        ReplyKind.ERROR,
+    )
 
 
 def tools_text(app: AppHost, chat_key: str, only: str | None = None) -> str:

@@ -48,6 +48,7 @@ class Command:
     handler: Handler
     admin_only: bool = False
     slow: bool = False  # may take longer than a second (Discord defers these at once)
+    person_only: bool = False  # answers a question to a person: never from a schedule's text
 
     def usage(self) -> str:
         parts = [f"/{self.name}"]
@@ -73,12 +74,18 @@ class CommandRegistry:
         self._commands: dict[str, Command] = {}
 
     def command(
-        self, name: str, help: str, *params: Param, admin_only: bool = False, slow: bool = False
+        self,
+        name: str,
+        help: str,
+        *params: Param,
+        admin_only: bool = False,
+        slow: bool = False,
+        person_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Decorator: declare `handler` as the slash command `/name`."""
 
         def decorate(handler: Handler) -> Handler:
-            self.add(Command(name, help, tuple(params), handler, admin_only, slow))
+            self.add(Command(name, help, tuple(params), handler, admin_only, slow, person_only))
             return handler
 
         return decorate

@@ -45,6 +45,10 @@ class BuiltinTool:
 
     schema: dict[str, Any]
     run: Callable[[dict[str, Any]], Awaitable[str | tuple[str, list[ToolSpec]]]]
+    # Set for a tool that changes what happens later (creating a schedule): the call waits for
+    # the person's Run all like a write tool, shown as the line this returns (it raises to
+    # refuse the call at once, e.g. a when-phrase that does not parse).
+    confirm: Callable[[dict[str, Any]], Awaitable[str]] | None = None
 
     @property
     def name(self) -> str:
@@ -242,7 +246,10 @@ class AgentLoop:
             self.result.failures.append(call.name)
             return "error: the arguments were not a JSON object; call the tool again with one"
         if call.name in self.builtins:
-            return await self._run_builtin(self.builtins[call.name], call)
+            tool = self.builtins[call.name]
+            if tool.confirm is not None:
+                return await self._hold_builtin(tool, call)
+            return await self._run_builtin(tool, call)
         spec = self.offered.get(call.name)
         if spec is None or not self.allowed(spec):
             log.warning("tool_call_refused name=%s reason=not_offered", call.name[:64])
@@ -282,7 +289,25 @@ class AgentLoop:
         self.guard.record(name, arguments, output)
         return output
 
+    async def _hold_builtin(self, tool: BuiltinTool, call: ToolCall) -> str | None:
+        """A built-in that needs the person's press: described now, run after Run all."""
+        assert tool.confirm is not None
+        try:
+            label = await tool.confirm(call.arguments)
+        except Exception as exc:  # noqa: BLE001 - a refused call is reported to the model
+            log.info("builtin_tool_refused tool=%s error=%s", tool.name, type(exc).__name__)
+            self.result.failures.append(tool.name)
+            return f"error: {exc}"
+        self._waiting.append(PendingCall(call.id, call.name, "", tool.name, call.arguments, label))
+        return None
+
     async def _run_approved(self, call: PendingCall) -> str:
+        if call.is_builtin:
+            tool = self.builtins.get(call.name)
+            if tool is None:
+                return f"error: {call.name} is no longer available in this chat"
+            call_now = ToolCall(call.call_id, call.name, call.arguments)
+            return APPROVED_NOTE + "\n" + await self._run_builtin(tool, call_now)
         spec = self.offered.get(call.name)
         if spec is None or spec.key != call.key or not self.allowed(spec):
             return f"error: {call.key} is no longer available in this chat"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from orchestrator.messages import ChatMessage, Choice, Reply, ReplyKind
+from orchestrator.messages import ChatMessage, Choice, Origin, Reply, ReplyKind
 
 VERSION = 1
 
@@ -92,6 +92,8 @@ def message_to_dict(message: ChatMessage) -> dict[str, Any]:
         "is_private": message.is_private,
         "is_admin": message.is_admin,
         "received_at": message.received_at.isoformat(),
+        "approved_tools": sorted(message.approved_tools),
+        "origin": message.origin.value,
     }
 
 
@@ -106,7 +108,16 @@ def message_from_dict(doc: dict[str, Any]) -> ChatMessage:
         is_private=bool(doc.get("is_private")),
         is_admin=bool(doc.get("is_admin")),
         received_at=datetime.fromisoformat(doc["received_at"]),
+        approved_tools=frozenset(doc.get("approved_tools", ())),
+        # A job from an older version names no origin: a scheduled one (its id says so) keeps
+        # the schedule's limits rather than gaining a person's.
+        origin=Origin(doc.get("origin") or _older_origin(doc)),
     )
+
+
+def _older_origin(doc: dict[str, Any]) -> Origin:
+    scheduled = str(doc.get("message_id") or "").startswith("schedule:")
+    return Origin.SCHEDULE if scheduled else Origin.PERSON
 
 
 def replies_to_json(replies: list[Reply]) -> str:

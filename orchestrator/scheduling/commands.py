@@ -70,6 +70,7 @@ def register_schedule_commands(
         "approve write tools for every run of a schedule (its creator or an admin)",
         Param("id", "schedule id (see /schedules)"),
         Param("tools", "server/tool names, comma-separated", rest=True),
+        person_only=True,
     )
     async def approve(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         try:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from orchestrator.messages import ChatMessage
 from orchestrator.scheduling import actions
+from orchestrator.scheduling.describe import describe
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.errors import ScheduleError
-from orchestrator.scheduling.parse import EXAMPLES
+from orchestrator.scheduling.parse import EXAMPLES, parse_when
 
 log = logging.getLogger(__name__)
 
 TOOL_NAMES = ("schedule_create", "schedule_list", "schedule_delete")
+MAX_SHOWN = 500  # characters of a schedule's text shown on its confirmation
 
 
 def _tool(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict:
@@ -33,9 +36,11 @@ def schedule_tool_schemas() -> list[dict[str, Any]]:
     return [
         _tool(
             "schedule_create",
-            "Create a recurring or one-time scheduled task in this chat. At each run the `what` "
-            "text is executed as if the requesting user had sent it, and the result is posted "
-            "to the chat. Use when the user asks for something to happen regularly or later.",
+            "Create a recurring or one-time scheduled task in this chat. The user confirms it "
+            "with a button before it exists. At each run the `what` text is executed for the "
+            "requesting user (tools that change things still need their approval), and the "
+            "result is posted to the chat. Use when the user asks for something to happen "
+            "regularly or later.",
             {
                 "when": {
                     "type": "string",
@@ -61,6 +66,37 @@ def schedule_tool_schemas() -> list[dict[str, Any]]:
             ["id"],
         ),
     ]
+
+
+WriteToolsFor = Callable[[ChatMessage], Awaitable[list[str]]]
+
+
+async def confirm_create(
+    arguments: dict[str, Any],
+    message: ChatMessage,
+    scheduler: Scheduler,
+    timezone_of: Callable[[str], Awaitable[str]],
+    write_tools_for: WriteToolsFor | None = None,
+) -> str:
+    """The line the asker approves before a schedule the model asked for exists: when, what,
+    and the tools that change things its runs may call. Raises ScheduleError when the when-
+    phrase or the text would be refused anyway, so the model hears it at once."""
+    tz = await actions.chat_zone(scheduler, timezone_of, message.chat_key)
+    when = parse_when(str(arguments.get("when", "")), tz, scheduler.clock.now())
+    what = str(arguments.get("what", "")).strip()
+    if not what:
+        raise ScheduleError("give `what` to run at each time")
+    target = arguments.get("target_chat")
+    where = f" posting into {target}" if target else ""
+    shown = what if len(what) <= MAX_SHOWN else what[: MAX_SHOWN - 1] + "…"
+    line = f'Create a schedule{where}: {describe(when)} ({tz.key}), run "{shown}"'
+    writes = await write_tools_for(replace(message, text=what)) if write_tools_for else []
+    if writes:
+        return (
+            f"{line}. Its runs may call tools that change things: {', '.join(writes)}; each run "
+            "asks you before using them unless you approve them for it (/approve)"
+        )
+    return f"{line}. No tool that changes things is likely"
 
 
 async def run_schedule_tool(

@@ -65,8 +65,9 @@ def attach_scheduler(
         )
 
     def tools_for(message: ChatMessage) -> list[BuiltinTool]:
+        admin = is_admin(app.config, message) and message.from_person
         return schedule_builtin_tools(
-            message, is_admin(app.config, message), scheduler, timezone_of
+            message, admin, scheduler, timezone_of, app.likely_write_tools
         )
 
     def default_target(chat_key: str) -> str | None:

@@ -12,9 +12,14 @@ from typing import Any
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.llm.agent import BuiltinTool
-from orchestrator.messages import ChatMessage, Reply, ReplyKind
+from orchestrator.messages import ChatMessage, Origin, Reply, ReplyKind
 from orchestrator.scheduling.engine import Notify, Runner, Scheduler
-from orchestrator.scheduling.llm_tools import run_schedule_tool, schedule_tool_schemas
+from orchestrator.scheduling.llm_tools import (
+    WriteToolsFor,
+    confirm_create,
+    run_schedule_tool,
+    schedule_tool_schemas,
+)
 from orchestrator.scheduling.store import Schedule
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,7 @@ def as_message(schedule: Schedule) -> ChatMessage:
         user_name=schedule.creator_name,
         message_id=f"schedule:{schedule.id}",
         approved_tools=frozenset(schedule.approved_tools),
+        origin=Origin.SCHEDULE,
     )
 
 
@@ -74,8 +80,14 @@ def schedule_builtin_tools(
     is_admin: bool,
     scheduler: Scheduler,
     timezone_of: Callable[[str], Awaitable[str]],
+    write_tools_for: WriteToolsFor | None = None,
 ) -> list[BuiltinTool]:
-    """The schedule tools bound to one message's chat and user, for the agent loop."""
+    """The schedule tools bound to one message's chat and user, for the agent loop.
+    `schedule_create` waits for the asker's button, like a write tool: a schedule the model
+    asked for (perhaps told to by text in a tool result) exists only once a person says so."""
+
+    async def confirm(arguments: dict[str, Any]) -> str:
+        return await confirm_create(arguments, message, scheduler, timezone_of, write_tools_for)
 
     def bind(schema: dict[str, Any]) -> BuiltinTool:
         name = schema["function"]["name"]
@@ -85,6 +97,6 @@ def schedule_builtin_tools(
                 name, arguments, message, is_admin, scheduler, timezone_of
             )
 
-        return BuiltinTool(schema, run)
+        return BuiltinTool(schema, run, confirm if name == "schedule_create" else None)
 
     return [bind(schema) for schema in schedule_tool_schemas()]

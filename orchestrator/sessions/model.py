@@ -34,15 +34,19 @@ class PendingCall:
 
     call_id: str
     name: str  # the name the model used (server__tool)
-    server: str
+    server: str  # "" for one of our built-in tools (schedule_create)
     tool: str
     arguments: dict[str, Any]
     label: str  # the plain words shown on the confirmation
 
     @property
+    def is_builtin(self) -> bool:
+        return not self.server
+
+    @property
     def key(self) -> str:
-        """server/tool, as `ToolSpec.key` names the same tool."""
-        return f"{self.server}/{self.tool}"
+        """server/tool, as `ToolSpec.key` names the same tool (a built-in: its name)."""
+        return f"{self.server}/{self.tool}" if self.server else self.tool
 
 
 @dataclass(slots=True)

@@ -154,6 +154,15 @@ class FakeTelegram:
             }
         return self._push({"message": message})
 
+    def edited_update(self, update_id: int, text: str) -> int:
+        """The sender edits the message of an earlier update: same message id, new text."""
+        original = next(u for u in self.delivered if u["update_id"] == update_id)["message"]
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        entities = _auto_entities(text)
+        if entities:
+            edited["entities"] = entities
+        return self._push({"edited_message": edited})
+
     def callback_update(
         self, data: str, *, message_id: int, chat_id: int = -100, user_id: int = 1
     ) -> int:
