@@ -18,6 +18,7 @@ unoffered tool on purpose (to test the refusal) is marked `tool_call(..., offere
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -25,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 Step = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -233,6 +236,7 @@ class FakeOpenAI:
         return step
 
     def _violation(self, what: str) -> dict[str, Any]:
+        log.warning("fake_llm_violation %s", what)
         with self._lock:
             self.violations.append(what)
         return error(418, f"fake LLM: {what}")
