@@ -255,11 +255,13 @@ class FakeOpenAI:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: object, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-        if exc_type is None:
+        if exc is None:
             self.assert_clean()
+        elif self.violations:  # the test failed already: say the script was broken too
+            exc.add_note("fake model script violated:\n" + "\n".join(self.violations))
 
 
 def last_tool_result(body: dict[str, Any]) -> str:
