@@ -117,7 +117,7 @@ def chat_orchestrator(
     return build_orchestrator(
         parse_config(
             f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
-            f"  tool_routing: {{strategy: all}}\nscheduler: {{enabled: false}}\n{servers}",
+            f"scheduler: {{enabled: false}}\n{servers}",
             env={},
         )
     )
@@ -129,7 +129,7 @@ def clickup_orchestrator(clickup_url: str, token: str, llm_url: str | None = Non
     llm = f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
     yaml = (
         f"orchestrator:\n{llm if llm_url else ''}  memory_system: {{type: none}}\n"
-        "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n"
+        "scheduler: {enabled: false}\n"
         f"mcp_servers:\n{clickup_server_yaml(clickup_url)}"
     )
     return build_orchestrator(parse_config(yaml, env={"CLICKUP_API_TOKEN": token}))

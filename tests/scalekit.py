@@ -35,7 +35,7 @@ def write_config(
         else ""
     )
     path.write_text(
-        f"orchestrator:\n{llm}  memory_system: {{type: none}}\n  tool_routing: {{strategy: all}}\n"
+        f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
         f"mcp_servers:\n{time_server_yaml()}"
         f"bots:\n  telegram: {{token: '{fake.token}', base_url: '{fake.base_url}'}}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"

@@ -4,7 +4,9 @@ A step's calls that need approval (approvals.py) never run by themselves: the lo
 hands back one confirmation listing all of them, while the step's other calls run at once. The
 paused loop (transcript, waiting calls) is stored with the session; `resume` continues it after
 Run all or Cancel, in this process or another. A call runs only when it names a tool offered in
-this request; a call repeated with the same arguments is answered from its first run.
+this request. The first identical repeat of a call (same tool, same arguments) is answered from
+its first run and ends the tool phase: the model is asked once more, without tools. An empty
+answer is asked again once, without tools, before the user is told.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ log = logging.getLogger(__name__)
 FINAL_ASK = (
     "Answer the request now from the tool results above, without calling any tool; say what "
     "you could not finish."
+)
+EMPTY_ASK = (
+    "Your last answer was empty. Answer the request now, in words, without calling any tool."
+)
+EMPTY_ANSWER = (
+    "The model returned an empty answer. Please rephrase or try again; "
+    "if it keeps happening, check the model server (README: LLM servers)."
 )
 DECLINED = "The user declined this call (Cancel); it did not run. Do not retry it."
 APPROVED_NOTE = "The user approved this call (Run all)."
@@ -119,6 +128,7 @@ class AgentLoop:
         self.guard = RepeatGuard()
         self.budget = TokenBudget(self.limits.request_tokens)
         self._waiting: list[PendingCall] = []
+        self._repeated = False  # this step repeated an earlier call
 
     def offer(self, tools: Sequence[ToolSpec], builtins: Sequence[BuiltinTool] = ()) -> None:
         """Make tools callable in this request; a tool this chat may not use is never offered."""
@@ -164,13 +174,16 @@ class AgentLoop:
                 return self._stop_for_budget()
             turn = await self._complete(messages, self._schemas())
             if not turn.tool_calls:
-                if not (turn.content or "").strip() and self.result.tools_used:
-                    # Some servers (llama-cpp-python's chatml-function-calling) can only call
-                    # tools while tools are offered: ask for the answer without them.
-                    return await self._final_answer(messages)
+                if not (turn.content or "").strip() and not turn.cut:
+                    # Some servers (llama-cpp-python's chatml-function-calling) answer only with
+                    # a tool call while tools are offered: ask for the answer without them.
+                    log.info("llm_empty_answer step=%d; asking again without tools", step)
+                    ask = FINAL_ASK if self.result.tools_used else EMPTY_ASK
+                    return await self._final_answer(messages, ask, EMPTY_ANSWER)
                 return self._answer(turn)
             messages.append(_assistant_message(turn.content, turn.tool_calls))
             report(running([self._label(c) for c in turn.tool_calls]))
+            self._repeated = False
             outputs = await asyncio.gather(*(self._run_call(c) for c in turn.tool_calls))
             messages.extend(
                 {"role": "tool", "tool_call_id": c.id, "content": out}
@@ -179,6 +192,9 @@ class AgentLoop:
             )
             if self._waiting:
                 return self._pause(messages)
+            if self._repeated:
+                # A repeat would only get the same result again: the tool phase is over.
+                return await self._final_answer(messages)
         return await self._final_answer(messages)
 
     async def _complete(
@@ -201,24 +217,23 @@ class AgentLoop:
             )
         elif not text:
             self.result.placeholder = True
-            self.result.text = (
-                "The model returned an empty answer. Please rephrase or try again; "
-                "if it keeps happening, check the model server (README: LLM servers)."
-            )
+            self.result.text = EMPTY_ANSWER
         else:
             self.result.text = text
         return self.result
 
-    async def _final_answer(self, messages: list[dict[str, Any]]) -> AgentResult:
-        """Ask once more without tools (step limit, or an empty answer after tools ran), so the
-        results are not thrown away."""
+    async def _final_answer(
+        self, messages: list[dict[str, Any]], ask: str = FINAL_ASK, fallback: str = ""
+    ) -> AgentResult:
+        """Ask once more without tools (step limit, a repeated call, an empty answer), so the
+        results are not thrown away; `fallback` (or "I stopped after...") if still no answer."""
         if not self.budget.exhausted:
-            asked = [*messages, {"role": "user", "content": FINAL_ASK}]
+            asked = [*messages, {"role": "user", "content": ask}]
             turn = await self._complete(asked, [])
             if (turn.content or "").strip() and not turn.tool_calls:
                 return self._answer(turn)
         self.result.placeholder = True
-        self.result.text = (
+        self.result.text = fallback or (
             f"I stopped after {self.result.steps} step(s) without a final answer. "
             "Try a narrower request."
         )
@@ -259,7 +274,8 @@ class AgentLoop:
             )
         earlier = self.guard.earlier(call.name, call.arguments)
         if earlier is not None:
-            log.info("tool_call_repeated tool=%s", spec.key)
+            log.info("tool_call_repeated tool=%s; ending the tool phase", spec.key)
+            self._repeated = True
             return earlier
         if self.rules.needs_approval(spec) and spec.key not in self.preapproved:
             self._waiting.append(

@@ -1,7 +1,8 @@
 """The loop's guards: a repeated call is answered from the first run; a request has a token budget.
 
 Small models often repeat one call until the step limit. The same tool with the same arguments
-in one request returns the earlier result with a note, so the tool runs once and nothing is lost.
+in one request returns the earlier result with a note, so the tool runs once and nothing is lost;
+the agent loop then ends the tool phase (one last ask without tools).
 """
 
 from __future__ import annotations

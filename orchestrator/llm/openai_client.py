@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2
 import openai
+from openai.types.chat import ChatCompletion
 
 from orchestrator.config import LLMSettings
 from orchestrator.errors import LLMError
@@ -93,6 +94,8 @@ class OpenAICompatibleLLM:
         tools = "tools" in kwargs
         if self.settings.stream and not (tools and self._no_streamed_tools):
             built = await self._streamed(kwargs)
+            if isinstance(built, LLMTurn):
+                return built
             if built.finished:
                 return built.turn()
             if not (tools and built.empty):
@@ -109,7 +112,9 @@ class OpenAICompatibleLLM:
             raise LLMError("The language model returned no answer (no choices).")
         return turn_from_message(response)
 
-    async def _streamed(self, kwargs: dict[str, Any]) -> StreamedTurn:
+    async def _streamed(self, kwargs: dict[str, Any]) -> StreamedTurn | LLMTurn:
+        """The streamed answer; a server that answers a streamed request with one plain
+        `chat.completion` JSON body (some do) gets that read as one completion."""
         # include_usage: the token count arrives in a last chunk (budgets read it); servers
         # that do not know the option ignore it.
         stream = await self._client.chat.completions.create(
@@ -117,6 +122,10 @@ class OpenAICompatibleLLM:
         )
         built = StreamedTurn()
         async with stream:
+            kind = stream.response.headers.get("content-type", "")
+            if kind.split(";")[0].strip().lower() == "application/json":
+                log.info("llm_stream_answered_plain where=%s", self.where)
+                return _plain_completion(await stream.response.aread())
             async for chunk in stream:
                 built.add(chunk)
         return built
@@ -172,6 +181,20 @@ class OpenAICompatibleLLM:
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def _plain_completion(raw: bytes) -> LLMTurn:
+    """One whole `chat.completion` body (sent in answer to a streamed request)."""
+    try:
+        response = ChatCompletion.model_validate_json(raw)
+    except ValueError:
+        raise LLMError(
+            "The language model server answered a streamed request with JSON that is not a "
+            "chat completion. Check the server's log, or set `llm_settings.stream: false`."
+        ) from None
+    if not response.choices:
+        raise LLMError("The language model returned no answer (no choices).")
+    return turn_from_message(response)
 
 
 def _detail(exc: openai.APIStatusError) -> str:

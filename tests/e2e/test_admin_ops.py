@@ -43,7 +43,7 @@ def base_yaml(llm_url: str | None = None, extra: str = "", servers: str = "") ->
         else ""
     )
     return (
-        f"orchestrator:\n{llm}  memory_system: {{type: none}}\n  tool_routing: {{strategy: all}}\n"
+        f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"
         f"admins: ['console:boss']\n{extra}" + (f"mcp_servers:\n{servers}" if servers else "")
     )
 

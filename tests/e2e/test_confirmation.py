@@ -13,7 +13,7 @@ from tests.helpers import clickup_server_yaml, describes_call
 def config(llm_url: str, clickup_url: str) -> str:
     return (
         f"orchestrator:\n  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
-        "  memory_system: {type: none}\n  tool_routing: {strategy: all}\nmcp_servers:\n"
+        "  memory_system: {type: none}\nmcp_servers:\n"
         + clickup_server_yaml(clickup_url, "    write_tools: [create_task]\n")
     )
 

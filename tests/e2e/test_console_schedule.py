@@ -20,7 +20,7 @@ async def test_console_schedule_fires_on_monday_and_posts_into_the_chat(tmp_path
     with FakeOpenAI(default=text("Sunny, 14°C.")) as llm:
         config = parse_config(
             f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
-            f"  memory_system: {{type: none}}\n  tool_routing: {{strategy: all}}\n"
+            f"  memory_system: {{type: none}}\n"
             f"mcp_servers:\n{time_server_yaml()}"
             f"scheduler:\n  path: {tmp_path / 's.json'}\n  default_timezone: Europe/London\n",
             env={},
@@ -56,7 +56,7 @@ async def test_a_chats_configured_schedule_target_receives_its_runs(tmp_path: Pa
     with FakeOpenAI(default=text("Stats are up.")) as llm:
         config = parse_config(
             f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
-            "  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+            "  memory_system: {type: none}\n"
             f"scheduler:\n  path: {tmp_path / 's.json'}\n"
             "chats:\n  'discord:555': {schedule_target: 'telegram:-100'}\n",
             env={},

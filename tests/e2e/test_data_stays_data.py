@@ -71,8 +71,9 @@ async def test_the_search_meta_tool_cannot_reach_past_the_allow_list_and_nothing
     policy = "chats:\n  'telegram:-9': {tools: [tasks/read_notes]}\n"
     script = [
         tool_call("search_tools", {"query": "delete a task"}),
-        tool_call("tasks__delete_task", {"task_id": "7"}),
-        lambda body: text(""),  # and then no answer at all
+        tool_call("tasks__delete_task", {"task_id": "7"}, offered=False),
+        lambda body: text(""),  # and then no answer at all,
+        text(""),  # not even when asked again without tools
     ]
     with FakeOpenAI(script) as llm:
         bot = bot_for(llm.base_url, tmp_path, policy)

@@ -1,5 +1,6 @@
-"""The loop guards itself: a repeated call runs once, the step limit still ends in an answer,
-and placeholders, cut answers and errors never become history."""
+"""The loop guards itself: the first repeat of a call ends the tool phase, an empty answer is asked
+again without tools, and placeholders, cut answers and errors never become history. The strict
+fake model fails a test that asks it more often than its script says."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ def config(llm_url: str, log: Path, llm_extra: str = "") -> str:
 orchestrator:
   llm_settings: {{base_url: "{llm_url}", api_key: k, max_retries: 0, max_steps: 8{llm_extra}}}
   memory_system: {{type: none}}
-  tool_routing: {{strategy: all}}
 scheduler: {{enabled: false}}
 mcp_servers:
   tasks:
@@ -32,14 +32,16 @@ def msg(text_: str) -> ChatMessage:
     return ChatMessage(platform="test", chat_id="guard", user_id="ann", text=text_)
 
 
-async def test_a_call_repeated_eight_times_runs_once_and_the_answer_holds_its_result(
+async def test_the_first_repeat_of_a_call_ends_the_tool_phase_in_three_model_calls(
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "log"
     log.touch()
     repeat = tool_call("tasks__peek_task", {"task_id": "7"})
     final = lambda body: text("From what I have: " + last_tool_result(body))  # noqa: E731
-    with FakeOpenAI([repeat] * 8 + [final]) as llm:
+    # A model that would repeat the call until the step limit: the strict fake fails the test if
+    # the loop asks a fourth time.
+    with FakeOpenAI([repeat, repeat, final]) as llm:
         bot = build_orchestrator(parse_config(config(llm.base_url, log), env={}))
         await bot.start()
         try:
@@ -47,11 +49,12 @@ async def test_a_call_repeated_eight_times_runs_once_and_the_answer_holds_its_re
             session = await bot.services.sessions.load("test:guard")
         finally:
             await bot.stop()
-    assert log.read_text().splitlines() == ["peeked 7"]  # ran once, answered from memory 7 times
-    repeats = [m["content"] for m in llm.requests[8]["body"]["messages"] if m["role"] == "tool"]
-    assert len(repeats) == 8 and all("task 7: open" in r for r in repeats)
-    assert "already made this exact call" in repeats[-1]
+    assert len(llm.requests) == 3
+    assert log.read_text().splitlines() == ["peeked 7"]  # ran once, the repeat got its result
     last = llm.requests[-1]["body"]
+    repeats = [m["content"] for m in last["messages"] if m["role"] == "tool"]
+    assert len(repeats) == 2 and all("task 7: open" in r for r in repeats)
+    assert "already made this exact call" in repeats[-1]
     assert "tools" not in last and "Answer the request now" in last["messages"][-1]["content"]
     assert replies[0].text == "From what I have: " + repeats[-1]
     assert replies[-1].text.endswith("ok") and "failed" not in replies[-1].text
@@ -78,9 +81,28 @@ async def test_an_empty_answer_after_tools_ran_is_asked_again_without_tools(
     assert replies[0].text == "Task 7: task 7: open" and replies[-1].text.endswith("ok")
 
 
+async def test_an_empty_answer_to_a_plain_question_is_asked_again_without_tools(
+    tmp_path: Path,
+) -> None:
+    """The README's llama.cpp recipe (chatml-function-calling): with tools offered, a plain
+    question gets an empty answer; without them, the model answers."""
+    with FakeOpenAI([text(""), text("Paris.")]) as llm:
+        bot = build_orchestrator(parse_config(config(llm.base_url, tmp_path / "log"), env={}))
+        await bot.start()
+        try:
+            replies = await bot.handle(msg("what is the capital of France?"))
+        finally:
+            await bot.stop()
+    first, again = (r["body"] for r in llm.requests)
+    assert first["tools"] and "tools" not in again
+    assert "without calling any tool" in again["messages"][-1]["content"]
+    assert replies[0].text == "Paris." and replies[-1].text.endswith("ok")
+
+
 async def test_empty_and_cut_answers_are_said_honestly_and_never_kept(tmp_path: Path) -> None:
     script = [
         text(""),
+        text(""),  # asked again without tools: still empty
         {"content": "The report begins with", "finish_reason": "length"},
         lambda body: text("history: " + " | ".join(m["content"] for m in body["messages"][1:])),
     ]

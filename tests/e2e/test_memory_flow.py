@@ -21,7 +21,7 @@ async def test_memories_stay_in_their_chat_and_can_be_listed_and_forgotten(
         config = parse_config(
             f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
             f"  memory_system: {{persist_directory: '{tmp_path / 'mem'}'}}\n"
-            "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n",
+            "scheduler: {enabled: false}\n",
             env={},
         )
         bot = build_orchestrator(config)

@@ -46,7 +46,6 @@ def config(llm_url: str, clickup_url: str, extra: str = "") -> str:
 orchestrator:
   llm_settings: {{base_url: "{llm_url}", api_key: k, max_retries: 0}}
   memory_system: {{type: none}}
-  tool_routing: {{strategy: all}}
 scheduler: {{enabled: false}}
 mcp_servers:
 {xero_standin_yaml()}{clickup_server_yaml(clickup_url, WRITES)}{extra}"""
@@ -94,14 +93,17 @@ def summarise(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def scenario_script() -> list[Step]:
-    """Page 1 of the invoices and the follow-up list, page 2 (page 1 was full), the tasks."""
+    """Page 1 of the invoices, loading find_list (routed as shipped, the request gets create_task
+    but not find_list, which gives the list's id), the follow-up list, page 2 (page 1 was full),
+    the tasks."""
     first: Step = {
         "tool_calls": [
             {"name": "xero__list-invoices", "id": "p1", "arguments": {"page": 1}},
-            {"name": "clickup__find_list", "id": "l1", "arguments": {"name": "follow-ups"}},
+            {"name": "search_tools", "id": "s1", "arguments": {"names": ["clickup__find_list"]}},
         ]
     }
-    return [first, next_page_or_tasks, next_page_or_tasks]
+    find = tool_call("clickup__find_list", {"name": "follow-ups"})
+    return [first, find, next_page_or_tasks, next_page_or_tasks]
 
 
 def assert_paged_like_production(body: dict[str, Any]) -> None:
@@ -283,7 +285,10 @@ async def test_an_injected_instruction_in_a_tool_result_cannot_skip_the_approval
     log.touch()
     script = [
         tool_call("tasks__read_notes", {}),
-        tool_call("tasks__delete_task", {"task_id": "42"}),  # the model obeys the notes
+        # The model obeys the notes: it loads the delete tool (not routed to "what's in our
+        # notes?") and calls it.
+        tool_call("search_tools", {"names": ["tasks__delete_task"]}),
+        tool_call("tasks__delete_task", {"task_id": "42"}),
     ]
     with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
         bot = build_orchestrator(
@@ -307,8 +312,8 @@ async def test_an_injected_instruction_in_a_tool_result_cannot_skip_the_approval
 async def test_a_tool_outside_the_chat_allow_list_is_refused_where_it_is_called() -> None:
     policy = "chats:\n  'test:team': {tools: [clickup/list_tasks]}\n"
     script = [
-        tool_call("clickup__create_task", {"list_id": "L1", "name": "sneaky"}),
-        tool_call("xero__list-invoices", {"page": 1}),
+        tool_call("clickup__create_task", {"list_id": "L1", "name": "sneaky"}, offered=False),
+        tool_call("xero__list-invoices", {"page": 1}, offered=False),
         lambda body: text("Refused: " + last_tool_result(body)),
     ]
     with FakeClickUp() as clickup, FakeOpenAI(script) as llm:
@@ -320,7 +325,7 @@ async def test_a_tool_outside_the_chat_allow_list_is_refused_where_it_is_called(
         finally:
             await bot.stop()
     offered = [t["function"]["name"] for t in llm.requests[0]["body"]["tools"]]
-    assert offered == ["clickup__list_tasks"]
+    assert offered == ["clickup__list_tasks", "search_tools"]  # the meta-tool: no others
     refusals = tool_results(llm.requests[-1]["body"])
     assert all("not one of the tools offered" in r for r in refusals) and len(refusals) == 2
     assert not replies[0].choices  # refused outright, not even offered for approval

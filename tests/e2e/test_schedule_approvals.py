@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from orchestrator.app import build_orchestrator
 from orchestrator.clock import FakeClock
 from orchestrator.config import parse_config
@@ -45,7 +47,6 @@ def config(llm_url: str, clickup_url: str, youtube: FakeYouTube, store: Path, wr
 orchestrator:
   llm_settings: {{base_url: "{llm_url}", api_key: k, max_retries: 0}}
   memory_system: {{type: none}}
-  tool_routing: {{strategy: all}}
 scheduler: {{path: "{store}", default_timezone: Europe/London}}
 mcp_servers:
 {youtube_server}{clickup}"""
@@ -63,6 +64,13 @@ def msg(text_: str, user: str = "42") -> ChatMessage:
     return ChatMessage("discord", "555", user, text_, user_name="maya")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 28: routed as shipped, the schedule's request gets youtube/get_channel_stats, "
+    "get_video_stats and list_recent_videos only, so the standing-approval offer made at "
+    "creation (from the routed write tools) lacks clickup/create_task; per-step handover "
+    "(router) is to fix it: remove this mark then",
+)
 async def test_standing_approval_runs_on_monday_and_a_new_write_tool_asks_the_creator(
     tmp_path: Path,
 ) -> None:
@@ -81,10 +89,14 @@ async def test_standing_approval_runs_on_monday_and_a_new_write_tool_asks_the_cr
             },
         ]
     }
+    # Routed as shipped, the request gets YouTube's tools only: each run loads ClickUp's tools
+    # through the meta-tool, as a real model does.
     script = [
         tool_call("youtube__get_channel_stats", {}),  # the configured channel
+        tool_call("search_tools", {"names": ["clickup__create_task"]}),
         report,
         text("Weekly YouTube report: 15,230 subscribers; task created in ClickUp."),
+        tool_call("search_tools", {"names": ["clickup__create_task", "clickup__add_comment"]}),
         week_two,
         tool_call("clickup__create_task", {"list_id": "7001", "name": "Week 2 follow-up"}),
         text("Week 2 done."),

@@ -58,7 +58,6 @@ def config(llm_url: str, servers: str, scheduler: str = "scheduler: {enabled: fa
         "orchestrator:\n"
         f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         "  memory_system: {type: none}\n"
-        "  tool_routing: {strategy: all}\n"
         f"{scheduler}\nmcp_servers:\n{servers}"
     )
 
@@ -101,6 +100,9 @@ def invoice_summary(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+FIND_LIST = "clickup__find_list"
+
+
 async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram_group_post() -> (
     None
 ):
@@ -108,11 +110,19 @@ async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram
         {
             "tool_calls": [
                 {"name": "xero__list-invoices", "id": "p1", "arguments": {"page": 1}},
-                {"name": "clickup__find_list", "id": "l1", "arguments": {"name": "follow-ups"}},
                 {"name": "telegram__get_chat", "id": "g1", "arguments": {"chat": "team"}},
+                # The router hands create_task, not find_list (which gives the list's id): the
+                # model loads it from the tool directory, as a real model does.
+                {"name": "search_tools", "id": "s1", "arguments": {"names": [FIND_LIST]}},
             ]
         },
-        tool_call("xero__list-invoices", {"page": 2}),  # 10 came back: there may be more
+        {
+            "tool_calls": [
+                # 10 came back: there may be more
+                {"name": "xero__list-invoices", "id": "p2", "arguments": {"page": 2}},
+                {"name": "clickup__find_list", "id": "l1", "arguments": {"name": "follow-ups"}},
+            ]
+        },
         invoice_tasks,
         invoice_summary,
         text("Created 2 ClickUp tasks and posted the summary to the Telegram group."),
@@ -190,7 +200,7 @@ async def test_asked_in_discord_unpaid_xero_invoices_become_tasks_and_a_telegram
     # The Discord channel that asked got the answer and the summary line.
     assert answer["content"].startswith("Created 2 ClickUp tasks")
     assert footer["content"].startswith(
-        "-# Summary: xero/list-invoices, clickup/find_list, telegram/get_chat, "
+        "-# Summary: xero/list-invoices, telegram/get_chat, clickup/find_list, "
         "clickup/create_task, telegram/send_message"
     )
 
@@ -230,6 +240,11 @@ def notify_team(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+# Routed as shipped, the request gets YouTube's three tools only: the model loads ClickUp's
+# find_list and create_task and Discord's send_message from the tool directory (one more step).
+LOADED = ["clickup__find_list", "clickup__create_task", "discord__send_message"]
+
+
 def weekly_run() -> list[Step]:
     return [
         {
@@ -240,9 +255,10 @@ def weekly_run() -> list[Step]:
                     "id": "v",
                     "arguments": {"max_results": 2},
                 },
-                {"name": "clickup__find_list", "id": "l", "arguments": {"name": "reports"}},
+                {"name": "search_tools", "id": "t", "arguments": {"names": LOADED}},
             ]
         },
+        tool_call("clickup__find_list", {"name": "reports"}),
         youtube_report,
         notify_team,
         text("Weekly YouTube report filed in ClickUp; the team is notified on Discord."),
@@ -327,7 +343,7 @@ async def test_scheduled_in_telegram_the_monday_youtube_report_goes_to_clickup_a
                     clock.advance(15)
                     await wait_for_tick(clock)
                 await engine.drain()
-                assert len(discord_api.messages) == 1 and len(llm.requests) == 4
+                assert len(discord_api.messages) == 1 and len(llm.requests) == 5
 
                 clock.set(datetime(2026, 6, 8, 7, 0, 5, tzinfo=UTC))  # the next Monday
                 await wait_for_tick(clock)
@@ -341,7 +357,7 @@ async def test_scheduled_in_telegram_the_monday_youtube_report_goes_to_clickup_a
     asked = [
         r["body"]["messages"] for r in llm.requests if r["body"]["messages"][-1]["role"] == "user"
     ]
-    assert len(asked) == 2 and len(llm.requests) == 8
+    assert len(asked) == 2 and len(llm.requests) == 10
     assert all(
         m[-1]["content"].endswith(SCHEDULE.removeprefix("/schedule Every Monday, ")) for m in asked
     )

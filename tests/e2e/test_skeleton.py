@@ -27,7 +27,6 @@ def config_text(llm_url: str | None = None, extra: str = "") -> str:
     )
     return (
         f"orchestrator:\n{llm}  memory_system:\n    type: none\n"
-        f"  tool_routing:\n    strategy: all\n"
         f"mcp_servers:\n{time_server_yaml()}{extra}"
     )
 

@@ -5,12 +5,20 @@ also be a function of the request body, so a script can answer with what a tool 
 Every request body is recorded for assertions. A request with `stream: true` is answered as
 server-sent events the way OpenAI streams (tool calls split over several deltas). Wire variants:
 `finish_reason`, a legacy `function_call`, `delay` (silence before answering), `chunk_delay`
-and `broken_stream` (the stream ends before any output, as when a server cannot stream tools).
+and `broken_stream` (the stream ends before any output, as when a server cannot stream tools),
+`plain_json` (a streamed request answered with one `chat.completion` JSON body, as some servers do).
+
+Strict: a request past the end of the script (and no `default`), or a scripted tool call naming a
+tool the request did not offer (its `tools`, where tools loaded through the meta-tool reappear in
+full), is a violation: the request is answered with HTTP 418 so the client cannot pass silently,
+and leaving the `with` block raises AssertionError listing every violation. A step that calls an
+unoffered tool on purpose (to test the refusal) is marked `tool_call(..., offered=False)`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -19,6 +27,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 Step = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -26,13 +36,30 @@ def text(content: str) -> dict[str, Any]:
     return {"content": content}
 
 
-def tool_call(name: str, arguments: dict[str, Any], call_id: str | None = None) -> dict[str, Any]:
-    return {"tool_calls": [{"name": name, "arguments": arguments, "id": call_id}]}
+def tool_call(
+    name: str, arguments: dict[str, Any], call_id: str | None = None, *, offered: bool = True
+) -> dict[str, Any]:
+    """`offered=False`: the call names a tool the request did not offer, on purpose."""
+    step: dict[str, Any] = {"tool_calls": [{"name": name, "arguments": arguments, "id": call_id}]}
+    if not offered:
+        step["unoffered"] = True
+    return step
 
 
 def legacy_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """The pre-tools `function_call` field some older servers still send."""
     return {"function_call": {"name": name, "arguments": arguments}}
+
+
+def offered_names(body: dict[str, Any]) -> set[str]:
+    """The tool names a request offers (`tools`, or the legacy `functions`)."""
+    tools = [t.get("function", {}) for t in body.get("tools") or []]
+    return {str(f.get("name")) for f in [*tools, *(body.get("functions") or [])]}
+
+
+def called_names(step: dict[str, Any]) -> list[str]:
+    calls = [c["name"] for c in step.get("tool_calls") or []]
+    return calls + ([step["function_call"]["name"]] if step.get("function_call") else [])
 
 
 def error(status: int, message: str = "error", retry_after: int | None = None) -> dict[str, Any]:
@@ -116,6 +143,7 @@ class FakeOpenAI:
     script: list[Step] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     default: Step | None = None
+    violations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         fake = self
@@ -132,6 +160,8 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found"}})
                 step = fake.next_step(body)
+                if body.get("stream") and step.get("plain_json"):
+                    return self._send(200, completion(step, body.get("model", "fake")))
                 if "error_status" in step:
                     headers = (
                         {"retry-after": str(step["retry_after"])}
@@ -192,9 +222,29 @@ class FakeOpenAI:
     def next_step(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             step = self.script.pop(0) if self.script else self.default
+            asked = len(self.requests)
         if step is None:
-            return text("(fake LLM: script exhausted)")
-        return step(body) if callable(step) else step
+            return self._violation(f"request {asked}: asked past the end of the script")
+        step = step(body) if callable(step) else step
+        unoffered = [n for n in called_names(step) if n not in offered_names(body)]
+        if unoffered and not step.get("unoffered"):
+            offered = ", ".join(sorted(offered_names(body))) or "none"
+            return self._violation(
+                f"request {asked}: the script calls {', '.join(unoffered)}, which the request "
+                f"did not offer (offered: {offered})"
+            )
+        return step
+
+    def _violation(self, what: str) -> dict[str, Any]:
+        log.warning("fake_llm_violation %s", what)
+        with self._lock:
+            self.violations.append(what)
+        return error(418, f"fake LLM: {what}")
+
+    def assert_clean(self) -> None:
+        """Raise AssertionError naming every violation of the script (see the module doc)."""
+        if self.violations:
+            raise AssertionError("fake model script violated:\n" + "\n".join(self.violations))
 
     @property
     def base_url(self) -> str:
@@ -205,9 +255,13 @@ class FakeOpenAI:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+        if exc is None:
+            self.assert_clean()
+        elif self.violations:  # the test failed already: say the script was broken too
+            exc.add_note("fake model script violated:\n" + "\n".join(self.violations))
 
 
 def last_tool_result(body: dict[str, Any]) -> str:

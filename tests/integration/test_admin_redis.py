@@ -24,7 +24,7 @@ from tests.fakes.openai_server import FakeOpenAI, text
 
 def redis_yaml(redis_url: str, key_prefix: str) -> str:
     return (
-        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "orchestrator:\n  memory_system: {type: none}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{key_prefix}'}}\n"
         "scheduler: {enabled: false}\nadmins: ['console:boss']\n"
     )

@@ -40,7 +40,6 @@ def bot_config(
         "  name: crashbot\n"
         f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         "  memory_system: {type: none}\n"
-        "  tool_routing: {strategy: all}\n"
         "scheduler: {enabled: false}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
         "delivery: {lease_seconds: 1}\n"

@@ -36,7 +36,7 @@ def redis_orchestrator(llm_url: str, redis_url: str, prefix: str) -> Orchestrato
         parse_config(
             "orchestrator:\n  name: resumebot\n"
             f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
-            "  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+            "  memory_system: {type: none}\n"
             "scheduler: {enabled: false}\n"
             f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
             f"delivery: {{lease_seconds: {LEASE}}}\n",

@@ -161,3 +161,37 @@ async def test_a_stream_cut_midway_is_an_error_not_an_answer() -> None:
             await client.complete(ASK, [])
         await client.close()
     assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize("tools", [TOOLS, []])
+async def test_a_plain_json_answer_to_a_streamed_request_is_read_as_one_completion(
+    tools: list[dict[str, Any]],
+) -> None:
+    plain_text = {"content": "All invoices are paid.", "plain_json": True}
+    plain_call = {**tool_call("time__get_current_time", {"timezone": "UTC"}), "plain_json": True}
+    with FakeOpenAI([plain_call if tools else plain_text]) as fake:
+        client = llm(fake.base_url)
+        turn = await client.complete(ASK, tools)
+        await client.close()
+    if tools:
+        assert [(c.name, c.arguments) for c in turn.tool_calls] == [
+            ("time__get_current_time", {"timezone": "UTC"})
+        ]
+    else:
+        assert turn.content == "All invoices are paid." and not turn.tool_calls
+    assert turn.usage["completion_tokens"] == 5
+    assert [bool(r["body"].get("stream")) for r in fake.requests] == [True]  # asked once
+
+
+async def test_the_fake_model_refuses_a_request_past_its_script_and_an_unoffered_tool() -> None:
+    """The strict fake: both mistakes answer HTTP 418 and fail the test on leaving `with`."""
+    fake = FakeOpenAI([tool_call("clickup__create_task", {})])
+    with pytest.raises(AssertionError, match="script violated") as failed, fake:  # noqa: PT012
+        client = llm(fake.base_url)
+        with pytest.raises(LLMError, match="HTTP 418"):
+            await client.complete(ASK, TOOLS)  # create_task is not offered
+        with pytest.raises(LLMError, match="HTTP 418"):
+            await client.complete(ASK, [])  # past the end of the script
+        await client.close()
+    assert "clickup__create_task, which the request did not offer" in str(failed.value)
+    assert "past the end of the script" in str(failed.value)

@@ -379,7 +379,7 @@ async def test_the_orchestrator_writes_waiting_memories_when_it_stops(
         config = parse_config(
             f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
             f"  memory_system: {{persist_directory: '{directory}'}}\n"
-            "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n",
+            "scheduler: {enabled: false}\n",
             env={},
         )
         bot = build_orchestrator(config)

@@ -40,7 +40,6 @@ def scheduler_config(
         "  name: schedbot\n"
         f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         "  memory_system: {type: none}\n"
-        "  tool_routing: {strategy: all}\n"
         "scheduler: {enabled: true, store: redis, tick_seconds: 0.2, lease_seconds: 1}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
         "bots:\n"

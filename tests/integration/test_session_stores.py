@@ -150,7 +150,7 @@ async def test_redis_outage_mid_run_every_message_still_gets_an_answer(
     port = free_port()
     server = start_redis_server(port)
     config = parse_config(
-        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "orchestrator:\n  memory_system: {type: none}\n"
         f"sessions:\n  backend: redis\n  url: redis://127.0.0.1:{port}/0\n"
         "  connect_timeout_seconds: 0.2\n  command_timeout_seconds: 0.2\n"
         "scheduler: {enabled: false}\nlimits: {messages_per_minute_per_user: 10000}\n",

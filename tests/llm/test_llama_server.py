@@ -40,7 +40,6 @@ orchestrator:
     timeout_seconds: {timeout}
     {llm}
   memory_system: {{type: none}}
-  tool_routing: {{strategy: all}}
 {prompt}scheduler: {{enabled: false}}
 mcp_servers:{servers_yaml}""",
             env={},
