@@ -65,7 +65,9 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command("reload", "Re-read the config file (admins)", admin_only=True, slow=True)
     async def reload(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        return [Reply(await app.reload_config(), ephemeral=True)]
+        outcome = await app.reload_config()
+        kind = ReplyKind.ANSWER if outcome.applied else ReplyKind.ERROR  # audited as an error
+        return [Reply(outcome.text, kind, ephemeral=True)]
 
 
 def parse_json_object(raw: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from orchestrator.config.models import Config
+from orchestrator.config.paths import resolve_config_paths
 from orchestrator.config.yamlsource import YamlSource, format_path, load_yaml
 from orchestrator.errors import ConfigError
 
@@ -62,4 +63,4 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{file}:1: (file): cannot read: {exc.strerror}"]) from None
-    return parse_config(text, str(file), env)
+    return resolve_config_paths(parse_config(text, str(file), env), str(file))

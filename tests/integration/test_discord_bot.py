@@ -217,7 +217,7 @@ async def test_the_admins_list_grants_config_to_a_listed_member_only(tmp_path: P
         listed, other = dpytest.get_config().members
         assert not any(m.guild_permissions.administrator for m in (listed, other))
         path.write_text(base + f"admins: ['discord:{listed.id}', 'telegram:{other.id}']\n")
-        assert "admins" in await orchestrator.reload_config()  # what an admin's /reload does
+        assert "admins" in (await orchestrator.reload_config()).text  # what an admin's /reload does
 
         await dpytest.message(f"<@{client.user.id}> /config", member=listed)
         shown = sent_texts()  # the config is long: it may span several messages

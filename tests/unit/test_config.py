@@ -64,6 +64,17 @@ def test_example_config_loads_every_server_and_its_secrets() -> None:
     assert {"sk-test", "c" * 10, "t" * 10} <= set(config.secrets)
 
 
+def test_example_config_needs_no_discord_bot_token_when_a_webhook_posts() -> None:
+    """The README: a Discord webhook URL alone is enough for the Discord tool server."""
+    env = {k: v for k, v in PROD_ENV.items() if k != "DISCORD_BOT_TOKEN"}
+    env["DISCORD_WEBHOOK_URL"] = "https://discord.com/api/webhooks/1/abc"
+    config = load_config(REPO / "config/orchestrator.example.yaml", env=env)
+    assert config.mcp_servers["discord"].env["DISCORD_WEBHOOK_URL"] == env["DISCORD_WEBHOOK_URL"]
+    assert not config.bots.discord.token  # the Discord bot is simply not run
+    with_token = load_config(REPO / "config/orchestrator.example.yaml", env=PROD_ENV)
+    assert "d" * 10 in with_token.secrets  # still a secret when it is set
+
+
 def test_interpolation_with_and_without_defaults() -> None:
     text = (
         "orchestrator:\n  llm_settings:\n    model: ${MODEL}\n"
