@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
 from orchestrator.errors import ToolError, UsageError
+from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.services import AppHost
 
@@ -104,6 +105,9 @@ async def call_tool_reply(
         )
     if spec is None:
         return Reply(f"{server}/{tool} is not allowed in this chat.", ReplyKind.ERROR)
+    missing = [name for name in spec.required_params() if name not in arguments]
+    if missing:
+        return Reply(usage_of(spec, missing), ReplyKind.ERROR)
     try:
         result = await app.services.hub.call(server, tool, arguments)
     except ToolError as exc:
@@ -116,6 +120,22 @@ async def call_tool_reply(
     if result.is_error:
         return Reply(f"{server}/{tool} reported an error:\n{text}", ReplyKind.ERROR)
     return Reply(f"{server}/{tool}:\n```\n{text}\n```")
+
+
+def usage_of(spec: ToolSpec, missing: list[str]) -> str:
+    """`/run` without a required argument: name it and show a call that has it (the server's
+    own validation error is a raw pydantic dump with a URL)."""
+    props = spec.input_schema.get("properties") or {}
+    example = {name: "..." for name in spec.required_params()}
+    lines = [
+        f"{spec.key} needs {', '.join(missing)}. Usage: "
+        f"/run {spec.server} {spec.name} {json.dumps(example)}"
+    ]
+    for name in spec.required_params():
+        described = str((props.get(name) or {}).get("description") or "").strip()
+        if described:
+            lines.append(f"  {name}: {described.splitlines()[0][:120]}")
+    return "\n".join(lines)
 
 
 def tools_text(app: AppHost, chat_key: str, only: str | None = None) -> str:
