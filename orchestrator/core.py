@@ -505,7 +505,7 @@ class Orchestrator:
     async def no_llm_replies(self, message: ChatMessage) -> list[Reply]:
         """Without an LLM, free text still gets the best matching tools as ready /run lines;
         a scheduled run of free text fails (its history says why, and repeats pause it)."""
-        if message.message_id.startswith("schedule:"):
+        if (message.message_id or "").startswith("schedule:"):
             return [Reply(NO_LLM_SCHEDULE_TEXT, ReplyKind.ERROR)]
         embedded = await self.embed(message.text)
         tools = await self.select_tools(message, embedded) if embedded is not None else []

@@ -15,7 +15,6 @@ from typing import Any
 from orchestrator.errors import ConfigError
 from orchestrator.mcp.tools import ToolSpec
 
-
 FORMATS = (
     'expected `orchestrator tools --json` output ({"servers": [{"name": ..., "tools": [...]}]}) '
     'or a mapping of server names to MCP tool lists ({"time": [{"name": ...}]})'

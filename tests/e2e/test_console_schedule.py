@@ -98,9 +98,8 @@ async def test_without_a_model_free_text_is_refused_and_an_old_one_records_a_fai
     try:
         await console.run(io.StringIO("/schedule every monday at 9am check the weather\n"))
         refused = out.getvalue()
-        await console.run(
-            io.StringIO('/schedule every monday at 9am /run time get_current_time {"timezone": "UTC"}\n')
-        )
+        command = '/run time get_current_time {"timezone": "UTC"}'
+        await console.run(io.StringIO(f"/schedule every monday at 9am {command}\n"))
         accepted = out.getvalue()[len(refused) :]
         assert bot.scheduler is not None
         clock.set(datetime(2030, 1, 1, 9, 0, 5, tzinfo=UTC))

@@ -81,7 +81,7 @@ async def test_remember_stores_a_note_recalled_later_and_forget_all_is_audited(
         bot = build_orchestrator(config)
         await bot.start()
         try:
-            noted = (await bot.handle(msg("-1", "/remember the Globex invoice is due Friday")))
+            noted = await bot.handle(msg("-1", "/remember the Globex invoice is due Friday"))
             usage = (await bot.handle(msg("-1", "/remember")))[0].text
             listed = (await bot.handle(msg("-1", "/memory")))[0].text
             await bot.handle(msg("-1", "when is the Globex invoice due?"))

@@ -32,8 +32,15 @@ def test_version_prints_the_installed_version() -> None:
 
 def test_audit_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     trail = tmp_path / "audit.jsonl"
-    record = {"ts": time.time(), "action": "tool_call", "platform": "console", "chat": "team",
-              "user": "ann", "tool": "time/get_current_time", "outcome": "ok"}
+    record = {
+        "ts": time.time(),
+        "action": "tool_call",
+        "platform": "console",
+        "chat": "team",
+        "user": "ann",
+        "tool": "time/get_current_time",
+        "outcome": "ok",
+    }
     trail.write_text((json.dumps(record) + "\n") * 20000)
     config = tmp_path / "c.yaml"
     config.write_text(f"audit: {{path: '{trail}'}}\n")

@@ -144,7 +144,9 @@ async def test_first_webhook_deploy_release_passes_before_the_webhook_is_set(
         findings = await run_doctor(str(config))
         code = await asyncio.to_thread(cli_main, ["doctor", "--config", str(config)])
     hook = next(f for f in findings if f.check == "telegram webhook")
-    assert hook.level is Level.WARN and "not set yet" in hook.detail, format_report(findings)
+    assert hook.level is Level.WARN and "no webhook is set yet" in hook.detail, format_report(
+        findings
+    )
     assert "orchestrator run telegram" in hook.fix
     assert code == 1  # `test $? -lt 2` passes
 

@@ -33,7 +33,10 @@ def test_seed_example_loads_unchanged() -> None:
         "XERO_CLIENT_ID": "xero-id-123456",
         "XERO_CLIENT_SECRET": "xero-secret-abcdef",
     }
-    assert config.mcp_servers["clickup"].args == ["./custom_servers/clickup_mcp_server.py"]
+    # Resolved against the project, so it starts from any working directory.
+    assert config.mcp_servers["clickup"].args == [
+        str(REPO / "custom_servers/clickup_mcp_server.py")
+    ]
     assert "pk_clickup_token_999" in config.secrets
 
 
