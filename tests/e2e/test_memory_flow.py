@@ -97,4 +97,5 @@ async def test_remember_stores_a_note_recalled_later_and_forget_all_is_audited(
     actions = [(r["action"], r["chat"]) for r in trail.records]
     assert ("memory_remember", "-1") in actions
     forgot = [r for r in trail.records if r["action"] == "memory_forget"]
-    assert forgot and forgot[-1]["detail"].startswith("all: 1 item"), forgot  # type: ignore[union-attr]
+    # the note and the answered question
+    assert forgot and forgot[-1]["detail"] == "all: 2 item(s)", forgot  # type: ignore[union-attr]
