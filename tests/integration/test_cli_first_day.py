@@ -113,3 +113,25 @@ def test_a_script_beside_the_config_file_is_found_from_another_directory(
     code = cli_main(["tools", "--config", str(config)])
     out, err = capfd.readouterr()
     assert code == 0 and "mine: up" in out, out + err
+
+
+async def test_schedule_list_prints_every_schedule_of_every_chat(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import add_schedule
+
+    schedules = tmp_path / "s.json"
+    await add_schedule(schedules, "aaaaa", "telegram:-555")
+    await add_schedule(schedules, "bbbbb", "console:team")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"scheduler: {{path: '{schedules}'}}\n")
+    code = await asyncio.to_thread(cli_main, ["schedule", "list", "--config", str(config)])
+    lines = capfd.readouterr().out.splitlines()
+    assert code == 0 and len(lines) == 2, lines
+    assert lines[0].startswith("console:team aaaaa: every day at 09:00 (UTC), next ")
+    assert "-> telegram:-555" in lines[0] and lines[0].endswith("by Ann: post the stats")
+    assert lines[1].startswith("console:team bbbbb: ") and "->" not in lines[1]
+    empty = tmp_path / "e.yaml"
+    empty.write_text(f"scheduler: {{path: '{tmp_path / 'none.json'}'}}\n")
+    assert await asyncio.to_thread(cli_main, ["schedule", "list", "--config", str(empty)]) == 0
+    assert capfd.readouterr().out.startswith("No schedules.")
