@@ -38,8 +38,13 @@ def cmd_tools(ns: argparse.Namespace) -> int:
         only = {ns.server: config.mcp_servers[ns.server]}
         config = config.model_copy(update={"mcp_servers": only})
     # The hub logs each failed start; here the error is printed once, with its server.
-    logging.getLogger("orchestrator.mcp").setLevel(logging.CRITICAL)
-    doc = asyncio.run(_collect(McpHub.from_config(config)))
+    hub_log = logging.getLogger("orchestrator.mcp")
+    level = hub_log.level
+    hub_log.setLevel(logging.CRITICAL)
+    try:
+        doc = asyncio.run(_collect(McpHub.from_config(config)))
+    finally:
+        hub_log.setLevel(level)
     down = [s for s in doc["servers"] if s["state"] not in ("up", "disabled")]
     if ns.json:
         print(json.dumps(doc, indent=2))
