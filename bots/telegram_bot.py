@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
+from bots.telegram_logging import network_errors_in_one_line
 from bots.telegram_render import TelegramPart, render_markdown
 from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
@@ -496,6 +497,13 @@ def run_telegram(config: Config) -> int:
         up = sum(s.state == "up" for s in servers)
         return app.running, {"servers_up": up, "servers": len(servers)}
 
+    with network_errors_in_one_line():
+        return _run(app, settings, health)
+
+
+def _run(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings, health: Health
+) -> int:
     try:
         _serve(app, settings, health)
     except TelegramError as exc:

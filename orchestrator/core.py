@@ -55,7 +55,7 @@ from orchestrator.routing.base import past_uses
 from orchestrator.routing.directory import ToolGroups
 from orchestrator.routing.suggest import suggestion_text
 from orchestrator.scheduling.base import SchedulerLoop
-from orchestrator.services import Services
+from orchestrator.services import ReloadOutcome, Services
 from orchestrator.sessions.model import PendingConfirmation, Session, Turn
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,11 @@ NO_LLM_TEXT = (
     "(and optionally `OPENAI_BASE_URL` / `LLM_MODEL` for Ollama, vLLM ...) or fill in "
     "`orchestrator.llm_settings` in the config, then restart. Meanwhile: /tools lists the tools "
     "and /run <server> <tool> {json} calls one."
+)
+
+NO_LLM_SCHEDULE_TEXT = (
+    "no language model is configured, so this free-text schedule cannot run; configure one, "
+    "or schedule a command (e.g. /run time get_current_time {})"
 )
 
 
@@ -173,7 +178,7 @@ class Orchestrator:
         if llm is not None and hasattr(llm, "close"):
             await llm.close()
 
-    async def reload_config(self) -> str:
+    async def reload_config(self) -> ReloadOutcome:
         """Re-read the config file (the `/reload` command)."""
         return await reload_config(self)
 
@@ -533,7 +538,10 @@ class Orchestrator:
             self._indexed = signature
 
     async def no_llm_replies(self, message: ChatMessage) -> list[Reply]:
-        """Without an LLM, free text still gets the best matching tools as ready /run lines."""
+        """Without an LLM, free text still gets the best matching tools as ready /run lines;
+        a scheduled run of free text fails (its history says why, and repeats pause it)."""
+        if (message.message_id or "").startswith("schedule:"):
+            return [Reply(NO_LLM_SCHEDULE_TEXT, ReplyKind.ERROR)]
         embedded = await self.embed(message.text)
         tools = await self.select_tools(message, embedded) if embedded is not None else []
         return [Reply(suggestion_text(NO_LLM_TEXT, tools[:5]))]

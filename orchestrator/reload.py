@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from orchestrator.audit import audit
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError
-from orchestrator.services import AppHost
+from orchestrator.services import AppHost, ReloadOutcome
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,22 @@ def needs_restart(path: str) -> bool:
     return any(path == p or path.startswith(p) for p in RESTART_ONLY)
 
 
-async def reload_config(app: ReloadHost) -> str:
-    """Re-read the config file and apply it; the reply lists what changed."""
+async def reload_config(app: ReloadHost, trigger: str = "command") -> ReloadOutcome:
+    """Re-read the config file and apply it; one log line and one audit record say how it went
+    (`trigger`: command or sighup), and the text lists what changed or why it was refused."""
     try:
         new = load_config(app.config.source or None)
     except ConfigError as exc:
-        log.warning("config_reload_rejected problems=%d", len(exc.problems))
-        audit("reload", outcome="rejected", detail=f"{len(exc.problems)} problem(s)")
-        return "The new config is invalid; still running the old one:\n" + "\n".join(exc.problems)
+        reason = "; ".join(exc.problems)
+        log.warning(
+            "config_reload trigger=%s outcome=rejected problems=%d reason=%r",
+            trigger,
+            len(exc.problems),
+            reason[:500],
+        )
+        audit("reload", outcome="rejected", detail=reason)
+        text = "The new config is invalid; still running the old one:\n" + "\n".join(exc.problems)
+        return ReloadOutcome(False, text)
     old = app.config
     paths = [p for p in changed_paths(old.model_dump(), new.model_dump()) if p]
     restart = [p for p in paths if needs_restart(p)]
@@ -78,13 +86,14 @@ async def reload_config(app: ReloadHost) -> str:
     _apply_live(app, old, new)
     app.config = new
     log.info(
-        "config_reloaded live=%d restart_needed=%d servers=%s",
-        len(live),
-        len(restart),
+        "config_reload trigger=%s outcome=applied live=%s restart_needed=%s servers=%s",
+        trigger,
+        ",".join(live) or "-",
+        ",".join(restart) or "-",
         ",".join(f"{k}:{len(v)}" for k, v in servers.items()),
     )
     audit("reload", detail=",".join(live + restart)[:300])
-    return _reply(live, restart, servers)
+    return ReloadOutcome(True, _reply(live, restart, servers))
 
 
 async def _apply_servers(app: ReloadHost, new: Config) -> dict[str, list[str]]:
@@ -173,8 +182,7 @@ def install_sighup(app: ReloadHost) -> bool:
     loop = asyncio.get_running_loop()
 
     def on_hup() -> None:
-        _keep(loop.create_task(reload_config(app)))
-        log.info("config_reload_signal signal=SIGHUP")
+        _keep(loop.create_task(reload_config(app, trigger="sighup")))
 
     try:
         loop.add_signal_handler(signal.SIGHUP, on_hup)

@@ -48,6 +48,14 @@ class Services:
     budgets: TokenBudgets | None = None  # LLM tokens per chat / user per day
 
 
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    """What a reload did: `applied` False when the new file was rejected (old config kept)."""
+
+    applied: bool
+    text: str
+
+
 class AppHost(Protocol):
     """What commands and built-in tools may use of the running app."""
 
@@ -65,7 +73,7 @@ class AppHost(Protocol):
 
     async def refresh_router(self) -> None: ...
 
-    def reload_config(self) -> Awaitable[str]: ...
+    def reload_config(self) -> Awaitable[ReloadOutcome]: ...
 
     def resume_plan(
         self, message: ChatMessage, plan: PendingConfirmation, *, approved: bool

@@ -10,6 +10,8 @@ import json
 import logging
 import logging.handlers
 import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +121,16 @@ def install_audit_sink(config: Config) -> AuditSink | None:
     sink = AuditSink(make_audit_handler(config))
     log.info("audit_sink_installed backend=%s", "redis" if uses_redis(config) else "file")
     return sink
+
+
+@contextmanager
+def audit_trail(config: Config) -> Iterator[AuditSink | None]:
+    """The sink of one process, for its lifetime: every process that runs the orchestrator
+    (a platform adapter, the console, a queue worker) enters this, so tool calls, schedule
+    runs and admin actions reach the trail whichever process does them."""
+    sink = install_audit_sink(config)
+    try:
+        yield sink
+    finally:
+        if sink is not None:
+            sink.close()

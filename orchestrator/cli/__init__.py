@@ -1,13 +1,19 @@
 """`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, doctor, health,
 audit, worker.
 
-Each sub-command lives in its own module; this is the one place they are registered.
+Each sub-command lives in its own module; this is the one place they are registered, and the
+one place a command ends: a closed pipe (`| head`), Ctrl-C or no network is one line on
+stderr and an exit code, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from orchestrator.cli.audit import add_audit_parser
 from orchestrator.cli.chat import add_chat_parser
@@ -34,12 +40,31 @@ SUB_COMMANDS = (
 )
 
 
+def package_version() -> str:
+    try:
+        return version("chatops-orchestrator")
+    except PackageNotFoundError:
+        return "unknown (not installed: run make install)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orchestrator", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUB_COMMANDS:
         add(sub)
     return parser
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: send what is left to /dev/null, so the exit flush cannot raise."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,4 +72,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(ns.func(ns) or 0)
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+    except OSError as exc:  # no network, DNS failure, refused connection ...
+        logging.getLogger(__name__).debug("command_failed", exc_info=True)
+        print(f"orchestrator {ns.command}: {network_reason(exc)}", file=sys.stderr)
+        return 1
+
+
+def network_reason(exc: BaseException) -> str:
+    """One line for an OS-level failure: what failed and why (the innermost cause)."""
+    inner: BaseException = exc
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
+    text = str(inner) or type(inner).__name__
+    return f"{type(exc).__name__}: {text}" if inner is exc else f"{exc} ({text})"

@@ -22,11 +22,7 @@ def cmd_chat(ns: argparse.Namespace) -> int:
     if config is None:
         return 2
     configure_logging(config.logging, Redactor(config.secrets), quiet=not ns.verbose)
-    from orchestrator.admin.audit_sink import install_audit_sink  # not for other commands
+    from orchestrator.admin.audit_sink import audit_trail  # not for other commands
 
-    sink = install_audit_sink(config)
-    try:
+    with audit_trail(config):
         return run_platform("console", config)
-    finally:
-        if sink is not None:
-            sink.close()

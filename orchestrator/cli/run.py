@@ -35,11 +35,7 @@ def cmd_run_bot(ns: argparse.Namespace) -> int:
             return 2
         scale = config.scale.model_copy(update={"role": "frontend"})
         config = config.model_copy(update={"scale": scale})
-    from orchestrator.admin.audit_sink import install_audit_sink  # not for other commands
+    from orchestrator.admin.audit_sink import audit_trail  # not for other commands
 
-    sink = install_audit_sink(config)
-    try:
+    with audit_trail(config):
         return run_platform(ns.platform, config)
-    finally:
-        if sink is not None:
-            sink.close()

@@ -1,5 +1,6 @@
 """`orchestrator schedule preview "<when>"` checks a phrase before scheduling with it;
-`orchestrator schedule runs <id>` lists a schedule's recent runs."""
+`orchestrator schedule list` lists every schedule of every chat; `orchestrator schedule runs <id>`
+lists a schedule's recent runs."""
 
 from __future__ import annotations
 
@@ -25,10 +26,39 @@ def add_schedule_parser(subparsers: SubParsers) -> None:
     preview.add_argument("--from", dest="start", help="ISO time to count from (default now)")
     preview.add_argument("--describe", action="store_true", help="also print it in words")
     preview.set_defaults(func=cmd_preview)
+    listing = sub.add_parser("list", help="list every schedule (all chats)")
+    add_config_option(listing)
+    listing.set_defaults(func=cmd_list)
     runs = sub.add_parser("runs", help="list a schedule's recent runs")
     runs.add_argument("id", help="schedule id (see /schedules)")
     add_config_option(runs)
     runs.set_defaults(func=cmd_runs)
+
+
+def cmd_list(ns: argparse.Namespace) -> int:
+    """One line per schedule of the configured store: id, chat, when, state, target, what."""
+    config = load_or_report(ns.config)
+    if config is None:
+        return 2
+    if not config.scheduler.enabled:
+        print("the scheduler is disabled in this config (scheduler.enabled: false)")
+        return 0
+    print(asyncio.run(_list_text(config)))
+    return 0
+
+
+async def _list_text(config: Config) -> str:
+    from orchestrator.scheduling.actions import schedule_line
+    from orchestrator.scheduling.factory import make_schedule_store
+
+    store = make_schedule_store(config.scheduler, config.sessions.url, config.sessions.key_prefix)
+    try:
+        schedules = await store.all()
+    finally:
+        await store.close()
+    if not schedules:
+        return "No schedules. Create one in a chat: /schedule every monday at 9am <what>"
+    return "\n".join(f"{s.chat_key} {schedule_line(s)}" for s in schedules)
 
 
 def cmd_runs(ns: argparse.Namespace) -> int:

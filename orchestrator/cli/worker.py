@@ -37,7 +37,10 @@ def cmd_worker(ns: argparse.Namespace) -> int:
         log.error("worker_not_distributed hint=set scale.mode: distributed and sessions.url")
         return 2
     scale = config.scale.model_copy(update={"role": "worker"})
-    return asyncio.run(serve(config.model_copy(update={"scale": scale}), ns.name))
+    from orchestrator.admin.audit_sink import audit_trail  # not for other commands
+
+    with audit_trail(config):
+        return asyncio.run(serve(config.model_copy(update={"scale": scale}), ns.name))
 
 
 async def serve(config: Config, name: str | None = None) -> int:

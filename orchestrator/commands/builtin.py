@@ -76,7 +76,9 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command("reload", "Re-read the config file (admins)", admin_only=True, slow=True)
     async def reload(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        return [Reply(await app.reload_config(), ephemeral=True)]
+        outcome = await app.reload_config()
+        kind = ReplyKind.ANSWER if outcome.applied else ReplyKind.ERROR  # audited as an error
+        return [Reply(outcome.text, kind, ephemeral=True)]
 
 
 MAX_JSON_DEPTH = 32
@@ -145,6 +147,9 @@ async def call_tool_reply(
     refusal = unapproved_run(app, ctx, spec)
     if refusal is not None:
         return refusal
+    missing = [name for name in spec.required_params() if name not in arguments]
+    if missing:
+        return Reply(usage_of(spec, missing), ReplyKind.ERROR)
     try:
         result = await app.services.hub.call(server, tool, arguments)
     except ToolError as exc:
@@ -183,6 +188,20 @@ def unapproved_run(app: AppHost, ctx: CommandContext, spec: ToolSpec) -> Reply |
         f"first: /approve <schedule id> {spec.key} (its creator or an admin).",
         ReplyKind.ERROR,
     )
+def usage_of(spec: ToolSpec, missing: list[str]) -> str:
+    """`/run` without a required argument: name it and show a call that has it (the server's
+    own validation error is a raw pydantic dump with a URL)."""
+    props = spec.input_schema.get("properties") or {}
+    example = {name: "..." for name in spec.required_params()}
+    lines = [
+        f"{spec.key} needs {', '.join(missing)}. Usage: "
+        f"/run {spec.server} {spec.name} {json.dumps(example)}"
+    ]
+    for name in spec.required_params():
+        described = str((props.get(name) or {}).get("description") or "").strip()
+        if described:
+            lines.append(f"  {name}: {described.splitlines()[0][:120]}")
+    return "\n".join(lines)
 
 
 def tools_text(app: AppHost, chat_key: str, only: str | None = None) -> str:

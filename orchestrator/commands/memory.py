@@ -1,11 +1,15 @@
-"""`/memory` and `/forget`: what the bot remembers in this chat, and wiping it."""
+"""`/memory`, `/remember` and `/forget`: what the bot remembers in this chat, adding to it and
+wiping it (both audited)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+from orchestrator.audit import audit
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
+from orchestrator.memory.base import Memory
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.services import AppHost
 
@@ -52,6 +56,31 @@ def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
                     )
                 ]
             count = await store.forget_chat(ctx.message.chat_key)
+            audit("memory_forget", tool="/forget", detail=f"all: {count} item(s)")
             return [Reply(f"Forgot everything in this chat ({count} items).")]
         count = await store.forget_last(ctx.message.chat_key, ctx.message.user_id)
+        audit("memory_forget", tool="/forget", detail=f"last: {count} item(s)")
         return [Reply("Forgot your last request." if count else "I had nothing of yours here.")]
+
+    @reg.command(
+        "remember",
+        "Remember a note in this chat's long-term memory (recalled when it is relevant)",
+        Param("text", "what to remember", rest=True),
+    )
+    async def remember(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        store, embedder = app.services.memory, app.services.embedder
+        if store is None or embedder is None:
+            return [Reply("Long-term memory is switched off in this deployment.")]
+        text = " ".join(str(args["text"]).split())
+        note = Memory(
+            id="",
+            chat_key=ctx.message.chat_key,
+            user_id=ctx.message.user_id,
+            request=text,
+            summary=f"Noted by {ctx.message.user_name or ctx.message.user_id}: {text}"[:500],
+            timestamp=time.time(),
+        )
+        vector = (await embedder.embed([text]))[0]
+        await store.remember(note, vector)
+        audit("memory_remember", tool="/remember", detail=f"{len(text)} characters")
+        return [Reply("Noted. I will recall it here when it is relevant; /memory lists it.")]

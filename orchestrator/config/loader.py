@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from orchestrator.config.models import Config
+from orchestrator.config.paths import resolve_config_paths
 from orchestrator.config.secrets import secret_values
 from orchestrator.config.yamlsource import YamlLimitError, YamlSource, format_path, load_yaml
 from orchestrator.errors import ConfigError
@@ -76,4 +77,4 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                 f"(byte 0x{raw[exc.start]:02x}); save it as UTF-8"
             ]
         ) from None
-    return parse_config(text, str(file), env)
+    return resolve_config_paths(parse_config(text, str(file), env), str(file))

@@ -13,13 +13,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from orchestrator.audit import audit
 from orchestrator.messages import ChatMessage
 from orchestrator.scheduling.describe import describe
-from orchestrator.scheduling.engine import Scheduler
+from orchestrator.scheduling.engine import Scheduler, finished_one_shot
 from orchestrator.scheduling.errors import ScheduleError, ScheduleNotFound
 from orchestrator.scheduling.parse import parse_when, split_when_what
 from orchestrator.scheduling.store import Schedule, ScheduleRun, ScheduleStore
 from orchestrator.scheduling.when import When
 
 TimezoneOf = Callable[[str], Awaitable[str]]
+NO_MODEL = (
+    "No language model is configured, so a schedule can only run a command, e.g. "
+    '/schedule every monday at 9am /run time get_current_time {"timezone": "UTC"}. '
+    "Configure a model (OPENAI_API_KEY or orchestrator.llm_settings) to schedule free text."
+)
 
 
 async def chat_zone(scheduler: Scheduler, timezone_of: TimezoneOf, chat_key: str) -> ZoneInfo:
@@ -63,9 +68,10 @@ async def new_schedule(
     what: str | None = None,
     target: str | None = None,
     default_target: str | None = None,
+    model_ready: bool = True,
 ) -> Schedule:
     """Create from `/schedule <when> <what>` text, or from separate when and what (LLM tool);
-    `created_text` says what was scheduled."""
+    `created_text` says what was scheduled. Without a model only a command can be scheduled."""
     _check_lengths(what, target)
     tz = await chat_zone(scheduler, timezone_of, message.chat_key)
     now = scheduler.clock.now()
@@ -78,6 +84,8 @@ async def new_schedule(
         when_text = " ".join(words[: len(words) - len(what.split())]).strip(" ,;:-")
     else:
         when = parse_when(when_text or "", tz, now)
+    if not model_ready and not (what or "").lstrip().startswith("/"):
+        raise ScheduleError(NO_MODEL)
     if not target and default_target:
         target, is_admin = default_target, True  # set by an admin in the config
     schedule = await scheduler.create(
@@ -118,15 +126,22 @@ async def list_schedules(scheduler: Scheduler, chat_key: str) -> str:
         return "No schedules in this chat. Create one: /schedule every monday at 9am <what>"
     lines = [f"Schedules in this chat ({len(schedules)}/{scheduler.settings.max_per_chat}):"]
     for s in schedules:
-        state = "paused" if s.paused else f"next {_local(s)}"
-        where = "" if s.target_key == s.chat_key else f" -> {s.target_key}"
         last = await scheduler.store.runs(s.id, 1)
-        ran = f", last run {_run_line(s, last[0])}" if last else ""
-        lines.append(
-            f"{s.id}: {describe(s.when)} ({s.timezone}), {state}{where}{ran}, "
-            f"by {s.creator_name}: {_short(s.what)}"
-        )
+        lines.append(schedule_line(s, last[0] if last else None))
     return "\n".join(lines)
+
+
+def schedule_line(s: Schedule, last: ScheduleRun | None = None) -> str:
+    """`id: when (tz), state[ -> target][, last run ...], by who: what` (/schedules, the CLI)."""
+    state = "paused" if s.paused else f"next {_local(s)}"
+    if finished_one_shot(s):
+        state = "done"
+    where = "" if s.target_key == s.chat_key else f" -> {s.target_key}"
+    ran = f", last run {_run_line(s, last)}" if last else ""
+    return (
+        f"{s.id}: {describe(s.when)} ({s.timezone}), {state}{where}{ran}, "
+        f"by {s.creator_name}: {_short(s.what)}"
+    )
 
 
 async def list_runs(store: ScheduleStore, chat_key: str | None, schedule_id: str) -> str:

@@ -31,12 +31,14 @@ def register_schedule_commands(
     set_timezone: Callable[[str, str], Awaitable[None]],
     default_target: Callable[[str], str | None] = lambda chat_key: None,
     write_tools_for: Callable[[ChatMessage], Awaitable[list[str]]] | None = None,
+    model_ready: Callable[[], bool] = lambda: True,
 ) -> None:
     """Declare /schedule, /schedules, /unschedule, /pause, /resume, /approve and /timezone.
 
     `default_target(chat_key)` names where a chat's schedules post when the text names no
     target (config: `chats.<chat>.schedule_target`); `write_tools_for(message)` the write tools
-    a request is likely to use, offered for standing approval at creation."""
+    a request is likely to use, offered for standing approval at creation; `model_ready()`
+    whether free text can run (without a model only a command can be scheduled)."""
 
     def refused(exc: ScheduleError) -> list[Reply]:
         return [Reply(str(exc), ReplyKind.ERROR)]
@@ -55,6 +57,7 @@ def register_schedule_commands(
                 ctx.is_admin,
                 text=args["when_what"],
                 default_target=default_target(ctx.message.chat_key),
+                model_ready=model_ready(),
             )
         except ScheduleError as exc:
             return refused(exc)

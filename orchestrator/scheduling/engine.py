@@ -231,6 +231,7 @@ class Scheduler:
         platform, chat_id = target or (message.platform, message.chat_id)
         if (platform, chat_id) != (message.platform, message.chat_id) and not is_admin:
             raise ScheduleForbidden("Only an admin can schedule runs that post into another chat.")
+        await self._make_room(message.chat_key)
         for _ in range(8):
             schedule = Schedule(
                 id=new_schedule_id(),
@@ -260,6 +261,16 @@ class Scheduler:
             )
             return schedule
         raise ScheduleError("Could not find a free schedule id; please try again.")
+
+    async def _make_room(self, chat_key: str) -> None:
+        """A full chat drops its oldest finished one-shot (kept only for its history)."""
+        schedules = await self.store.list_chat(chat_key)
+        if len(schedules) < self.settings.max_per_chat:
+            return
+        finished = [s for s in schedules if finished_one_shot(s)]
+        if finished:
+            await self.store.delete(finished[0].id)
+            log.info("schedule_finished_dropped id=%s chat=%s", finished[0].id, chat_key)
 
     async def list_chat(self, chat_key: str) -> list[Schedule]:
         return await self.store.list_chat(chat_key)
@@ -448,10 +459,8 @@ class Scheduler:
         await self.claims.finish(schedule.id, slot)
         log.info("schedule_ran id=%s scheduled=%s ok=1", schedule.id, slot.isoformat())
         await history.record()
-        if schedule.when.recurring:
-            await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)
-        else:
-            await self.store.delete(schedule.id)
+        # A one-shot that ran stays, finished (no next run), so /runs shows what it did.
+        await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)
 
     async def _failed(self, schedule: Schedule, slot: datetime, exc: Exception) -> bool:
         """Count the failure, notify, pause after `max_failures`; True when it paused."""
@@ -463,7 +472,7 @@ class Scheduler:
             type(exc).__name__,
         )
         if not schedule.when.recurring:
-            await self.store.delete(schedule.id)
+            await self.store.patch(schedule.id, last_run_at=slot)  # kept, with its history
             await self._notify(schedule, f"Scheduled run {schedule.id} failed: {reason}")
             return False
         current = await self.store.get(schedule.id)
@@ -501,6 +510,10 @@ class Scheduler:
         await self.drain()
         await self.store.close()
         await self.claims.close()
+
+
+def finished_one_shot(schedule: Schedule) -> bool:
+    return not schedule.when.recurring and schedule.next_run_at is None
 
 
 def _reason(exc: Exception) -> str:

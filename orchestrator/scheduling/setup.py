@@ -86,6 +86,7 @@ def attach_scheduler(
         set_timezone,
         default_target,
         write_tools_for=app.likely_write_tools,
+        model_ready=lambda: app.services.llm is not None,
     )
     app.schedule_targets = targets
     app.message_tools = tools_for

@@ -249,6 +249,56 @@ async def test_sighup_reloads_like_the_command(tmp_path: Path) -> None:
     assert bot.config.limits.messages_per_minute_per_user == 7
 
 
+async def test_sighup_logs_its_outcome_and_a_rejected_reload_is_audited_with_its_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import signal
+
+    from orchestrator.audit import AUDIT_LOGGER
+
+    records: list[dict[str, object]] = []
+
+    class Trail(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.audit)  # type: ignore[attr-defined]
+
+    trail = Trail()
+    logging.getLogger(AUDIT_LOGGER).addHandler(trail)
+    caplog.set_level(logging.INFO, logger="orchestrator.reload")
+    path = _write(tmp_path, base_yaml())
+    bot = await started(build_orchestrator(load_config(path)))
+    try:
+        path.write_text(base_yaml(extra="limits: {messages_per_minute_per_user: 7}\n"))
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(500):
+            if any("outcome=applied" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.01)
+        path.write_text(base_yaml(extra="limits: {messages_per_minute_per_user: lots}\n"))
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(500):
+            if any(r.get("outcome") == "rejected" for r in records):
+                break
+            await asyncio.sleep(0.01)
+        reply = (await bot.handle(say(ADMIN, "/reload")))[0]
+    finally:
+        await bot.stop()
+        logging.getLogger(AUDIT_LOGGER).removeHandler(trail)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("config_reload")]
+    applied = [line for line in lines if "trigger=sighup outcome=applied" in line]
+    assert applied and "limits.messages_per_minute_per_user" in applied[0], lines
+    rejected = [line for line in lines if "trigger=sighup outcome=rejected" in line]
+    assert rejected and "messages_per_minute_per_user" in rejected[0], lines
+    reloads = [r for r in records if r["action"] == "reload"]
+    assert [r["outcome"] for r in reloads] == ["ok", "rejected", "rejected"], reloads
+    assert "messages_per_minute_per_user" in str(reloads[1]["detail"])
+    assert reply.kind is ReplyKind.ERROR and reply.text.startswith("The new config is invalid")
+    command = [r for r in records if r["action"] == "admin_command" and r["tool"] == "/reload"]
+    assert command and command[-1]["outcome"] == "error"
+    assert bot.config.limits.messages_per_minute_per_user == 7  # the old config kept
+
+
 # -- admin commands ----------------------------------------------------------------------------
 
 

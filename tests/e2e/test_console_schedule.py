@@ -76,3 +76,39 @@ async def test_a_chats_configured_schedule_target_receives_its_runs(tmp_path: Pa
             await bot.stop()
     assert "in telegram:-100" in created[0].text, created[0].text
     assert any("Stats are up." in t for t in telegram.texts("-100"))
+
+
+async def test_without_a_model_free_text_is_refused_and_an_old_one_records_a_failed_run(
+    tmp_path: Path,
+) -> None:
+    from tests.helpers import add_schedule
+
+    schedules = tmp_path / "s.json"
+    await add_schedule(schedules, "olddd", "console:team")  # "post the stats", made earlier
+    clock = FakeClock(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))
+    config = parse_config(
+        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        f"mcp_servers:\n{time_server_yaml()}scheduler:\n  path: {schedules}\n",
+        env={},
+    )
+    bot = build_orchestrator(config, clock=clock)
+    out = io.StringIO()
+    console = ConsoleAdapter(bot, out=out, user_id="ann")
+    await bot.start()
+    try:
+        await console.run(io.StringIO("/schedule every monday at 9am check the weather\n"))
+        refused = out.getvalue()
+        command = '/run time get_current_time {"timezone": "UTC"}'
+        await console.run(io.StringIO(f"/schedule every monday at 9am {command}\n"))
+        accepted = out.getvalue()[len(refused) :]
+        assert bot.scheduler is not None
+        clock.set(datetime(2030, 1, 1, 9, 0, 5, tzinfo=UTC))
+        assert await bot.scheduler.tick() == 1
+        await bot.scheduler.drain()
+        runs = await bot.scheduler.store.runs("olddd")
+    finally:
+        await bot.stop()
+    assert "No language model is configured" in refused
+    assert accepted.startswith("Scheduled ") or "Scheduled " in accepted, accepted
+    assert runs and runs[0].outcome == "failed", runs
+    assert "no language model is configured" in runs[0].error

@@ -198,7 +198,8 @@ async def test_the_admins_list_grants_config_to_a_listed_member_only(tmp_path: P
     try:
         async with discord_wire(orchestrator) as wire:
             path.write_text(base + f"admins: ['discord:{ANN['id']}', 'telegram:{BOB['id']}']\n")
-            assert "admins" in await orchestrator.reload_config()  # what an admin's /reload does
+            # what an admin's /reload does
+            assert "admins" in (await orchestrator.reload_config()).text
 
             wire.message("/config", author=ANN, mention=True)
             await wire.until(lambda: any("admins:" in m["content"] for m in wire.sent()))

@@ -125,3 +125,65 @@ async def test_in_chat_doctor_reports_the_running_servers(tmp_path: Path) -> Non
         await bot.stop()
     assert reply[0].text.startswith("Warnings found.")  # no LLM configured
     assert "OK   mcp time: up," in reply[0].text
+
+
+async def test_first_webhook_deploy_release_passes_before_the_webhook_is_set(
+    tmp_path: Path,
+) -> None:
+    """The Procfile's `release: orchestrator doctor; test $? -lt 2` runs before the web process
+    that sets the webhook has ever started: "not set yet" warns, the release goes on."""
+    async with FakeTelegram() as fake:
+        fake.can_read_all_group_messages = True
+        assert not fake.webhook.get("url")  # a bot that has never had a webhook
+        config = tmp_path / "c.yaml"
+        config.write_text(
+            "orchestrator:\n  memory_system: {type: none}\nscheduler: {enabled: false}\n"
+            f"bots:\n  telegram:\n    token: '{fake.token}'\n    base_url: '{fake.base_url}'\n"
+            f"    webhook: {{url: '{HOOK_URL}'}}\n"
+        )
+        findings = await run_doctor(str(config))
+        code = await asyncio.to_thread(cli_main, ["doctor", "--config", str(config)])
+    hook = next(f for f in findings if f.check == "telegram webhook")
+    assert hook.level is Level.WARN and "no webhook is set yet" in hook.detail, format_report(
+        findings
+    )
+    assert "orchestrator run telegram" in hook.fix
+    assert code == 1  # `test $? -lt 2` passes
+
+
+async def test_a_console_schedule_does_not_fail_the_doctor(tmp_path: Path) -> None:
+    schedules = tmp_path / "s.json"
+    await add_schedule(schedules, "ccccc", "console:team")
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"orchestrator:\n  memory_system: {{type: none}}\nscheduler: {{path: '{schedules}'}}\n"
+    )
+    findings = await run_doctor(str(config))
+    found = next(f for f in findings if f.check == "schedules")
+    assert found.level is Level.OK and "console" in found.detail, format_report(findings)
+    assert "bots.console" not in format_report(findings)
+    assert exit_code(findings) == 1  # only the missing LLM warns
+
+
+async def test_redis_round_trip_is_measured_on_an_open_connection_while_other_checks_block(
+    redis_url: str,
+) -> None:
+    """Doctor runs its checks at once and some hold the event loop (the openai import takes
+    about a second): the Redis figure must not count that, nor the connection set-up."""
+    from orchestrator.admin.doctor.base import ok, run_checks
+    from orchestrator.admin.doctor.checks import check_redis
+    from orchestrator.config import parse_config
+
+    config = parse_config(f"sessions: {{backend: redis, url: '{redis_url}'}}\n", env={})
+
+    async def blocks_the_loop() -> list:  # type: ignore[type-arg]
+        await asyncio.sleep(0)
+        time.sleep(0.3)  # stands for a slow synchronous import in another check
+        return [ok("other", "done")]
+
+    async def redis() -> list:  # type: ignore[type-arg]
+        return await check_redis(config)
+
+    findings = await run_checks([("other", blocks_the_loop), ("redis", redis)])
+    found = next(f for f in findings if f.check == "redis")
+    assert found.level is Level.OK, found

@@ -129,11 +129,11 @@ def test_tools_cli_reports_broken_servers(
         f"    args: ['{misbehaving('crashy').args[0]}', crashy]\n"
         "  broken:\n    command: /nonexistent/mcp-server\n"
     )
-    assert main(["tools", "--config", str(config)]) == 0
+    assert main(["tools", "--config", str(config)]) == 1  # a server is down
     out = capsys.readouterr().out
     assert "good: up, 2 tools" in out and "  echo: Echo the text back" in out
-    assert "broken: down, 0 tools (command not found: /nonexistent/mcp-server" in out
-    assert main(["tools", "--config", str(config), "--json"]) == 0
+    assert "broken: down, 0 tools\n  error: command not found: /nonexistent/mcp-server" in out
+    assert main(["tools", "--config", str(config), "--json"]) == 1
     import json
 
     doc = json.loads(capsys.readouterr().out)

@@ -33,7 +33,10 @@ def test_seed_example_loads_unchanged() -> None:
         "XERO_CLIENT_ID": "xero-id-123456",
         "XERO_CLIENT_SECRET": "xero-secret-abcdef",
     }
-    assert config.mcp_servers["clickup"].args == ["./custom_servers/clickup_mcp_server.py"]
+    # Resolved against the project, so it starts from any working directory.
+    assert config.mcp_servers["clickup"].args == [
+        str(REPO / "custom_servers/clickup_mcp_server.py")
+    ]
     assert "pk_clickup_token_999" in config.secrets
 
 
@@ -62,6 +65,17 @@ def test_example_config_loads_every_server_and_its_secrets() -> None:
     assert config.orchestrator.llm_settings.configured
     assert config.sessions.backend == "redis"
     assert {"sk-test", "c" * 10, "t" * 10} <= set(config.secrets)
+
+
+def test_example_config_needs_no_discord_bot_token_when_a_webhook_posts() -> None:
+    """The README: a Discord webhook URL alone is enough for the Discord tool server."""
+    env = {k: v for k, v in PROD_ENV.items() if k != "DISCORD_BOT_TOKEN"}
+    env["DISCORD_WEBHOOK_URL"] = "https://discord.com/api/webhooks/1/abc"
+    config = load_config(REPO / "config/orchestrator.example.yaml", env=env)
+    assert config.mcp_servers["discord"].env["DISCORD_WEBHOOK_URL"] == env["DISCORD_WEBHOOK_URL"]
+    assert not config.bots.discord.token  # the Discord bot is simply not run
+    with_token = load_config(REPO / "config/orchestrator.example.yaml", env=PROD_ENV)
+    assert "d" * 10 in with_token.secrets  # still a secret when it is set
 
 
 def test_interpolation_with_and_without_defaults() -> None:

@@ -49,7 +49,13 @@ def test_catalogue_file_maps_servers_to_tool_specs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "problem"),
-    [("[1]", "expected an object"), ('{"s": {}}', "expected a list"), ('{"s": [{}]}', "name")],
+    [
+        ("[1]", "tools --json"),
+        ('{"s": {}}', "expected a list"),
+        ('{"s": [{}]}', "name"),
+        # `tools --json` with a server entry missing its tools: refused, not read as tools.
+        ('{"servers": [{"name": "time", "state": "up"}]}', "not a tool"),
+    ],
 )
 def test_bad_catalogue_files_name_the_problem(tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "bad.json"

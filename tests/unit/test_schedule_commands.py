@@ -185,11 +185,38 @@ async def test_failures_post_notes_and_pause_after_max(tmp_path: Path) -> None:
     assert h.posted[-1] == ("console:team", "ran: sync the board")
 
 
-async def test_one_shot_runs_once_and_disappears(h: Harness) -> None:
-    await h.create(ANN, "in 20 minutes remind us to stand up")
+async def test_one_shot_runs_once_and_keeps_its_history(h: Harness) -> None:
+    sid = await h.create(ANN, "in 20 minutes remind us to stand up")
     await h.run_until(datetime(2026, 3, 27, 9, 0, tzinfo=UTC))
     assert h.posted == [("console:team", "ran: remind us to stand up")]
-    assert "No schedules" in (await h.say(ANN, "/schedules")).text
+    listed = (await h.say(ANN, "/schedules")).text
+    assert f"{sid}: " in listed and ", done, last run " in listed and " ok" in listed
+    runs = (await h.say(ANN, f"/runs {sid}")).text
+    assert runs.startswith(f"Recent runs of {sid}") and len(runs.splitlines()) == 2
+    assert await h.scheduler.tick() == 0  # finished: never runs again
+
+
+async def test_a_full_chat_drops_its_oldest_finished_one_shot(tmp_path: Path) -> None:
+    h = Harness(tmp_path, settings=SchedulerSettings(max_per_chat=2))
+    done = await h.create(ANN, "in 20 minutes remind us to stand up")
+    await h.run_until(datetime(2026, 3, 27, 9, 0, tzinfo=UTC))
+    await h.create(ANN, "every monday at 9am check the weather")
+    await h.create(ANN, "every tuesday at 9am check the weather")  # room made: `done` goes
+    listed = (await h.say(ANN, "/schedules")).text
+    assert done not in listed and listed.count("check the weather") == 2
+
+
+async def test_free_text_needs_a_model_but_a_command_does_not(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    registry = CommandRegistry()
+    register_schedule_commands(
+        registry, h.scheduler, h.timezone_of, h.set_timezone, model_ready=lambda: False
+    )
+    h.registry = registry
+    refused = await h.say(ANN, "/schedule every monday at 9am check the weather")
+    assert refused.kind is ReplyKind.ERROR and "No language model is configured" in refused.text
+    assert "/run time get_current_time" in refused.text  # says what does work
+    await h.create(ANN, 'every monday at 9am /run time get_current_time {"timezone": "UTC"}')
 
 
 async def test_timezone_command_shows_sets_and_suggests(h: Harness) -> None:

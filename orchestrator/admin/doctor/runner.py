@@ -66,7 +66,7 @@ async def diagnose(
     async def schedules() -> list[Finding]:
         if not config.scheduler.enabled:
             return [ok("schedules", "scheduler disabled")]
-        return schedule_findings(targets, configured)
+        return schedule_findings(targets, configured, deployable_platforms=known)
 
     checks: list[tuple[str, Check]] = [
         ("config", config_file),
