@@ -159,7 +159,7 @@ def test_chat_shorthand_is_spelled_out_for_the_lexical_match_but_not_split() -> 
         "any pull requests on the repository ?"
     )
     assert request_parts("pull the P&L and post it to #finance") == [
-        "pull the profit and loss",
+        "pull the P&L",  # "&" is no step boundary; "p&l" is no longer spelled out (issue #28)
         "post it to #finance",
     ]
     assert "prefix" in plain_request("the prefix stays")
