@@ -123,9 +123,21 @@ def remembers_a_thing(text: str) -> bool:
 _NAMED_AFTER = re.compile(r"\b[A-Z][\w&-]*|\bproje[ck]t\w*|'[^']+'")
 
 
+# A file named by its extension, with or without folders ('hours.csv', 'reports/pnl.md').
+_FILE = re.compile(r"(?<![\w/@.])(?:[\w-]+/)*[\w-]{2,}\.[A-Za-z][A-Za-z0-9]{0,4}\b(?![\w/.])")
+# A message sent to a chat channel ('post the total to #finance', 'ping #eng'): its own step.
+_CHANNEL_SEND = re.compile(
+    r"\b(?:post|tell|ping|send|share|notify|drop|announce|message)\b.*(?<![\w&])#[\w-]+"
+    r"|(?<![\w&])#[\w-]+.*\b(?:know|posted|informed)\b",
+    re.IGNORECASE,
+)
+CHANNEL_STEP = "post a message to the chat channel"
+
+
 def _plain(text: str) -> str:
     text = _URL.sub(lambda m: " the web page at this url " + m.group(0).split("/")[2] + " ", text)
-    return _PATH.sub(_file_words, text)
+    text = _PATH.sub(_file_words, text)
+    return _FILE.sub(_file_words, text)
 
 
 def _file_words(match: re.Match[str]) -> str:
@@ -144,4 +156,6 @@ def request_parts(query: str) -> list[str]:
         for p in _SPLIT.split(plain)
         if p and tokens(p)
     ]
+    if _CHANNEL_SEND.search(query):
+        parts = [*(parts or [" ".join(expand_shorthand(plain).split())]), CHANNEL_STEP]
     return parts if len(parts) > 1 else []
