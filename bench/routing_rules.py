@@ -33,7 +33,8 @@ def patched(obj: object, name: str, value: object) -> Iterator[None]:
 
 def old_url(t: str) -> str:
     t = text._URL.sub(lambda m: " web page " + m.group(0).split("/")[2] + " ", t)
-    return text._FILE.sub(text._file_words, text._PATH.sub(text._file_words, t))
+    t = text._CHANNEL.sub(lambda m: f"{m.group(0)} channel", text._PATH.sub(text._file_words, t))
+    return text._FILE.sub(text._file_words, t)
 
 
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
@@ -47,6 +48,7 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no channel-send step ('... to #finance')": lambda: patched(
         text, "_CHANNEL_SEND", re.compile(r"(?!x)x")
     ),
+    "no '#name is a channel' rule": lambda: patched(text, "_CHANNEL", re.compile(r"(?!x)x")),
 }
 SUBSETS: dict[str, Callable[[str], bool]] = {
     "URL": lambda t: bool(re.search(r"https?://", t)),

@@ -132,11 +132,14 @@ _CHANNEL_SEND = re.compile(
     re.IGNORECASE,
 )
 CHANNEL_STEP = "post a message to the chat channel"
+# '#design' is a chat channel ('#482' is an issue or PR number): its kind is said in words.
+_CHANNEL = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 
 
 def _plain(text: str) -> str:
     text = _URL.sub(lambda m: " the web page at this url " + m.group(0).split("/")[2] + " ", text)
     text = _PATH.sub(_file_words, text)
+    text = _CHANNEL.sub(lambda m: f"{m.group(0)} channel", text)
     return _FILE.sub(_file_words, text)
 
 
