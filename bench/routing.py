@@ -25,7 +25,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import bm25s  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.routing_data import Case, DataSet, livemcp, metatool, realcat  # noqa: E402
+from bench.routing_data import (  # noqa: E402
+    Case,
+    DataSet,
+    livemcp,
+    metatool,
+    realcat,
+    unlike_earlier,
+)
 from bench.routing_embed import FusedCachedEmbedder, Request, requests  # noqa: E402
 from orchestrator.config import MemorySettings  # noqa: E402
 from orchestrator.llm.agent import tool_schema  # noqa: E402
@@ -292,6 +299,7 @@ def main() -> None:
         ("LiveMCPBench (held out)", live, live.test),
         ("realcat fresh (test)", cat, cat.test),
         ("realcat fresh, multi-step (test)", cat, [c for c in cat.test if len(c.needs) > 1]),
+        ("realcat fresh, unlike any earlier request (test)", cat, unlike_earlier(cat, cat.test)),
         ("realcat dev (the old test split)", cat, cat.dev),
     ]
     embedder.encode([c.text for _, _, cases in sets for c in cases])

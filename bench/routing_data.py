@@ -119,6 +119,24 @@ def realcat() -> DataSet:
     return DataSet("realcat", tools, train, fresh, servers, dev)
 
 
+def unlike_earlier(data: DataSet, cases: list[Case], ratio: float = 0.75) -> list[Case]:
+    """`cases` without those that read like an earlier request (train or dev) of `data`: a
+    difflib ratio of `ratio` or more (e.g. "who's in our notion workspace" written twice)."""
+    import difflib
+
+    earlier = [c.text.lower() for c in data.train + data.dev]
+
+    def close(text: str) -> bool:
+        matcher = difflib.SequenceMatcher(None, "", text.lower())
+        for other in earlier:
+            matcher.set_seq1(other)
+            if matcher.real_quick_ratio() >= ratio and matcher.ratio() >= ratio:
+                return True
+        return False
+
+    return [c for c in cases if not close(c.text)]
+
+
 def _case(row: dict) -> Case:  # type: ignore[type-arg]
     return Case(row["text"], tuple(frozenset(alts) for alts in row["needs"]), row["lang"])
 
