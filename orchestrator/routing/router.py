@@ -224,7 +224,9 @@ class ToolRouter:
             return []
         scored = np.where(ok, steps, -np.inf)
         take = min(STEP_TOOLS, int(ok.sum()))
-        best = np.argsort(-scored, axis=1, kind="stable")[:, :take]
+        top = np.argpartition(-scored, take - 1, axis=1)[:, :take]  # no full sort per step
+        order = np.argsort(-np.take_along_axis(scored, top, axis=1), axis=1, kind="stable")
+        best = np.take_along_axis(top, order, axis=1)
         return list(dict.fromkeys(int(i) for i in best.T.ravel()))
 
     def ranking(
