@@ -5,7 +5,8 @@
 - LiveMCPBench: 527 real MCP tools, 94 tasks: held out entirely (nothing is trained or
   calibrated on it), so it is reported whole.
 - realcat (bench/data/realcat): 17 real MCP servers as they list themselves, 268 group-chat
-  requests with a `split` field.
+  requests with a `split` field (`train`; the old `test`, seen while the router was designed,
+  is now `dev`), and the fresh, frozen test split of 196 requests (fresh.jsonl, issue #28).
 
 A case is a request and its needs: a list of steps, each a set of tool keys any one of which
 serves it (MetaTool and LiveMCPBench label one tool per step).
@@ -52,6 +53,7 @@ class DataSet:
     train: list[Case]
     test: list[Case]
     servers: dict[str, str] = field(default_factory=dict)  # server -> what `initialize` said
+    dev: list[Case] = field(default_factory=list)  # development data (tuned on: not held out)
 
 
 def metatool(sample: int = 5000) -> tuple[DataSet, list[Case]]:
@@ -109,12 +111,34 @@ def realcat() -> DataSet:
             tools.append(
                 ToolSpec(data["server"], tool["name"], tool.get("description") or "", schema)
             )
-    train, test = [], []
+    train, dev = [], []
     for line in (REALCAT / "requests.jsonl").read_text().splitlines():
         row = json.loads(line)
-        case = Case(row["text"], tuple(frozenset(alts) for alts in row["needs"]), row["lang"])
-        (test if row["split"] == "test" else train).append(case)
-    return DataSet("realcat", tools, train, test, servers)
+        (dev if row["split"] == "test" else train).append(_case(row))
+    fresh = [_case(json.loads(line)) for line in (REALCAT / "fresh.jsonl").read_text().splitlines()]
+    return DataSet("realcat", tools, train, fresh, servers, dev)
+
+
+def unlike_earlier(data: DataSet, cases: list[Case], ratio: float = 0.75) -> list[Case]:
+    """`cases` without those that read like an earlier request (train or dev) of `data`: a
+    difflib ratio of `ratio` or more (e.g. "who's in our notion workspace" written twice)."""
+    import difflib
+
+    earlier = [c.text.lower() for c in data.train + data.dev]
+
+    def close(text: str) -> bool:
+        matcher = difflib.SequenceMatcher(None, "", text.lower())
+        for other in earlier:
+            matcher.set_seq1(other)
+            if matcher.real_quick_ratio() >= ratio and matcher.ratio() >= ratio:
+                return True
+        return False
+
+    return [c for c in cases if not close(c.text)]
+
+
+def _case(row: dict) -> Case:  # type: ignore[type-arg]
+    return Case(row["text"], tuple(frozenset(alts) for alts in row["needs"]), row["lang"])
 
 
 def server_text(initialize: dict) -> str:  # type: ignore[type-arg]

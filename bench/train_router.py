@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.routing import CachedEmbedder
 from bench.routing_data import Case, DataSet, metatool, realcat
+from bench.routing_embed import CachedEmbedder
 from orchestrator.routing.adapter import ADAPTER_FILE, CALIBRATION_FILE, Calibration, QueryAdapter
 from orchestrator.routing.router import ToolRouter
 
@@ -95,7 +95,7 @@ def train(sets: Sequence[Prepared], steps: int = STEPS, seed: int = SEED) -> np.
 
 def gaps(data: DataSet, cases: Sequence[Case], matrix: np.ndarray, embedder: CachedEmbedder):  # type: ignore[no-untyped-def]
     """Per request: (best score - the score the worst-served step needs, needed tools' ranks)."""
-    from bench.routing import requests
+    from bench.routing_embed import requests
 
     router = ToolRouter(embedder, adapter=QueryAdapter(matrix), calibration=Calibration())
     asyncio.run(router.refresh(data.tools))

@@ -55,7 +55,8 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
     llm = build_llm(settings.llm_settings)
     memory = make_memory_store(settings.memory_system)
     semantic = settings.tool_routing.strategy == "semantic"
-    embedder = LazyEmbedder() if (memory is not None or semantic) else None
+    # Semantic routing fuses MiniLM with a multilingual encoder; memory keeps MiniLM's part.
+    embedder = LazyEmbedder(multilingual=semantic) if (memory is not None or semantic) else None
     router = None
     if semantic and embedder is not None:
         router = ToolRouter(

@@ -33,6 +33,7 @@ from orchestrator.commands.registry import (
 )
 from orchestrator.config import ChatPolicy, Config
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.embedding.fused import first_block
 from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool, LoopLimits
 from orchestrator.llm.approvals import ApprovalRules
@@ -78,10 +79,17 @@ NO_LLM_SCHEDULE_TEXT = (
 
 @dataclass(frozen=True, slots=True)
 class Embedded:
-    """A message's vector, and its steps' vectors when the router split it into steps."""
+    """A message's vector, and its steps' vectors when the router split it into steps.
+    `memory`: the vector memory stores and recalls by (the first encoder's part when the
+    router fuses two encoders; `vector` otherwise)."""
 
     vector: np.ndarray
     steps: np.ndarray | None = None
+    memory: np.ndarray | None = None
+
+    @property
+    def for_memory(self) -> np.ndarray:
+        return self.vector if self.memory is None else self.memory
 
 
 class Orchestrator:
@@ -454,17 +462,18 @@ class Orchestrator:
         router, embedder = self.services.router, self.services.embedder
         if router is not None:
             vector, steps = await router.request_vectors(text)
-            return Embedded(vector, steps)
+            return Embedded(vector, steps, first_block(vector, embedder))
         if embedder is None:
             return None
-        return Embedded((await embedder.embed([text]))[0])
+        vector = (await embedder.embed([text]))[0]
+        return Embedded(vector, memory=first_block(vector, embedder))
 
     async def recall(self, chat_key: str, embedded: Embedded | None) -> list[Memory]:
         memory, k = self.services.memory, self.config.orchestrator.memory_system.recall_k
         if memory is None or embedded is None or k == 0:
             return []
         try:
-            return await memory.recall(chat_key, embedded.vector, k)
+            return await memory.recall(chat_key, embedded.for_memory, k)
         except Exception as exc:  # noqa: BLE001 - memory is an aid, never a blocker
             log.warning("memory_recall_failed error=%s", type(exc).__name__)
             return []
@@ -486,7 +495,7 @@ class Orchestrator:
             timestamp=time.time(),
         )
         try:
-            await memory.remember(item, embedded.vector)
+            await memory.remember(item, embedded.for_memory)
         except Exception as exc:  # noqa: BLE001
             log.warning("memory_store_failed error=%s", type(exc).__name__)
 

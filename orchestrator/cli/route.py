@@ -66,16 +66,17 @@ async def _route_all(
     as_json: bool,
     with_directory: bool = False,
 ) -> list[str]:
-    # The bot's own embedder (ONNX Runtime, no torch), loaded only by this command.
-    from orchestrator.embedding.onnx_minilm import load_onnx_embedder
+    # The bot's own routing embedder (MiniLM on ONNX Runtime and USE-multilingual, no torch),
+    # loaded only by this command; each request is routed as the core routes it, steps too.
+    from orchestrator.embedding.lazy import LazyEmbedder
     from orchestrator.routing.router import ToolRouter
 
-    router = ToolRouter(await load_onnx_embedder(), top_k=top_k, threshold=threshold)
+    router = ToolRouter(LazyEmbedder(multilingual=True), top_k=top_k, threshold=threshold)
     await router.refresh(tools)
-    vectors = list(await router.embedder.embed(queries)) if queries else []
     out = []
-    for query, vector in zip(queries, vectors, strict=True):
-        routed = router.route(query, vector)
+    for query in queries:
+        vector, steps = await router.request_vectors(query)
+        routed = router.route(query, vector, part_vectors=steps)
         directory = routed.directory(tools)
         if as_json:
             line = {

@@ -10,17 +10,25 @@ For ranking, the vectors are centred on the catalogue's mean and re-normalised: 
 description shares a "this is a software tool" direction, and taking it out lets the words that
 tell tools apart decide (a common fix for the anisotropy of sentence embeddings). Small
 catalogues are left as they are, since their mean is mostly the tools themselves.
+
+Two encoders (`FusedEmbedder`: MiniLM and USE-multilingual side by side, `embedder.blocks`):
+each part is centred and scored on its own, each part's scores are z-scored over the catalogue
+(per request), summed, and put back on the first encoder's scale (its mean and spread for this
+request), so the router's fixed weights and calibrated margin keep their meaning. The plain
+cosine (the legacy threshold's confidence) stays the first encoder's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from orchestrator.embedding.base import Embedder
+from orchestrator.embedding.fused import block_slices
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.lexical import LexicalIndex
 from orchestrator.routing.text import name_text, tool_text
@@ -28,6 +36,17 @@ from orchestrator.routing.text import name_text, tool_text
 log = logging.getLogger(__name__)
 
 CENTRE_MIN_TOOLS = 20
+SECOND_WEIGHT = 1.0  # the second encoder's z-scores count as much as the first's
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One encoder's part of the tool vectors, centred for one product (see `_centred`)."""
+
+    where: slice
+    ranked_t: np.ndarray  # centred, unit rows, transposed
+    norms: np.ndarray  # each centred row's norm
+    mean: np.ndarray
 
 
 def _digest(*texts: str) -> str:
@@ -40,11 +59,8 @@ class ToolIndex:
         self.dim = int(getattr(embedder, "dim", 384))
         self.tools: list[ToolSpec] = []
         self.vectors = np.zeros((0, self.dim), dtype=np.float32)  # plain, unit length
-        # The centred vectors, transposed for one product, and what turns a centred score back
-        # into a plain cosine (each centred row's norm, and the mean).
-        self._ranked_t = np.zeros((self.dim, 0), dtype=np.float32)
-        self._norms = np.zeros(0, dtype=np.float32)
-        self._mean = np.zeros(self.dim, dtype=np.float32)
+        self.slices = block_slices(tuple(getattr(embedder, "blocks", None) or (self.dim,)))
+        self.blocks: list[Block] = []
         self.position: dict[str, int] = {}
         self.lexical = LexicalIndex([])
         self.server_ids = np.zeros(0, dtype=np.intp)
@@ -65,8 +81,10 @@ class ToolIndex:
         self._cache = {k: self._cache[k] for k in keys}
         self.tools = list(tools)
         self.vectors = _combined([self._cache[k] for k in keys], self.dim)
-        ranked, self._mean, self._norms = _centred(self.vectors)
-        self._ranked_t = np.ascontiguousarray(ranked.T)
+        self.blocks = []
+        for where in self.slices:
+            ranked, mean, norms = _centred(_unit(self.vectors[:, where]))
+            self.blocks.append(Block(where, np.ascontiguousarray(ranked.T), norms, mean))
         self.position = {t.key: i for i, t in enumerate(tools)}
         self.lexical = LexicalIndex([rich for _, rich in views])
         servers: dict[str, int] = {}
@@ -76,19 +94,29 @@ class ToolIndex:
         self.server_count = len(servers)
         log.info("tool_index_refreshed tools=%d embedded=%d", len(tools), len(missing))
 
-    def similarity(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ranking similarity, plain cosine) of each query row with each tool. One product
-        with the centred vectors gives both, since q.t = q.(t - mean) + q.mean
-        = centred_score * |t - mean| + q.mean: reading the catalogue from memory once is what
-        routing over a thousand tools costs."""
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        ranked = vectors @ self._ranked_t
-        plain = ranked * self._norms + (vectors @ self._mean)[:, None]
-        return ranked, plain
+    def similarity(
+        self, vectors: np.ndarray, adapt: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ranking similarity, plain cosine) of each query row with each tool; `adapt` maps
+        the first encoder's part of the rows before ranking (the learned query adapter).
 
-    def ranked_similarity(self, vectors: np.ndarray) -> np.ndarray:
-        """The ranking similarity alone (for query rows already mapped by the adapter)."""
-        return np.atleast_2d(np.asarray(vectors, dtype=np.float32)) @ self._ranked_t
+        One product per encoder with its centred vectors gives both, since
+        q.t = q.(t - mean) + q.mean = centred_score * |t - mean| + q.mean: reading the
+        catalogue from memory once is what routing over a thousand tools costs."""
+        rows = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        scores: list[np.ndarray] = []
+        plain = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
+        for n, block in enumerate(self.blocks):
+            query = _unit(rows[:, block.where]) if len(self.blocks) > 1 else rows
+            ranked = query @ block.ranked_t
+            if n == 0:
+                plain = ranked * block.norms + (query @ block.mean)[:, None]
+                if adapt is not None:
+                    ranked = adapt(query) @ block.ranked_t
+            scores.append(ranked)
+        if len(scores) == 1:
+            return scores[0], plain
+        return _fused(scores), plain
 
     def server_rank(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's rank within its own server by `scores` (0 for each server's best)."""
@@ -108,6 +136,25 @@ class ToolIndex:
         best = np.full(self.server_count, -np.inf, dtype=np.float32)
         np.maximum.at(best, self.server_ids, scores)
         return best[self.server_ids]
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def _zscores(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows z-scored along each row, each row's mean, each row's spread)."""
+    mean = rows.mean(axis=1, keepdims=True)
+    spread = np.maximum(rows.std(axis=1, keepdims=True), 1e-6)
+    return (rows - mean) / spread, mean, spread
+
+
+def _fused(scores: Sequence[np.ndarray]) -> np.ndarray:
+    """Each encoder's scores z-scored per request and summed (the second ones weighted by
+    `SECOND_WEIGHT`), then given the first encoder's mean and spread back."""
+    first, mean, spread = _zscores(scores[0])
+    total = first + SECOND_WEIGHT * sum(_zscores(s)[0] for s in scores[1:])
+    return (_zscores(total)[0] * spread + mean).astype(np.float32)
 
 
 def _combined(views: list[tuple[np.ndarray, np.ndarray]], dim: int) -> np.ndarray:

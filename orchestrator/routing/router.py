@@ -44,6 +44,7 @@ SERVER_WEIGHT = 0.2
 BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
 EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
+STEP_TOOLS = 2  # each step's best tools handed over, within top_k
 
 
 class ToolRouter:
@@ -100,16 +101,23 @@ class ToolRouter:
         self, query: str, vector: np.ndarray, part_vectors: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(fused score, best plain cosine) for every indexed tool."""
+        fused, confidence, _ = self.step_scores(query, vector, part_vectors)
+        return fused, confidence
+
+    def step_scores(
+        self, query: str, vector: np.ndarray, part_vectors: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(fused score, best plain cosine, each step's own score or None) for every tool."""
         index = self.index
         parts = request_parts(query)
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
-        ranked, cosine = index.similarity(rows)
-        if self.adapter.active:
-            ranked = index.ranked_similarity(self.adapter(np.atleast_2d(rows)))
+        adapt = self.adapter if self.adapter.active else None
+        ranked, cosine = index.similarity(rows, adapt)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
         fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
         confidence = cosine.max(axis=0)
+        steps = None
         if parts:
             steps = LEXICAL_WEIGHT * lexical[1:]
             if stepped:
@@ -119,7 +127,7 @@ class ToolRouter:
             fused = fused + SERVER_WEIGHT * index.server_max(fused)
             if BALANCE:
                 fused = fused - BALANCE * index.server_rank(fused)
-        return fused, confidence
+        return fused, confidence, steps
 
     def route(
         self,
@@ -138,7 +146,7 @@ class ToolRouter:
         The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them."""
         if not self.tools:
             return Routing([], self.server_descriptions)
-        fused, confidence = self.scores(query, vector, part_vectors)
+        fused, confidence, steps = self.step_scores(query, vector, part_vectors)
         if past:
             votes, closest = self.experience(past)
             fused = fused + EXPERIENCE_WEIGHT * votes
@@ -152,6 +160,7 @@ class ToolRouter:
                 k,
                 self.margin if margin is None else margin,
                 self.threshold if threshold is None else threshold,
+                self._step_bests(steps, allowed) if margin is None else [],
             ),
             self.server_descriptions,
         )
@@ -164,10 +173,11 @@ class ToolRouter:
         k: int,
         margin: float,
         threshold: float | None,
+        musts: Sequence[int] = (),
     ) -> list[RoutedTool]:
-        """The best `MIN_TOOLS` allowed tools whatever their score, then the next allowed ones
-        within `margin` of the best allowed score (and over the legacy plain-cosine threshold,
-        if one is set), up to k."""
+        """The best `MIN_TOOLS` allowed tools whatever their score, then each step's best tool
+        (`musts`), then the next allowed ones within `margin` of the best allowed score (and
+        over the legacy plain-cosine threshold, if one is set), up to k."""
         order = np.argsort(-fused, kind="stable")
         tools, floor = self.tools, min(MIN_TOOLS, k)
         picked: list[RoutedTool] = []
@@ -180,6 +190,13 @@ class ToolRouter:
                 picked.append(RoutedTool(tools[i], float(fused[i])))
         if not picked:
             return picked
+        chosen = {r.tool.key for r in picked}
+        for i in musts:
+            if len(picked) < k and tools[i].key not in chosen:
+                picked.append(RoutedTool(tools[i], float(fused[i])))
+                chosen.add(tools[i].key)
+        picked.sort(key=lambda r: -r.score)
+        rest = rest[[tools[i].key not in chosen for i in rest]] if musts else rest
         keep = fused[rest] >= picked[0].score - margin
         if threshold is not None:
             keep &= confidence[rest] >= threshold
@@ -189,6 +206,28 @@ class ToolRouter:
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
         return picked
+
+    def _step_bests(
+        self,
+        steps: np.ndarray | None,
+        allowed: Callable[[ToolSpec], bool] | None,
+    ) -> list[int]:
+        """The best `STEP_TOOLS` allowed tools of each step by the step's own score, round by
+        round (every step's best, then every step's second): a step that a big server's tools
+        outscore as a whole message ("... and post the total on discord") still gets its own."""
+        if steps is None or len(steps) < 2:
+            return []
+        ok = np.ones(len(self.tools), dtype=bool)
+        if allowed is not None:
+            ok = np.array([allowed(t) for t in self.tools], dtype=bool)
+        if not ok.any():
+            return []
+        scored = np.where(ok, steps, -np.inf)
+        take = min(STEP_TOOLS, int(ok.sum()))
+        top = np.argpartition(-scored, take - 1, axis=1)[:, :take]  # no full sort per step
+        order = np.argsort(-np.take_along_axis(scored, top, axis=1), axis=1, kind="stable")
+        best = np.take_along_axis(top, order, axis=1)
+        return list(dict.fromkeys(int(i) for i in best.T.ravel()))
 
     def ranking(
         self,

@@ -33,10 +33,8 @@ SHORTHAND = {
     "db": "database",
     "repo": "repository",
     "repos": "repositories",
-    "p&l": "profit and loss",
     "msg": "message",
     "dm": "direct message",
-    "ls": "list",
     "mkdir": "create directory",
     "rn": "now",
     "tldr": "summary",
@@ -51,9 +49,22 @@ _SHORTHAND = re.compile(
 )
 
 
+# Everyday words for money owed, as the trade says them (seen in the dev split: "who owes us
+# money", "how much do we owe Stark"): the lexical match reads the accounting term too.
+_OWED = (
+    (re.compile(r"\b(?:owes?|owed|owing) us\b|\bowed to us\b", re.IGNORECASE), " receivables"),
+    (re.compile(r"\b(?:do |we |still )owe\b", re.IGNORECASE), " payables"),
+)
+
+
 def expand_shorthand(text: str) -> str:
-    """'2 PRs on the repo pls' -> '2 pull requests on the repository '."""
-    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(0).lower()], text)
+    """'2 PRs on the repo pls' -> '2 pull requests on the repository '; 'who owes us money' ->
+    'who owes us money receivables'."""
+    text = _SHORTHAND.sub(lambda m: SHORTHAND[m.group(0).lower()], text)
+    for pattern, term in _OWED:
+        if pattern.search(text):
+            text += term
+    return text
 
 
 def words(name: str) -> str:
@@ -85,14 +96,51 @@ def tool_text(tool: ToolSpec) -> str:
     return text[:MAX_TEXT]
 
 
+# A thing to remember (or recall, or forget) about a person or project: the knowledge graph.
+# Cues are the user's words, not a tool's; the non-English ones are those of the dev split.
+_MEMORY_CUE = re.compile(
+    r"\b(?:remember|keep in mind|note (?:that|for later|down)|don'?t forget|forget|"
+    r"(?:what do|did) (?:you|i) (?:know|remember|tell you)|your notes? on|recuerda|pami[eę]tasz)\b",
+    re.IGNORECASE,
+)
+MEMORY_WORDS = " knowledge graph entity observation relation"
+
+
 def plain_request(text: str) -> str:
-    """'save it to /root/notes/a.md' -> 'save it to a md file on disk'; URLs: 'web page <host>'."""
-    return expand_shorthand(_plain(text))
+    """'save it to /root/notes/a.md' -> 'save it to a md file on disk'; URLs: 'the web page at
+    this url <host>'; a person or project to remember: the knowledge graph's words added."""
+    plain = expand_shorthand(_plain(text))
+    return plain + MEMORY_WORDS if remembers_a_thing(text) else plain
+
+
+def remembers_a_thing(text: str) -> bool:
+    """'remember that Lena is our contact at Globex', 'forget Project Falcon': a memory cue and
+    something named (a capitalised word past the first, a quoted name, or 'project')."""
+    cue = _MEMORY_CUE.search(text)
+    return cue is not None and bool(_NAMED_AFTER.search(text[cue.end() :]))
+
+
+_NAMED_AFTER = re.compile(r"\b[A-Z][\w&-]*|\bproje[ck]t\w*|'[^']+'")
+
+
+# A file named by its extension, with or without folders ('hours.csv', 'reports/pnl.md').
+_FILE = re.compile(r"(?<![\w/@.])(?:[\w-]+/)*[\w-]{2,}\.[A-Za-z][A-Za-z0-9]{0,4}\b(?![\w/.])")
+# A message sent to a chat channel ('post the total to #finance', 'ping #eng'): its own step.
+_CHANNEL_SEND = re.compile(
+    r"\b(?:post|tell|ping|send|share|notify|drop|announce|message)\b.*(?<![\w&])#[\w-]+"
+    r"|(?<![\w&])#[\w-]+.*\b(?:know|posted|informed)\b",
+    re.IGNORECASE,
+)
+CHANNEL_STEP = "post a message to the chat channel"
+# '#design' is a chat channel ('#482' is an issue or PR number): its kind is said in words.
+_CHANNEL = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 
 
 def _plain(text: str) -> str:
-    text = _URL.sub(lambda m: " web page " + m.group(0).split("/")[2] + " ", text)
-    return _PATH.sub(_file_words, text)
+    text = _URL.sub(lambda m: " the web page at this url " + m.group(0).split("/")[2] + " ", text)
+    text = _PATH.sub(_file_words, text)
+    text = _CHANNEL.sub(lambda m: f"{m.group(0)} channel", text)
+    return _FILE.sub(_file_words, text)
 
 
 def _file_words(match: re.Match[str]) -> str:
@@ -106,5 +154,11 @@ def _file_words(match: re.Match[str]) -> str:
 def request_parts(query: str) -> list[str]:
     """The steps of a multi-step request ('X, then Y and Z'); [] for a one-step request."""
     plain = _plain(query.strip())
-    parts = [" ".join(expand_shorthand(p).split()) for p in _SPLIT.split(plain) if p and tokens(p)]
+    parts = [
+        " ".join(expand_shorthand(p).split()) + (MEMORY_WORDS if remembers_a_thing(p) else "")
+        for p in _SPLIT.split(plain)
+        if p and tokens(p)
+    ]
+    if _CHANNEL_SEND.search(query):
+        parts = [*(parts or [" ".join(expand_shorthand(plain).split())]), CHANNEL_STEP]
     return parts if len(parts) > 1 else []

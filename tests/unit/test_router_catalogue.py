@@ -77,11 +77,29 @@ def test_paths_and_urls_read_as_files_and_pages() -> None:
     assert " ".join(plain_request("save it to /root/notes/report.md").split()) == (
         "save it to a md file on disk"
     )
-    assert "web page www.youtube.com" in plain_request("see https://www.youtube.com/watch?v=x")
+    assert "web page at this url www.youtube.com" in plain_request(
+        "see https://www.youtube.com/watch?v=x"
+    )
     assert request_parts("get the rank, then save it to /root/out/rank.md") == [
         "get the rank",
         "save it to a md file on disk",
     ]
+
+
+def test_a_person_or_project_to_remember_reads_as_the_knowledge_graph() -> None:
+    from orchestrator.routing.text import MEMORY_WORDS, remembers_a_thing
+
+    assert remembers_a_thing("remember that Lena is our contact at Globex")
+    assert remembers_a_thing("forget everything about project falcon")
+    assert remembers_a_thing("what do you remember about 'the offsite'?")
+    assert not remembers_a_thing("remember to check the invoices")  # nothing named
+    assert not remembers_a_thing("Lena wants the invoices")  # no memory cue
+    assert plain_request("keep in mind that Raj prefers calls").endswith(MEMORY_WORDS)
+
+
+def test_money_owed_reads_as_receivables_or_payables() -> None:
+    assert plain_request("who owes us money").endswith("receivables")
+    assert plain_request("how much do we owe Stark").endswith("payables")
 
 
 async def test_request_and_its_steps_are_embedded_in_one_call(embedder) -> None:  # type: ignore[no-untyped-def]

@@ -158,8 +158,13 @@ def test_chat_shorthand_is_spelled_out_for_the_lexical_match_but_not_split() -> 
     assert " ".join(plain_request("any PRs on the repo pls?").split()) == (
         "any pull requests on the repository ?"
     )
+    assert request_parts("pull the P&L and save it") == [
+        "pull the P&L",  # "&" is no step boundary; "p&l" is no longer spelled out (issue #28)
+        "save it",
+    ]
     assert request_parts("pull the P&L and post it to #finance") == [
-        "pull the profit and loss",
-        "post it to #finance",
+        "pull the P&L",
+        "post it to #finance channel",  # '#finance' is a channel ...
+        "post a message to the chat channel",  # ... and sending there is a step of its own
     ]
     assert "prefix" in plain_request("the prefix stays")
