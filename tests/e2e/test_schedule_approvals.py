@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from orchestrator.app import build_orchestrator
 from orchestrator.clock import FakeClock
 from orchestrator.config import parse_config
@@ -64,13 +62,6 @@ def msg(text_: str, user: str = "42") -> ChatMessage:
     return ChatMessage("discord", "555", user, text_, user_name="maya")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 28: routed as shipped, the schedule's request gets youtube/get_channel_stats, "
-    "get_video_stats and list_recent_videos only, so the standing-approval offer made at "
-    "creation (from the routed write tools) lacks clickup/create_task; per-step handover "
-    "(router) is to fix it: remove this mark then",
-)
 async def test_standing_approval_runs_on_monday_and_a_new_write_tool_asks_the_creator(
     tmp_path: Path,
 ) -> None:

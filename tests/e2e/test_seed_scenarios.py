@@ -240,9 +240,10 @@ def notify_team(body: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-# Routed as shipped, the request gets YouTube's three tools only: the model loads ClickUp's
-# find_list and create_task and Discord's send_message from the tool directory (one more step).
-LOADED = ["clickup__find_list", "clickup__create_task", "discord__send_message"]
+# Routed as shipped, each step of the request gets its own tools (YouTube's statistics, ClickUp's
+# create_task, Discord's send_message); the list of recent uploads and ClickUp's find_list (the
+# list's id) are not among them, so the model loads both from the directory (as a real one does).
+LOADED = ["youtube__list_recent_videos", "clickup__find_list"]
 
 
 def weekly_run() -> list[Step]:
@@ -250,15 +251,19 @@ def weekly_run() -> list[Step]:
         {
             "tool_calls": [
                 {"name": "youtube__get_channel_stats", "id": "s", "arguments": {}},
+                {"name": "search_tools", "id": "t", "arguments": {"names": LOADED}},
+            ]
+        },
+        {
+            "tool_calls": [
                 {
                     "name": "youtube__list_recent_videos",
                     "id": "v",
                     "arguments": {"max_results": 2},
                 },
-                {"name": "search_tools", "id": "t", "arguments": {"names": LOADED}},
+                {"name": "clickup__find_list", "id": "l", "arguments": {"name": "reports"}},
             ]
         },
-        tool_call("clickup__find_list", {"name": "reports"}),
         youtube_report,
         notify_team,
         text("Weekly YouTube report filed in ClickUp; the team is notified on Discord."),
