@@ -178,9 +178,9 @@ async def test_one_confirmation_lists_both_tasks_and_run_all_finishes_the_plan()
 
 
 async def test_run_all_after_a_restart_resumes_the_plan_from_redis(
-    key_prefix: str, redis_client: object
+    redis_url: str, key_prefix: str, redis_client: object
 ) -> None:
-    sessions = f"sessions: {{backend: redis, key_prefix: {key_prefix}}}\n"
+    sessions = f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: {key_prefix}}}\n"
     with FakeClickUp() as clickup, FakeOpenAI([*scenario_script(), summarise]) as llm:
         env = {"CLICKUP_API_TOKEN": clickup.token}
         async with FakeTelegram() as telegram:

@@ -1,5 +1,6 @@
 """`kill -9` of the bot process in the middle of a slow request, then a restart: the request is
-answered exactly once, and its "Working on it" notice becomes the answer instead of staying.
+answered exactly once, and its "Working on it" notice becomes the answer instead of staying; the
+restart resumes it as soon as the killed process's liveness key lapses, long before its lease.
 
 The bot runs as a real `orchestrator run telegram` subprocess against the fake Bot API, the
 fake OpenAI server (scripted slow for the first call) and the real Redis.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -43,7 +45,9 @@ def bot_config(
         "  tool_routing: {strategy: all}\n"
         "scheduler: {enabled: false}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
-        "delivery: {lease_seconds: 1}\n"
+        # A lease far longer than the test: the restart can only resume in time by seeing that
+        # the killed process stopped beating (its liveness key lives 2 s).
+        "delivery: {lease_seconds: 120, alive_seconds: 2}\n"
         "bots:\n"
         f"  telegram: {{token: '{fake.token}', base_url: '{fake.base_url}',"
         " working_notice_seconds: 0.2}\n"
@@ -120,6 +124,9 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
     assert len([t for t in _texts(fake) if t.startswith("Working on it")]) == 1
     assert len([t for t in _texts(fake) if "Summary" in t]) == 1
     assert "request_resumed platform=telegram" in log.read_text()
+    # Taken over from a dead owner while its lease still ran: liveness, not the lease running out.
+    [taken] = re.findall(r"lease_taken key=\S+ owner=\S+ lease_left_ms=(\d+)", log.read_text())
+    assert int(taken) > 0
 
 
 async def notice_recorded(client: Any, pattern: str, seconds: float = 10) -> bool:
