@@ -105,16 +105,18 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
                     lambda: any("Working on it" in t for t in _texts(fake)), 60
                 )
                 assert working, log.read_text()[-3000:]
-                assert len(llm.requests) == 1
+                assert await eventually(lambda: len(llm.requests) == 1, 30)  # the model is asked
                 # Killed once the notice is recorded (killed between its send and its record,
                 # the restarted process cannot know it and answers in a new message).
                 assert await notice_recorded(redis_client, f"{key_prefix}:crashbot:dlv:req:*")
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
             assert not fake.updates  # Telegram was told: the update will never come again
+            restarted = time.monotonic()
             with bot_process(config, log):
                 done = await eventually(lambda: bool(answers(fake)), 60)
                 assert done, log.read_text()[-3000:]
+                print(f"answered {time.monotonic() - restarted:.1f} s after the restart")
                 await eventually(lambda: any("Summary" in t for t in _texts(fake)), 10)
                 release.set()
     notice_id = fake.message_id_of("Working on it")
