@@ -177,6 +177,19 @@ async def unconfirmed_skips(client: aioredis.Redis, prefix: str) -> list[str]:
     return [f[b"job"].decode() for _, f in entries if f.get(b"action") == b"skip"]
 
 
+async def queue_length(client: aioredis.Redis, prefix: str, partitions: int) -> int:
+    return sum([int(await client.xlen(f"{prefix}:q:in:{p}")) for p in range(partitions)])
+
+
+async def markers_answered(fake: FakeTelegram, chats: int, seconds: float = 120) -> bool:
+    """One more message in each of `chats` chats, each answered: a chat is answered in order, so
+    anything due before a marker (a duplicate included) has been posted by then."""
+    markers = push_messages(fake, chats=chats, per_chat=1)
+    return await wait_until(
+        lambda: len(replies_by_message(fake).keys() & markers.keys()) == len(markers), seconds
+    )
+
+
 async def queue_empty(client: aioredis.Redis, prefix: str, partitions: int) -> bool:
     for p in range(partitions):
         if await client.xlen(f"{prefix}:q:in:{p}"):

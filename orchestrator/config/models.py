@@ -208,6 +208,8 @@ class DeliverySettings(Model):
 
     claim_ttl_seconds: int = Field(2 * 86400, ge=60)  # how long a duplicate is recognised
     lease_seconds: float = Field(30, gt=0)  # a request of a dead process is resumed after this
+    # ... or as soon as its process stops renewing its liveness key, which lives this long
+    alive_seconds: float = Field(5, gt=0)
 
 
 class ScaleSettings(Model):

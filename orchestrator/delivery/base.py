@@ -6,7 +6,9 @@ Three records, each keyed by the platform event's idempotency key (see `keys`):
   process that dies mid-request leaves it behind for `orphans` to find and resume once;
 - sent parts (`mark_sent`): each reply part that reached the platform, so a resumed request
   never posts it again, plus its computed replies (`save_replies`) so it never runs twice.
-A lease (`lease`) says which live process works on a request; an expired lease marks an orphan.
+A lease (`lease`) says which process works on a request, and a liveness key (`beat`) that each
+process renews every second or so says it still lives: a request is an orphan once its lease expired
+or its owner stopped beating (killed), whichever comes first.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class DeliveryStore(Protocol):
     """Claims, request records, sent parts and leases; one process (a TTL map) or Redis."""
 
     durable: bool  # True when records survive the process (Redis)
+    alive_seconds: float  # an owner that has not beaten for this long is dead
 
     async def claim(self, *keys: str) -> bool:
         """Claim every key at once (SET NX with expiry); False if any was claimed before."""
@@ -90,11 +93,15 @@ class DeliveryStore(Protocol):
     async def finish(self, key: str) -> None:
         """The replies are out: forget the request (its claim stays until it expires)."""
 
+    async def beat(self, owner: str) -> None:
+        """`owner` is alive for `alive_seconds` more."""
+
     async def lease(self, keys: Sequence[str], owner: str, *, take: bool = False) -> list[str]:
-        """Renew `owner`'s leases on `keys` (or, with take, take expired ones); the keys held."""
+        """Renew `owner`'s leases on `keys` (re-taking its own that expired in a stall), or, with
+        take, take those whose lease expired or whose owner is dead; the keys held."""
 
     async def orphans(self, platform: str) -> list[InboundRequest]:
-        """Open requests of `platform` whose lease has expired (their process died)."""
+        """Open requests of `platform` whose lease expired or whose owner is dead."""
 
     async def count_resume(self, key: str) -> int:
         """Count one more resume of `key`; the new count."""

@@ -23,5 +23,6 @@ def make_delivery_store(config: Config) -> DeliveryStore:
             f"{sessions.key_prefix}:{config.orchestrator.name}",
             claim_ttl_seconds=settings.claim_ttl_seconds,
             lease_seconds=settings.lease_seconds,
+            alive_seconds=settings.alive_seconds,
         )
     return InProcessDeliveryStore(settings.claim_ttl_seconds)

@@ -40,6 +40,7 @@ class TtlSet:
 
 class InProcessDeliveryStore:
     durable = False
+    alive_seconds = 5.0
 
     def __init__(self, claim_ttl_seconds: float = 2 * 86400, max_claims: int = 100_000) -> None:
         self._claims = TtlSet(claim_ttl_seconds, max_claims)
@@ -72,6 +73,9 @@ class InProcessDeliveryStore:
 
     async def finish(self, key: str) -> None:
         self._requests.pop(key, None)
+
+    async def beat(self, owner: str) -> None:
+        return None  # one process: it is alive while anyone can ask
 
     async def lease(self, keys: Sequence[str], owner: str, *, take: bool = False) -> list[str]:
         return [] if take else [k for k in keys if k in self._requests]

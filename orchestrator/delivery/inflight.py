@@ -2,8 +2,10 @@
 
 Each adapter owns one `Inflight`. `begin` claims an event's idempotency keys and records the
 request (before the platform is told it arrived); `end` forgets it once its replies are out.
-A background task renews this process's leases and, every lease period, looks for requests
-whose process died (their lease expired) and hands each to `resume` once.
+A background task beats this process's liveness key, renews its leases and looks for requests
+whose process died (lease expired, or owner no longer beating) and hands each to `resume` once.
+It never resumes a request this process is running, even after an event-loop stall longer than
+the lease: its own requests are in `_held`, and their expired leases are taken back, not resumed.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class Inflight:
         """Resume every orphaned request once; returns how many this process took."""
         taken = 0
         for request in await self.store.orphans(self.platform):
+            if request.key in self._held:
+                continue  # ours, still running: its lease lapsed in a stall, the watch renews it
             if not await self.store.lease([request.key], self.owner, take=True):
                 continue  # another process took it first
             self._held.add(request.key)
@@ -88,17 +92,15 @@ class Inflight:
             )
 
     async def _watch(self, resume: Resume) -> None:
-        every = max(self.lease_seconds / 3, 0.05)
-        ticks = 0
+        every = max(min(self.lease_seconds, self.store.alive_seconds) / 4, 0.05)
         while True:
             try:
+                await self.store.beat(self.owner)
                 if self._held:
                     await self.store.lease(sorted(self._held), self.owner)
-                if ticks % 3 == 0:
-                    await self.recover(resume)
+                await self.recover(resume)
             except Exception as exc:  # noqa: BLE001 - a Redis blip must not end the watch
                 log.warning(
                     "delivery_watch_failed platform=%s error=%s", self.platform, type(exc).__name__
                 )
-            ticks += 1
             await asyncio.sleep(every)

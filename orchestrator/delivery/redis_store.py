@@ -2,13 +2,16 @@
 
 Keys under `<prefix>:dlv:`: `claim:<key>` (SET NX EX, the idempotency key), `req:<key>` (a hash:
 the request, its notice, its replies, one `sent:<part>` field per part sent), `open:<platform>`
-(a sorted set of requests in progress) and `lease:<key>` (the owner's id, with a short expiry
-that the owner keeps renewing). A request whose lease expired belongs to a dead process.
+(a sorted set of requests in progress), `lease:<key>` (the owner's id, with an expiry that the
+owner keeps renewing) and `alive:<owner>` (a short-lived key each process renews about every
+second). A request whose lease expired, or whose owner's `alive` key is gone, belongs to a dead
+process: after a `kill -9` the next process resumes it within `alive_seconds`, not a whole lease.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +19,8 @@ import redis.asyncio as aioredis
 
 from orchestrator.delivery.base import InboundRequest, replies_to_data
 from orchestrator.messages import Reply
+
+log = logging.getLogger(__name__)
 
 # Claim every key or none: a duplicate of any of them is a duplicate of the event.
 _CLAIM = """
@@ -26,12 +31,31 @@ for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
 return 1
 """
 
-# Renew a lease only while it is still ours.
+# Renew a lease while it is still ours; take it back if it expired while this process stalled
+# (nobody took it meanwhile); never take it from another owner.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
 end
 return 0
+"""
+
+# Take a lease that expired or whose owner is dead (its alive key, ARGV[3] .. owner, is gone);
+# the taker is alive. Returns -1 when it is not free, else the old lease's remaining milliseconds
+# (0: it had expired).
+_TAKE = """
+local cur = redis.call('GET', KEYS[1])
+local left = 0
+if cur then
+  if redis.call('EXISTS', ARGV[3] .. cur) == 1 then return -1 end
+  left = redis.call('PTTL', KEYS[1])
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[4])
+return left
 """
 
 
@@ -45,13 +69,17 @@ class RedisDeliveryStore:
         *,
         claim_ttl_seconds: int = 2 * 86400,
         lease_seconds: float = 30,
+        alive_seconds: float = 5,
     ) -> None:
         self.client = client
         self.prefix = f"{prefix}:dlv"
         self.claim_ttl = claim_ttl_seconds
         self.lease_ms = int(lease_seconds * 1000)
+        self.alive_seconds = alive_seconds
+        self._alive_ms = int(alive_seconds * 1000)
         self._claim = client.register_script(_CLAIM)
         self._renew = client.register_script(_RENEW)
+        self._take = client.register_script(_TAKE)
 
     def _k(self, kind: str, key: str) -> str:
         return f"{self.prefix}:{kind}:{key}"
@@ -72,6 +100,7 @@ class RedisDeliveryStore:
             pipe.hset(req, mapping={"request": json.dumps(head), "resumes": request.resumes})
             pipe.expire(req, self.claim_ttl)
             pipe.set(self._k("lease", request.key), owner, px=self.lease_ms)
+            pipe.set(self._k("alive", owner), "1", px=self._alive_ms)
             pipe.zadd(self._k("open", request.platform), {request.key: request.received_at})
             await pipe.execute()
 
@@ -96,15 +125,25 @@ class RedisDeliveryStore:
             pipe.delete(self._k("req", key), self._k("lease", key))
             await pipe.execute()
 
+    async def beat(self, owner: str) -> None:
+        await self.client.set(self._k("alive", owner), "1", px=self._alive_ms)
+
     async def lease(self, keys: Sequence[str], owner: str, *, take: bool = False) -> list[str]:
         held = []
         for key in keys:
             lease = self._k("lease", key)
-            if take:
-                ok = await self.client.set(lease, owner, nx=True, px=self.lease_ms)
-            else:
-                ok = await self._renew(keys=[lease], args=[owner, self.lease_ms])
-            if ok:
+            if not take:
+                if await self._renew(keys=[lease], args=[owner, self.lease_ms]):
+                    held.append(key)
+                continue
+            left = int(
+                await self._take(
+                    keys=[lease],
+                    args=[owner, self.lease_ms, self._k("alive", ""), self._alive_ms],
+                )
+            )
+            if left >= 0:
+                log.info("lease_taken key=%s owner=%s lease_left_ms=%d", key, owner, left)
                 held.append(key)
         return held
 
@@ -113,8 +152,11 @@ class RedisDeliveryStore:
         open_set = self._k("open", platform)
         for raw in await self.client.zrange(open_set, 0, -1):
             key = _bytes(raw).decode()
-            if await self.client.exists(self._k("lease", key)):
-                continue
+            owner = await self.client.get(self._k("lease", key))
+            if owner is not None and await self.client.exists(
+                self._k("alive", _bytes(owner).decode())
+            ):
+                continue  # leased by a live process
             request = await self.get(key)
             if request is None:  # the record expired: nothing left to resume
                 await self.client.zrem(open_set, key)

@@ -69,10 +69,10 @@ class ServerConnection:
         self.restarts = 0
         self._on_change = on_change
         self._redact = Redactor(secret_values(settings))
+        rate = settings.rate_limit_per_second
+        # Below one a second, one call per 1/rate seconds (a capacity under 1 admits no call).
         self._limiter = (
-            AsyncLimiter(settings.rate_limit_per_second, 1)
-            if settings.rate_limit_per_second
-            else None
+            (AsyncLimiter(rate, 1) if rate >= 1 else AsyncLimiter(1, 1 / rate)) if rate else None
         )
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()

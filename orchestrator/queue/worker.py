@@ -106,6 +106,7 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.tick)
         finally:
+            log.info("worker_stopping name=%s jobs_in_hand=%d", self.name, len(self._held))
             for held in self._held.values():
                 held.stop.set()
             tasks = [h.task for h in self._held.values() if h.task is not None]

@@ -439,13 +439,12 @@ def gate_server_yaml(rate: float | None) -> str:
     )
 
 
-async def calls_in_flight_together(rate: float | None) -> list[str]:
+async def calls_in_flight_together(rate: float | None, hold: float) -> list[str]:
     """Three people in one chat `/run` the gate tool at once; what the server saw, per call."""
     config = parse_config(base_yaml(servers=gate_server_yaml(rate)), env={})
     bot = await started(build_orchestrator(config))
-    # Each call waits until all three are in flight on the server, or 0.4 s (the limiter
-    # spaces calls 1 s apart at one per second, so a limited call gives up waiting alone).
-    run = '/run gate arrive {"expect": 3, "hold": 0.4}'
+    # Each call waits until all three are in flight on the server, or `hold` seconds.
+    run = f'/run gate arrive {{"expect": 3, "hold": {hold:g}}}'
     try:
         replies = await asyncio.gather(
             *(bot.handle(ChatMessage("console", "team", user, run)) for user in ("a", "b", "c"))
@@ -456,7 +455,9 @@ async def calls_in_flight_together(rate: float | None) -> list[str]:
 
 
 async def test_a_servers_rate_limit_per_second_spaces_the_calls_the_server_sees() -> None:
-    limited = await calls_in_flight_together(rate=1)
-    unlimited = await calls_in_flight_together(rate=None)
+    # One call per 2 s: a call gives up waiting alone after 0.5 s, 1.5 s before the next may
+    # start, a margin no loaded machine eats; unlimited, the calls wait for each other (up to 60 s)
+    limited = await calls_in_flight_together(rate=0.5, hold=0.5)
+    unlimited = await calls_in_flight_together(rate=None, hold=60)
     assert limited == [f"arrival {n} saw 1 in flight" for n in (1, 2, 3)]
     assert unlimited == [f"arrival {n} saw 3 in flight" for n in (1, 2, 3)]  # the control

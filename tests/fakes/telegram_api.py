@@ -67,6 +67,9 @@ class FakeTelegram:
         # What the doctor reads: privacy mode (BotFather /setprivacy) and the webhook.
         self.can_read_all_group_messages = False
         self.webhook: dict[str, Any] = {"url": "", "pending_update_count": 0}
+        # What each message the bot posted shows now: (chat id, message id) -> its content.
+        self.messages: dict[tuple[str, int], dict[str, Any]] = {}
+        self._gates: dict[str, asyncio.Event] = {}
 
     # -- control from tests -------------------------------------------------------------------
     @property
@@ -99,6 +102,15 @@ class FakeTelegram:
             self._stalls.setdefault(method, []).extend([seconds] * times)
         else:
             self.stalls.stall_next(seconds, times=times, match=method)
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` wait (unanswered, not yet performed) until `release(method)`."""
+        self._gates[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        gate = self._gates.pop(method, None)
+        if gate is not None:
+            gate.set()
 
     def replay(self, update_id: int, times: int = 1) -> None:
         """Hand the update out `times` more times, one per getUpdates, ignoring the offset."""
@@ -225,6 +237,9 @@ class FakeTelegram:
             )
         method = request.match_info["method"]
         params = await self._params(request)
+        gate = self._gates.get(method)
+        if gate is not None:
+            await gate.wait()
         self.calls.append(Call(method, params))
         stall = self.stalls.take(method)
         if stall is not None:
@@ -294,8 +309,13 @@ class FakeTelegram:
         }
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        if params.get("chat_id") in (None, ""):
+            raise BadRequest("chat_id is empty")
         check_text(str(params.get("text") or ""), params.get("parse_mode"))
-        return self._message(params)
+        check_markup(params.get("reply_markup"))
+        message = self._message(params)
+        self.messages[(str(params["chat_id"]), message["message_id"])] = _content(params)
+        return message
 
     async def _m_getChat(self, params: dict[str, Any]) -> Any:  # noqa: N802
         chat = self.chats.get(str(params.get("chat_id")))
@@ -304,7 +324,25 @@ class FakeTelegram:
         return chat
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
-        return self._message(params, int(params.get("message_id") or 0))
+        """As Telegram answers: the message must exist, the text pass sendMessage's checks, and
+        an edit that changes nothing is refused."""
+        if params.get("chat_id") in (None, ""):
+            raise BadRequest("chat_id is empty")
+        if not params.get("message_id"):
+            raise BadRequest("message identifier is not specified")
+        check_text(str(params.get("text") or ""), params.get("parse_mode"))
+        check_markup(params.get("reply_markup"))
+        where = (str(params["chat_id"]), int(params["message_id"]))
+        if where not in self.messages:
+            raise BadRequest("message to edit not found")
+        content = _content(params)
+        if content == self.messages[where]:
+            raise BadRequest(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        self.messages[where] = content
+        return self._message(params, where[1])
 
     async def _ok(self, params: dict[str, Any]) -> Any:
         return True
@@ -377,6 +415,28 @@ class _HtmlCheck(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.visible.append(data)
+
+
+def _content(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: params.get(k) for k in ("text", "parse_mode", "entities", "reply_markup")}
+
+
+def check_markup(markup: Any) -> None:
+    """Raise BadRequest where Telegram refuses an inline keyboard (the only markup we send)."""
+    if markup is None:
+        return
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise BadRequest("can't parse reply keyboard markup JSON object")
+    for row in rows:
+        for button in row:
+            if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+                raise BadRequest("can't parse inline keyboard button: Text buttons are unallowed")
+            actions = [k for k in ("callback_data", "url") if k in button]
+            if len(actions) != 1:
+                raise BadRequest("can't parse inline keyboard button: exactly one action")
+            if len(str(button.get("callback_data", "")).encode()) > 64:
+                raise BadRequest("BUTTON_DATA_INVALID")
 
 
 def check_text(text: str, parse_mode: str | None) -> None:

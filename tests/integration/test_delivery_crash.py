@@ -1,5 +1,6 @@
 """`kill -9` of the bot process in the middle of a slow request, then a restart: the request is
-answered exactly once, and its "Working on it" notice becomes the answer instead of staying.
+answered exactly once, and its "Working on it" notice becomes the answer instead of staying; the
+restart resumes it as soon as the killed process's liveness key lapses, long before its lease.
 
 The bot runs as a real `orchestrator run telegram` subprocess against the fake Bot API, the
 fake OpenAI server (scripted slow for the first call) and the real Redis.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,7 +44,9 @@ def bot_config(
         "  memory_system: {type: none}\n"
         "scheduler: {enabled: false}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
-        "delivery: {lease_seconds: 1}\n"
+        # A lease far longer than the test: the restart can only resume in time by seeing that
+        # the killed process stopped beating (its liveness key lives 2 s).
+        "delivery: {lease_seconds: 120, alive_seconds: 2}\n"
         "bots:\n"
         f"  telegram: {{token: '{fake.token}', base_url: '{fake.base_url}',"
         " working_notice_seconds: 0.2}\n"
@@ -100,16 +104,18 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
                     lambda: any("Working on it" in t for t in _texts(fake)), 60
                 )
                 assert working, log.read_text()[-3000:]
-                assert len(llm.requests) == 1
+                assert await eventually(lambda: len(llm.requests) == 1, 30)  # the model is asked
                 # Killed once the notice is recorded (killed between its send and its record,
                 # the restarted process cannot know it and answers in a new message).
                 assert await notice_recorded(redis_client, f"{key_prefix}:crashbot:dlv:req:*")
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
             assert not fake.updates  # Telegram was told: the update will never come again
+            restarted = time.monotonic()
             with bot_process(config, log):
                 done = await eventually(lambda: bool(answers(fake)), 60)
                 assert done, log.read_text()[-3000:]
+                print(f"answered {time.monotonic() - restarted:.1f} s after the restart")
                 await eventually(lambda: any("Summary" in t for t in _texts(fake)), 10)
                 release.set()
     notice_id = fake.message_id_of("Working on it")
@@ -119,6 +125,9 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
     assert len([t for t in _texts(fake) if t.startswith("Working on it")]) == 1
     assert len([t for t in _texts(fake) if "Summary" in t]) == 1
     assert "request_resumed platform=telegram" in log.read_text()
+    # Taken over from a dead owner while its lease still ran: liveness, not the lease running out.
+    [taken] = re.findall(r"lease_taken key=\S+ owner=\S+ lease_left_ms=(\d+)", log.read_text())
+    assert int(taken) > 0
 
 
 async def notice_recorded(client: Any, pattern: str, seconds: float = 10) -> bool:

@@ -8,6 +8,7 @@ first run's answer back until the process running it has been killed.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.slow
 
 ANSWER = "Weekly report: 4 invoices paid."
 CHAT = 31
+MARKER = "Marker check done."
 
 
 def scheduler_config(
@@ -40,7 +42,7 @@ def scheduler_config(
         "  name: schedbot\n"
         f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         "  memory_system: {type: none}\n"
-        "scheduler: {enabled: true, store: redis, tick_seconds: 0.2, lease_seconds: 1}\n"
+        "scheduler: {enabled: true, store: redis, tick_seconds: 0.2, lease_seconds: 5}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
         "bots:\n"
         f"  telegram: {{token: '{fake.token}', base_url: '{fake.base_url}'}}\n"
@@ -48,19 +50,21 @@ def scheduler_config(
     return path
 
 
-async def due_schedule(redis_url: str, prefix: str) -> None:
+async def due_schedule(
+    redis_url: str, prefix: str, schedule_id: str = "wkrpt", what: str = "weekly report"
+) -> None:
     """A weekly report whose slot is due now, as `/schedule` would have stored it."""
     now = datetime.now(UTC)
     store = RedisScheduleStore.from_url(redis_url, prefix)
     schedule = Schedule(
-        id="wkrpt",
+        id=schedule_id,
         platform="telegram",
         chat_id=str(CHAT),
         creator_id=str(CHAT),
         creator_name="Ann",
         when_text="every monday at 9",
         when=parse_when("every monday at 9", ZoneInfo("UTC"), now),
-        what="weekly report",
+        what=what,
         timezone="UTC",
         next_run_at=now - timedelta(seconds=1),
     )
@@ -85,8 +89,11 @@ async def test_a_scheduler_killed_mid_run_has_its_slot_run_and_posted_once_elsew
         release.wait(60)  # process A is killed while its run waits here
         return text("too late")
 
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        return text(MARKER if "marker" in json.dumps(body["messages"][-1]) else ANSWER)
+
     a_log, b_log = tmp_path / "a.log", tmp_path / "b.log"
-    with FakeOpenAI([slow], default=text(ANSWER)) as llm:
+    with FakeOpenAI([slow], default=answer) as llm:
         async with FakeTelegram() as fake:
             config = scheduler_config(tmp_path, fake, llm.base_url, redis_url, key_prefix)
             await due_schedule(redis_url, key_prefix)
@@ -105,11 +112,15 @@ async def test_a_scheduler_killed_mid_run_has_its_slot_run_and_posted_once_elsew
                         assert posted, b_log.read_text()[-3000:]
                         await eventually(lambda: len(fake.sent()) >= 3, 5)
                         assert b.poll() is None
-                        # B keeps ticking: the finished slot never runs or posts again
-                        await eventually(lambda: len(llm.requests) > 2, 2)
+                        # B keeps ticking: a schedule due later runs and posts, and the
+                        # finished slot did not run or post again before it.
+                        await due_schedule(redis_url, key_prefix, "marker", "marker check")
+                        marked = await eventually(lambda: MARKER in str(fake.sent()), 30)
+                        assert marked, b_log.read_text()[-3000:]
             finally:
                 release.set()
-    assert len(llm.requests) == 2  # A's cut-off run, then B's take-over: nothing more
+    weekly = [r for r in llm.requests if "marker" not in json.dumps(r["body"]["messages"][-1])]
+    assert len(weekly) == 2  # A's cut-off run, then B's take-over: nothing more
     assert len(reports(fake)) == 1
     assert len(headers(fake)) == 1
     assert all(p["chat_id"] == CHAT for p in reports(fake))

@@ -54,8 +54,8 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def onnx_embedder() -> OnnxMiniLMEmbedder:
-    return OnnxMiniLMEmbedder()
+def onnx_embedder(embedder: OnnxMiniLMEmbedder) -> OnnxMiniLMEmbedder:
+    return embedder  # the session's one (conftest), as the bot loads one per process
 
 
 class ObservedEmbedder(OnnxMiniLMEmbedder):
@@ -83,9 +83,11 @@ class ObservedEmbedder(OnnxMiniLMEmbedder):
         return vectors
 
 
-def test_vectors_match_sentence_transformers(onnx_embedder: OnnxMiniLMEmbedder, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_vectors_match_sentence_transformers(  # type: ignore[no-untyped-def]
+    onnx_embedder: OnnxMiniLMEmbedder, torch_embedder
+) -> None:
     ours = onnx_embedder.encode(TEXTS)
-    reference = embedder.encode(TEXTS)
+    reference = torch_embedder.encode(TEXTS)
     cosines = (ours * reference).sum(axis=1)
     worst = int(np.argmin(cosines))
     assert cosines.min() >= 0.999, f"{TEXTS[worst]!r}: cosine {cosines[worst]:.5f}"
