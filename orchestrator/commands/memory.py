@@ -9,6 +9,7 @@ from typing import Any
 
 from orchestrator.audit import audit
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
+from orchestrator.embedding.fused import first_block
 from orchestrator.memory.base import Memory
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.services import AppHost
@@ -80,7 +81,8 @@ def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
             summary=f"Noted by {ctx.message.user_name or ctx.message.user_id}: {text}"[:500],
             timestamp=time.time(),
         )
-        vector = (await embedder.embed([text]))[0]
+        # Memory holds the first encoder's part of a fused vector, as the core stores it.
+        vector = first_block((await embedder.embed([text]))[0], embedder)
         await store.remember(note, vector)
         audit("memory_remember", tool="/remember", detail=f"{len(text)} characters")
         return [Reply("Noted. I will recall it here when it is relevant; /memory lists it.")]

@@ -87,7 +87,7 @@ async def test_without_a_model_free_text_is_refused_and_an_old_one_records_a_fai
     await add_schedule(schedules, "olddd", "console:team")  # "post the stats", made earlier
     clock = FakeClock(datetime(2030, 1, 1, 8, 0, tzinfo=UTC))
     config = parse_config(
-        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "orchestrator:\n  memory_system: {type: none}\n"
         f"mcp_servers:\n{time_server_yaml()}scheduler:\n  path: {schedules}\n",
         env={},
     )

@@ -20,7 +20,7 @@ def say(text: str) -> ChatMessage:
 
 def config_text(tmp_path: Path) -> str:
     return (
-        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "orchestrator:\n  memory_system: {type: none}\n"
         f"admins: ['console:boss']\nscheduler: {{path: '{tmp_path / 's.json'}'}}\n"
         f"mcp_servers:\n{time_server_yaml()}"
     )

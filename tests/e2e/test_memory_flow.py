@@ -75,7 +75,7 @@ async def test_remember_stores_a_note_recalled_later_and_forget_all_is_audited(
         config = parse_config(
             f"orchestrator:\n  llm_settings: {{base_url: '{llm.base_url}', api_key: k}}\n"
             f"  memory_system: {{persist_directory: '{tmp_path / 'mem'}'}}\n"
-            "  tool_routing: {strategy: all}\nscheduler: {enabled: false}\n",
+            "scheduler: {enabled: false}\n",
             env={},
         )
         bot = build_orchestrator(config)

@@ -28,7 +28,7 @@ def config_yaml(tmp_path: Path) -> str:
         "  llm_settings:\n"
         "    model: ${LLM_MODEL}\n    api_key: ${OPENAI_API_KEY}\n"
         "    base_url: http://127.0.0.1:9/v1\n    max_retries: 0\n"
-        "  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "  memory_system: {type: none}\n"
         f"scheduler: {{default_timezone: '${{TZ_NAME}}', path: '{tmp_path}/s.json'}}\n"
         f"audit: {{path: '{tmp_path}/audit.jsonl'}}\n"
         "admins: ['test:boss']\n"

@@ -50,7 +50,7 @@ async def core(llm: FakeOpenAI) -> AsyncIterator[Orchestrator]:
     config = parse_config(
         "orchestrator:\n"
         f"  llm_settings: {{base_url: '{llm.base_url}', api_key: k, max_retries: 0}}\n"
-        "  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "  memory_system: {type: none}\n"
         "scheduler: {enabled: false}\n",
         env={},
     )

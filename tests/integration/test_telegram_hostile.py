@@ -43,7 +43,7 @@ def probe_bot(
     )
     yaml = (
         f"orchestrator:\n{llm if llm_url else ''}  memory_system: {{type: none}}\n"
-        f"  tool_routing: {{strategy: all}}\n{scheduler}"
+        f"{scheduler}"
         f"limits: {{messages_per_minute_per_user: {per_minute}}}\n"
         f"mcp_servers:\n  probe:\n    command: {sys.executable}\n"
         f"    args: ['{probe.__file__}', '{log}']\n"
