@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -95,6 +95,9 @@ class DeliveryStore(Protocol):
 
     async def beat(self, owner: str) -> None:
         """`owner` is alive for `alive_seconds` more."""
+
+    def keep_alive(self, owner: str) -> Callable[[], None]:
+        """Keep `owner` alive from outside the event loop until the returned function is called."""
 
     async def lease(self, keys: Sequence[str], owner: str, *, take: bool = False) -> list[str]:
         """Renew `owner`'s leases on `keys` (re-taking its own that expired in a stall), or, with

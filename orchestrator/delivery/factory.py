@@ -24,5 +24,6 @@ def make_delivery_store(config: Config) -> DeliveryStore:
             claim_ttl_seconds=settings.claim_ttl_seconds,
             lease_seconds=settings.lease_seconds,
             alive_seconds=settings.alive_seconds,
+            url=sessions.url or "redis://127.0.0.1:6379/0",
         )
     return InProcessDeliveryStore(settings.claim_ttl_seconds)

@@ -77,6 +77,9 @@ class InProcessDeliveryStore:
     async def beat(self, owner: str) -> None:
         return None  # one process: it is alive while anyone can ask
 
+    def keep_alive(self, owner: str) -> Callable[[], None]:
+        return lambda: None
+
     async def lease(self, keys: Sequence[str], owner: str, *, take: bool = False) -> list[str]:
         return [] if take else [k for k in keys if k in self._requests]
 

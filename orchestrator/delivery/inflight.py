@@ -2,7 +2,8 @@
 
 Each adapter owns one `Inflight`. `begin` claims an event's idempotency keys and records the
 request (before the platform is told it arrived); `end` forgets it once its replies are out.
-A background task beats this process's liveness key, renews its leases and looks for requests
+A thread beats this process's liveness key (so an event-loop stall never looks like death),
+and a background task also beats it, renews its leases and looks for requests
 whose process died (lease expired, or owner no longer beating) and hands each to `resume` once.
 It never resumes a request this process is running, even after an event-loop stall longer than
 the lease: its own requests are in `_held`, and their expired leases are taken back, not resumed.
@@ -34,6 +35,7 @@ class Inflight:
         self._held: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._resuming: set[asyncio.Task[None]] = set()
+        self._stop_beating: Callable[[], None] | None = None
 
     async def begin(self, key: str, payload: dict[str, object], *also: str) -> bool:
         """Claim the event (and its other keys); record it. False for a duplicate."""
@@ -50,9 +52,13 @@ class Inflight:
 
     def start(self, resume: Resume) -> None:
         if self._task is None and self.store.durable:
+            self._stop_beating = self.store.keep_alive(self.owner)
             self._task = asyncio.create_task(self._watch(resume), name="delivery-inflight")
 
     async def stop(self) -> None:
+        if self._stop_beating is not None:
+            self._stop_beating()
+            self._stop_beating = None
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 
 from orchestrator.delivery.base import InboundRequest, replies_to_data
@@ -70,8 +72,10 @@ class RedisDeliveryStore:
         claim_ttl_seconds: int = 2 * 86400,
         lease_seconds: float = 30,
         alive_seconds: float = 5,
+        url: str | None = None,
     ) -> None:
         self.client = client
+        self.url = url  # for the liveness thread's own connection (keep_alive)
         self.prefix = f"{prefix}:dlv"
         self.claim_ttl = claim_ttl_seconds
         self.lease_ms = int(lease_seconds * 1000)
@@ -127,6 +131,38 @@ class RedisDeliveryStore:
 
     async def beat(self, owner: str) -> None:
         await self.client.set(self._k("alive", owner), "1", px=self._alive_ms)
+
+    def keep_alive(self, owner: str) -> Callable[[], None]:
+        """Beat `owner`'s liveness key from a thread of its own, so that a stalled event loop
+        (a long CPU-bound step) never makes a living process look dead to the others; only a
+        dead (or frozen) process stops beating. Returns the function that stops the thread."""
+        if self.url is None:
+            return lambda: None
+        stop = threading.Event()
+        key, every = self._k("alive", owner), self.alive_seconds / 4
+
+        def run() -> None:
+            client = redis.Redis.from_url(
+                self.url or "", socket_timeout=every, health_check_interval=0
+            )
+            try:
+                while not stop.is_set():
+                    try:
+                        client.set(key, "1", px=self._alive_ms)
+                    except redis.RedisError as exc:
+                        log.warning("delivery_beat_failed error=%s", type(exc).__name__)
+                    stop.wait(every)
+            finally:
+                client.close()
+
+        thread = threading.Thread(target=run, name=f"alive-{owner}", daemon=True)
+        thread.start()
+
+        def stop_beating() -> None:
+            stop.set()
+            thread.join(timeout=every * 2)
+
+        return stop_beating
 
     async def lease(self, keys: Sequence[str], owner: str, *, take: bool = False) -> list[str]:
         held = []

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 
 from orchestrator.delivery.base import InboundRequest
@@ -44,3 +45,51 @@ async def test_a_stall_past_the_lease_does_not_resume_the_request_still_running(
     finally:
         await inflight.stop()
         await store.close()
+
+
+async def test_a_stall_past_the_liveness_key_does_not_let_another_process_take_the_request(
+    redis_url: str, key_prefix: str
+) -> None:
+    """Liveness is beaten from a thread: a process whose event loop is stalled (a long CPU-bound
+    step) still looks alive to the others, and one that stops beating is taken over at once."""
+
+    def store() -> RedisDeliveryStore:
+        client = aioredis.Redis.from_url(redis_url)
+        return RedisDeliveryStore(
+            client, key_prefix, lease_seconds=60, alive_seconds=0.4, url=redis_url
+        )
+
+    first, second = store(), store()
+    running, watcher = Inflight(first, "telegram", lease_seconds=60), Inflight(second, "telegram")
+    taken: list[str] = []
+    took = asyncio.Event()
+
+    async def resume(request: InboundRequest) -> None:
+        taken.append(request.key)
+        took.set()
+
+    async def nothing(request: InboundRequest) -> None:
+        raise AssertionError("the running process resumed its own request")
+
+    try:
+        assert await running.begin("running", {"update_id": 1})
+        running.start(nothing)
+        await asyncio.sleep(0)
+        time.sleep(1.2)  # the stall: three liveness periods without the event loop
+        # Nothing in the loop ran during the stall, yet the process still reads as alive.
+        alive = redis.Redis.from_url(redis_url)
+        assert alive.exists(f"{key_prefix}:dlv:alive:{running.owner}") == 1
+        alive.close()
+        assert await watcher.recover(resume) == 0 and taken == []  # still alive: not taken
+        # The process dies: its thread stops beating, nothing ends the request.
+        assert running._stop_beating is not None
+        running._stop_beating()
+        running._stop_beating = None
+        await running.stop()
+        watcher.start(resume)
+        await asyncio.wait_for(took.wait(), 30)
+        assert taken == ["running"]
+    finally:
+        await watcher.stop()
+        await first.close()
+        await second.close()
