@@ -16,10 +16,15 @@ MIN_SECRET_CHARS = 6  # masking "1" or "on" everywhere would garble text and pro
 
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask these too (a reload's new secrets; the old ones stay masked)."""
         plain = {s for s in secrets if len(s) >= MIN_SECRET_CHARS}
         escaped = {json.dumps(s)[1:-1] for s in plain}  # a quote or backslash escaped in JSON
         # Longest first so a secret containing another is masked whole.
-        self._secrets = sorted(plain | escaped, key=len, reverse=True)
+        self._secrets = sorted(set(self._secrets) | plain | escaped, key=len, reverse=True)
 
     def __bool__(self) -> bool:
         return bool(self._secrets)
@@ -41,3 +46,10 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redactor(self.inner.format(record))
+
+
+def add_log_secrets(secrets: Iterable[str]) -> None:
+    """After a reload: the process's log handlers mask the new config's secrets too."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, RedactingFormatter):
+            handler.formatter.redactor.add(secrets)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from orchestrator.audit import audit
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError
+from orchestrator.redact import add_log_secrets
 from orchestrator.services import AppHost, ReloadOutcome
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ async def reload_config(app: ReloadHost, trigger: str = "command") -> ReloadOutc
     paths = [p for p in changed_paths(old.model_dump(), new.model_dump()) if p]
     restart = [p for p in paths if needs_restart(p)]
     live = [p for p in paths if not needs_restart(p) and not p.startswith("mcp_servers")]
+    add_log_secrets(new.secrets)  # before anything of the new config can reach a log line
     servers = await _apply_servers(app, new)
     _apply_live(app, old, new)
     app.config = new

@@ -87,3 +87,37 @@ async def test_audit_records_hold_no_secret(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert any(r.get("tool") == "time/get_current_time" for r in records), records
     assert TOKEN not in "\n".join(lines)
+
+
+async def test_a_secret_added_by_a_reload_is_masked_in_the_log_from_then_on(
+    tmp_path: Path,
+) -> None:
+    import io
+    import logging
+
+    from orchestrator.config import load_config
+    from orchestrator.logsetup import make_formatter
+    from orchestrator.redact import RedactingFormatter, Redactor
+
+    fresh = "tok-added-by-reload-9d8e7f"
+    path = tmp_path / "bot.yaml"
+    base = "orchestrator:\n  memory_system: {type: none}\nadmins: ['test:boss']\n"
+    path.write_text(base)
+    config = load_config(path)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        RedactingFormatter(make_formatter(config.logging), Redactor(config.secrets))
+    )
+    logging.getLogger().addHandler(handler)
+    bot = build_orchestrator(config)
+    await bot.start()
+    try:
+        path.write_text(base + f"bots:\n  telegram: {{token: '{fresh}'}}\n")
+        assert (await bot.handle(say("/reload")))[0].text
+        logging.getLogger("probe").warning("upstream said: invalid token %s", fresh)
+    finally:
+        await bot.stop()
+        logging.getLogger().removeHandler(handler)
+    assert "upstream said: invalid token ***" in stream.getvalue()
+    assert fresh not in stream.getvalue()
