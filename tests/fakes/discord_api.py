@@ -41,6 +41,7 @@ from tests.fakes.discord_checks import (
     reference_problems,
 )
 from tests.fakes.discord_interactions import COMPONENT, Interaction, InteractionRoutes
+from tests.fakes.discord_threads import post_refusal, thread_channel
 from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
@@ -158,6 +159,22 @@ class FakeDiscord:
         self.interactions[token] = found
         return found
 
+    # -- f31a threads ---------------------------------------------------------------------------
+    def add_thread(self, parent_id: str, name: str, owner_id: str = BOT_USER["id"]) -> str:
+        """A public thread in a text channel (the gateway learns of it by THREAD_CREATE)."""
+        thread_id = str(next(self._ids))
+        self.channels[thread_id] = thread_channel(
+            thread_id, self.channels[parent_id], name, owner_id
+        )
+        return thread_id
+
+    def set_thread(self, thread_id: str, *, archived: bool, locked: bool) -> None:
+        self.channels[thread_id]["thread_metadata"].update(archived=archived, locked=locked)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.channels.pop(thread_id, None)
+
+    # -- end f31a -------------------------------------------------------------------------------
     def user_message(
         self, channel_id: str, author: dict[str, Any], content: str, **extra: Any
     ) -> dict[str, Any]:
@@ -294,6 +311,8 @@ class FakeDiscord:
         channel = request.match_info["channel"]
         if channel not in self.channels or self.channels[channel]["type"] == 4:
             return error(404, "Unknown Channel", 10003)
+        if (refused := post_refusal(self.channels[channel])) is not None:  # f31a threads
+            return error(*refused)
         body = self.calls[-1].body
         known = {m["id"] for m in self.messages if m["channel_id"] == channel}
         if problems := message_problems(body, flags_allowed=0) + reference_problems(body, known):
