@@ -26,9 +26,16 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots.discord_confirm import ConfirmView, member_is_admin
 from bots.discord_parts import command_text, keep_typing, render
 from bots.discord_resume import message_from_payload, message_payload
-from bots.discord_threads import conversation_of, gone_text, thread_refused
+from bots.discord_threads import (
+    conversation_of,
+    gone_text,
+    open_thread,
+    thread_refused,
+    wants_thread,
+)
 from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import Command
 from orchestrator.config import Config, DiscordSettings
@@ -38,68 +45,17 @@ from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
-from orchestrator.policy import is_admin
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 DEFER_AFTER = 1.0  # seconds of work before an interaction is deferred
-CONFIRM_TIMEOUT = 15 * 60
 ERROR_TEXT = "Sorry, something went wrong."
 GAVE_UP_TEXT = "Sorry, I was restarted twice while working on this; please ask again."
 UNKNOWN = "unknown"  # a part whose send timed out and could not be confirmed: never resent
 HISTORY_LIMIT = 25  # recent messages read to confirm a send that timed out
 SAME_SEND = timedelta(seconds=60)  # how far back a timed-out send's copy may be dated (skew)
 Reference = discord.Message | discord.MessageReference
-
-
-def member_is_admin(user: discord.abc.User) -> bool:
-    perms = getattr(user, "guild_permissions", None)
-    return bool(perms and (perms.administrator or perms.manage_guild))
-
-
-class ConfirmView(discord.ui.View):
-    """Buttons for a pending confirmation, answerable only by the asker or an admin."""
-
-    def __init__(self, bot: OrchestratorBot, reply: Reply, chat_id: str) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT)
-        self.bot, self.for_user_id, self.chat_id = bot, reply.for_user_id, chat_id
-        for choice in reply.choices:
-            button: discord.ui.Button[ConfirmView] = discord.ui.Button(label=choice.label)
-            button.callback = self._callback(choice.command)  # type: ignore[method-assign]
-            self.add_item(button)
-
-    def allowed(self, user: discord.abc.User) -> bool:
-        if self.for_user_id is None or str(user.id) == self.for_user_id:
-            return True
-        message = ChatMessage(
-            PLATFORM, self.chat_id, str(user.id), "", is_admin=member_is_admin(user)
-        )
-        return is_admin(self.bot.orchestrator.config, message)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if self.allowed(interaction.user):
-            return True
-        await interaction.response.send_message(
-            "Only the person who asked (or an admin) can answer this.", ephemeral=True
-        )
-        return False
-
-    def _callback(self, command: str) -> Any:
-        async def pressed(interaction: discord.Interaction) -> None:
-            key = f"{PLATFORM}:interaction:{interaction.id}"
-            if not await self.bot.inflight.begin(key, {"kind": "interaction", "command": command}):
-                return  # a replayed press: its action already ran
-            try:
-                await interaction.response.defer(thinking=True)
-                message = self.bot.chat_message(interaction.user, interaction.channel, command)
-                replies = await self.bot.orchestrator.handle(message)
-                await self.bot.followup(interaction, replies)
-                self.stop()
-            finally:
-                await self.bot.inflight.end(key)
-
-        return pressed
 
 
 class OrchestratorBot(discord.Client):
@@ -265,8 +221,11 @@ class OrchestratorBot(discord.Client):
             finally:
                 typing.cancel()
             sent = prior.sent if prior is not None else {}
+            thread = await self.thread_for(channel, chat_message, replies)
+            answer_to: Reference | None = reference if thread is None else None
+            channel = thread or channel
             try:
-                await self.post(channel, replies, reference=reference, key=key, sent=sent)
+                await self.post(channel, replies, reference=answer_to, key=key, sent=sent)
             except discord.HTTPException as exc:
                 reason = thread_refused(exc) if chat_message.thread_id else None
                 if reason is None:
@@ -363,6 +322,17 @@ class OrchestratorBot(discord.Client):
             if message.content == content and message.created_at >= since - SAME_SEND:
                 return message
         return None
+
+    async def thread_for(
+        self, channel: Any, message: ChatMessage, replies: Sequence[Reply]
+    ) -> discord.Thread | None:
+        """A thread to answer in, when this channel opens one for long answers and plans."""
+        policy = self.orchestrator.config.policy_for(message.chat_key)
+        if not policy.open_threads or not message.message_id:
+            return None
+        if not wants_thread(channel, replies, render):
+            return None
+        return await open_thread(channel, int(message.message_id), message.text)
 
     async def post_in_parent(
         self, key: str, thread: Any, message: ChatMessage, replies: Sequence[Reply], reason: str

@@ -41,7 +41,7 @@ from tests.fakes.discord_checks import (
     reference_problems,
 )
 from tests.fakes.discord_interactions import COMPONENT, Interaction, InteractionRoutes
-from tests.fakes.discord_threads import post_refusal, thread_channel
+from tests.fakes.discord_threads import post_refusal, start_problems, thread_channel
 from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
@@ -244,6 +244,9 @@ class FakeDiscord:
         app = web.Application(middlewares=[_note_status])
         app.router.add_route("POST", "/api/v10/channels/{channel}/messages", self._post_message)
         app.router.add_route("GET", "/api/v10/channels/{channel}/messages", self._list_messages)
+        app.router.add_route(
+            "POST", "/api/v10/channels/{channel}/messages/{message}/threads", self._start_thread
+        )
         app.router.add_route("GET", "/api/v10/channels/{channel}", self._get_channel)
         app.router.add_route("POST", "/api/v10/channels/{channel}/typing", self._typing)
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
@@ -334,6 +337,27 @@ class FakeDiscord:
                 await asyncio.wait_for(self._closing.wait(), stall)
             return error(504, "Gateway Timeout", 0)
         return json_response(_public(message, with_nonce=True))
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """Start Thread from Message (f31a): the thread gets the message's id."""
+        if (early := await self.record(request)) is not None:
+            return early
+        channel, message_id = request.match_info["channel"], request.match_info["message"]
+        parent = self.channels.get(channel)
+        if parent is None:
+            return error(404, "Unknown Channel", 10003)
+        if parent["type"] not in (0, 5):
+            return error(400, "Cannot execute action on this channel type", 50024)
+        if not any(m["id"] == message_id and m["channel_id"] == channel for m in self.messages):
+            return error(404, "Unknown Message", 10008)
+        if message_id in self.channels:
+            return error(400, "A thread has already been created for this message", 160004)
+        body = self.calls[-1].body
+        if problems := start_problems(body):
+            return form_error(problems)
+        thread = thread_channel(message_id, parent, body["name"], BOT_USER["id"])
+        self.channels[message_id] = thread
+        return json_response(thread, status=201)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         """The channel's latest messages, newest first; like Discord's list, without nonces."""

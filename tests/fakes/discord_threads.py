@@ -53,3 +53,23 @@ def post_refusal(channel: dict[str, Any]) -> tuple[int, str, int] | None:
         return 400, "Thread is archived", 50083
     metadata["archived"] = False
     return None
+
+
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+
+
+def start_problems(body: Any) -> list[tuple[str, str, str]]:
+    """What "Start Thread from Message" refuses in a body: a name of 1-100 characters and an
+    auto_archive_duration of 60, 1440, 4320 or 10080 minutes."""
+    if not isinstance(body, dict):
+        return [("_body", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")]
+    problems = []
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= 100:
+        problems.append(("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."))
+    duration = body.get("auto_archive_duration")
+    if duration is not None and duration not in ARCHIVE_DURATIONS:
+        problems.append(
+            ("auto_archive_duration", "BASE_TYPE_CHOICES", "Value must be one of {60, 1440, ...}.")
+        )
+    return problems

@@ -138,3 +138,22 @@ async def test_a_resumed_request_and_a_scheduled_post_keep_their_thread(
     await wire.bot.send(REPORTS, [Reply("Scheduled abc: post the stats")], thread)
     assert (await wire.sent_at_least(2, thread))[-1]["content"].startswith("Scheduled abc")
     assert wire.sent(REPORTS) == []
+
+
+async def test_a_channel_can_open_a_thread_for_a_long_answer_named_after_the_request(
+    wire: DiscordWire, orchestrator: Orchestrator, llm: FakeOpenAI
+) -> None:
+    chats = f"chats:\n  'discord:{REPORTS}': {{open_threads: true}}\n"
+    orchestrator.config.chats.update(parse_config(chats, env={}).chats)
+    llm.default = text("short")
+    wire.message("quick one?", channel=REPORTS, mention=True)
+    await wire.sent_at_least(2, REPORTS)  # one message: answered in the channel
+    llm.default = text("Long report. " + "word " * 600)
+    asked = wire.message("write the weekly report\nwith details", channel=REPORTS, mention=True)
+    await wire.until(lambda: asked["id"] in wire.api.channels)
+    thread = wire.api.channels[asked["id"]]
+    assert thread["name"] == "write the weekly report" and thread["parent_id"] == REPORTS
+    parts = await wire.sent_at_least(3, asked["id"])
+    assert parts[0]["content"].startswith("Long report.") and parts[-1]["content"].startswith("-#")
+    assert len(wire.sent(REPORTS)) == 2  # nothing more in the channel itself
+    assert wire.refusals() == []
