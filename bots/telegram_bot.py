@@ -19,7 +19,6 @@ from typing import Any
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -39,6 +38,7 @@ from telegram.ext import (
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
 from bots.telegram_render import TelegramPart, render_markdown
+from bots.telegram_sender import keyboard
 from bots.telegram_topics import TOPIC_GONE_TEXT, TopicUnavailable, edit_part, send_part, topic_of
 from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
@@ -167,6 +167,8 @@ class TelegramAdapter:
         if respond_to == "all":
             return True
         replied = message.reply_to_message
+        if replied is not None and replied.forum_topic_created is not None:
+            replied = None  # in a topic every message "replies" to the topic's first message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
             return True
         mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
@@ -384,7 +386,7 @@ class TelegramAdapter:
                 if part_id in done:
                     continue
                 last = index == len(parts) - 1
-                markup = _keyboard(reply) if last else None
+                markup = keyboard(reply) if last else None
                 try:
                     if notice is not None:
                         message = await self._edit(chat_id, notice, part, markup)
@@ -431,14 +433,6 @@ class TelegramAdapter:
 def strip_mention(text: str, username: str) -> str:
     """'@Ops_Bot /run x' -> '/run x': Telegram usernames are case-insensitive."""
     return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE).strip()
-
-
-def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.choices:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(c.label, callback_data=c.command[:64]) for c in reply.choices]]
-    )
 
 
 def create_application(

@@ -40,6 +40,11 @@ def answers(fake: FakeTelegram, contains: str = "") -> list[dict[str, Any]]:
     ]
 
 
+def texts(fake: FakeTelegram) -> list[str]:
+    """Everything the bot wrote: messages sent and notices edited into answers."""
+    return [str(p.get("text")) for p in fake.sent() + fake.sent("editMessageText")]
+
+
 def prompt_text(body: dict[str, Any]) -> str:
     return "\n".join(str(m.get("content")) for m in body["messages"])
 
@@ -59,12 +64,10 @@ async def test_a_mention_and_a_run_in_a_topic_are_answered_in_that_topic() -> No
             assert await eventually(
                 lambda: any("Topic answer" in e["text"] for e in fake.sent("editMessageText"))
             )
-            assert await eventually(
-                lambda: any("datetime" in e["text"] for e in fake.sent("editMessageText"))
-            )
+            assert await eventually(lambda: any("datetime" in t for t in texts(fake)))
     sends = fake.sent()
-    assert len(answers(fake, "Working on it")) == 2  # each then edited into its answer
-    assert len(sends) >= 3  # two notices and the summary
+    assert answers(fake, "Working on it")  # the slow one's notice, then edited into its answer
+    assert len(sends) >= 3
     assert {p.get("message_thread_id") for p in sends} == {TOPIC}
     assert answers(fake, "Working on it")
     actions = fake.sent("sendChatAction")
@@ -204,3 +207,27 @@ async def test_a_schedule_made_in_a_topic_posts_there(tmp_path: Path) -> None:
         assert await eventually(lambda: bool(answers(fake, f"Scheduled {schedule.id}:")))
     *_created, post = answers(fake, f"Scheduled {schedule.id}: post the stats")
     assert post["message_thread_id"] == TOPIC
+
+
+async def test_chatter_in_a_topic_the_bot_created_is_not_taken_as_a_reply_to_it() -> None:
+    with FakeOpenAI(default=text("here")) as llm:
+        async with (
+            FakeTelegram() as fake,
+            running_bot(forum(fake), chat_orchestrator(llm.base_url)),
+        ):
+            fake.message_update("lunch anyone?", thread_id=TOPIC)
+            # In a topic every message replies to the topic's first (service) message; here
+            # the bot created the topic, so that message is the bot's.
+            fake.updates[-1]["message"]["reply_to_message"] = {
+                "message_id": TOPIC,
+                "date": int(time.time()),
+                "chat": fake.updates[-1]["message"]["chat"],
+                "from": fake.bot_user(),
+                "forum_topic_created": {"name": "Reports", "icon_color": 7322096},
+                "message_thread_id": TOPIC,
+                "is_topic_message": True,
+            }
+            fake.message_update(f"@{BOT_USERNAME} are you there?", thread_id=TOPIC)
+            assert await eventually(lambda: bool(answers(fake, "Summary")))
+    assert len(llm.requests) == 1  # the chatter never reached the model
+    assert "are you there?" in prompt_text(llm.requests[0]["body"])
