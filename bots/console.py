@@ -38,7 +38,9 @@ class ConsoleAdapter:
         self.interactive = sys.stdin.isatty()
         orchestrator.attach(self)
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], thread_id: str | None = None
+    ) -> None:
         for reply in replies:
             self.out.write(render(reply) + "\n")
             for choice in reply.choices:

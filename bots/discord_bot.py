@@ -19,7 +19,6 @@ import contextlib
 import inspect
 import logging
 import secrets
-import shlex
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +26,16 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.rendering import split_markdown
+from bots.discord_confirm import ConfirmView, member_is_admin
+from bots.discord_parts import command_text, keep_typing, render
+from bots.discord_resume import message_from_payload, message_payload
+from bots.discord_threads import (
+    conversation_of,
+    gone_text,
+    open_thread,
+    thread_refused,
+    wants_thread,
+)
 from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import Command
 from orchestrator.config import Config, DiscordSettings
@@ -37,74 +45,17 @@ from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
-from orchestrator.policy import is_admin
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-DISCORD_LIMIT = 2000
 DEFER_AFTER = 1.0  # seconds of work before an interaction is deferred
-CONFIRM_TIMEOUT = 15 * 60
 ERROR_TEXT = "Sorry, something went wrong."
 GAVE_UP_TEXT = "Sorry, I was restarted twice while working on this; please ask again."
 UNKNOWN = "unknown"  # a part whose send timed out and could not be confirmed: never resent
 HISTORY_LIMIT = 25  # recent messages read to confirm a send that timed out
 SAME_SEND = timedelta(seconds=60)  # how far back a timed-out send's copy may be dated (skew)
 Reference = discord.Message | discord.MessageReference
-
-
-def render(reply: Reply) -> list[str]:
-    text = f"-# {reply.text}" if reply.kind is ReplyKind.SUMMARY else reply.text
-    return split_markdown(text, DISCORD_LIMIT) or ["(empty)"]
-
-
-def member_is_admin(user: discord.abc.User) -> bool:
-    perms = getattr(user, "guild_permissions", None)
-    return bool(perms and (perms.administrator or perms.manage_guild))
-
-
-class ConfirmView(discord.ui.View):
-    """Buttons for a pending confirmation, answerable only by the asker or an admin."""
-
-    def __init__(self, bot: OrchestratorBot, reply: Reply, chat_id: str) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT)
-        self.bot, self.for_user_id, self.chat_id = bot, reply.for_user_id, chat_id
-        for choice in reply.choices:
-            button: discord.ui.Button[ConfirmView] = discord.ui.Button(label=choice.label)
-            button.callback = self._callback(choice.command)  # type: ignore[method-assign]
-            self.add_item(button)
-
-    def allowed(self, user: discord.abc.User) -> bool:
-        if self.for_user_id is None or str(user.id) == self.for_user_id:
-            return True
-        message = ChatMessage(
-            PLATFORM, self.chat_id, str(user.id), "", is_admin=member_is_admin(user)
-        )
-        return is_admin(self.bot.orchestrator.config, message)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if self.allowed(interaction.user):
-            return True
-        await interaction.response.send_message(
-            "Only the person who asked (or an admin) can answer this.", ephemeral=True
-        )
-        return False
-
-    def _callback(self, command: str) -> Any:
-        async def pressed(interaction: discord.Interaction) -> None:
-            key = f"{PLATFORM}:interaction:{interaction.id}"
-            if not await self.bot.inflight.begin(key, {"kind": "interaction", "command": command}):
-                return  # a replayed press: its action already ran
-            try:
-                await interaction.response.defer(thinking=True)
-                message = self.bot.chat_message(interaction.user, interaction.channel, command)
-                replies = await self.bot.orchestrator.handle(message)
-                await self.bot.followup(interaction, replies)
-                self.stop()
-            finally:
-                await self.bot.inflight.end(key)
-
-        return pressed
 
 
 class OrchestratorBot(discord.Client):
@@ -167,7 +118,7 @@ class OrchestratorBot(discord.Client):
             return False
         if message.guild is None:
             return True
-        chat_key = f"{PLATFORM}:{message.channel.id}"
+        chat_key = f"{PLATFORM}:{conversation_of(message.channel)[0]}"  # a thread: its channel
         respond_to = (
             self.orchestrator.config.policy_for(chat_key).respond_to or self.settings.respond_to
         )
@@ -179,16 +130,19 @@ class OrchestratorBot(discord.Client):
     def chat_message(
         self, user: discord.abc.User, channel: Any, text: str, message_id: str | None = None
     ) -> ChatMessage:
-        return ChatMessage(
+        chat_id, thread_id = conversation_of(channel)
+        message = ChatMessage(
             platform=PLATFORM,
-            chat_id=str(getattr(channel, "id", "")),
+            chat_id=chat_id,
             user_id=str(user.id),
             text=text,
             user_name=getattr(user, "display_name", user.name),
             message_id=message_id,
             is_private=isinstance(channel, discord.DMChannel),
             is_admin=member_is_admin(user),
+            thread_id=thread_id,
         )
+        return self.orchestrator.in_conversation(message)
 
     def strip_mention(self, content: str) -> str:
         assert self.user is not None
@@ -212,7 +166,7 @@ class OrchestratorBot(discord.Client):
             return
         if await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
-        turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
+        turn = self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
         key = f"{PLATFORM}:message:{message.id}"
         if not await self.inflight.begin(key, message_payload(message.channel.id, chat_message)):
             async with turn:
@@ -235,22 +189,13 @@ class OrchestratorBot(discord.Client):
                 return
             channel_id = int(payload["channel"])
             channel = self.get_channel(channel_id) or await self.fetch_channel(channel_id)
-            chat_message = ChatMessage(
-                platform=PLATFORM,
-                chat_id=str(channel_id),
-                user_id=str(payload["user_id"]),
-                text=str(payload["text"]),
-                user_name=str(payload.get("user_name", "")),
-                message_id=str(payload["message_id"]),
-                is_private=bool(payload.get("is_private")),
-                is_admin=bool(payload.get("is_admin")),
-            )
+            chat_message = self.orchestrator.in_conversation(message_from_payload(payload))
             original = discord.MessageReference(
                 message_id=int(payload["message_id"]),
                 channel_id=channel_id,
                 fail_if_not_exists=False,
             )
-            async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
+            async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
                 await self._answer(request.key, channel, chat_message, original, request)
         finally:
             await self.inflight.end(request.key)
@@ -276,7 +221,16 @@ class OrchestratorBot(discord.Client):
             finally:
                 typing.cancel()
             sent = prior.sent if prior is not None else {}
-            await self.post(channel, replies, reference=reference, key=key, sent=sent)
+            thread = await self.thread_for(channel, chat_message, replies)
+            answer_to: Reference | None = reference if thread is None else None
+            channel = thread or channel
+            try:
+                await self.post(channel, replies, reference=answer_to, key=key, sent=sent)
+            except discord.HTTPException as exc:
+                reason = thread_refused(exc) if chat_message.thread_id else None
+                if reason is None:
+                    raise
+                await self.post_in_parent(key, channel, chat_message, replies, reason)
         except Exception as exc:  # noqa: BLE001 - the user gets a short answer, the log the rest
             log.exception(
                 "discord_message_failed channel=%s error=%s",
@@ -304,7 +258,7 @@ class OrchestratorBot(discord.Client):
                 if sent and part_id in sent:
                     continue
                 view = (
-                    ConfirmView(self, reply, str(getattr(channel, "id", "")))
+                    ConfirmView(self, reply, conversation_of(channel)[0])
                     if reply.choices and index == len(parts) - 1
                     else None
                 )
@@ -369,9 +323,38 @@ class OrchestratorBot(discord.Client):
                 return message
         return None
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        """ChatAdapter: post into a channel (scheduled runs)."""
-        channel = self.get_channel(int(chat_id)) or await self.fetch_channel(int(chat_id))
+    async def thread_for(
+        self, channel: Any, message: ChatMessage, replies: Sequence[Reply]
+    ) -> discord.Thread | None:
+        """A thread to answer in, when this channel opens one for long answers and plans."""
+        policy = self.orchestrator.config.policy_for(message.chat_key)
+        if not policy.open_threads or not message.message_id:
+            return None
+        if not wants_thread(channel, replies, render):
+            return None
+        return await open_thread(channel, int(message.message_id), message.text)
+
+    async def post_in_parent(
+        self, key: str, thread: Any, message: ChatMessage, replies: Sequence[Reply], reason: str
+    ) -> None:
+        """The thread refused the answer (archived and locked, or deleted): say so in its
+        channel and answer there; the parts already sent in the thread are not sent again."""
+        log.warning("discord_thread_refused thread=%s reason=%s", message.thread_id, reason)
+        parent = self.get_channel(int(message.chat_id)) or await self.fetch_channel(
+            int(message.chat_id)
+        )
+        note = gone_text(str(getattr(thread, "name", "") or ""), reason)
+        record = await self.store.get(key)
+        sent = record.sent if record is not None else {}
+        await self.post(parent, [Reply(note, ReplyKind.NOTICE)])  # type: ignore[arg-type]
+        await self.post(parent, replies, key=key, sent=sent)  # type: ignore[arg-type]
+
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], thread_id: str | None = None
+    ) -> None:
+        """ChatAdapter: post into a channel or one of its threads (scheduled runs)."""
+        target = int(thread_id or chat_id)
+        channel = self.get_channel(target) or await self.fetch_channel(target)
         await self.post(channel, replies)  # type: ignore[arg-type]
 
     # -- slash commands -----------------------------------------------------------------------
@@ -450,7 +433,7 @@ class OrchestratorBot(discord.Client):
             private = ephemeral or reply.ephemeral
             for index, part in enumerate(parts):
                 view = (
-                    ConfirmView(self, reply, str(getattr(interaction.channel, "id", "")))
+                    ConfirmView(self, reply, conversation_of(interaction.channel)[0])
                     if reply.choices and index == len(parts) - 1
                     else None
                 )
@@ -461,42 +444,6 @@ class OrchestratorBot(discord.Client):
                     await interaction.response.send_message(part, **kwargs)
                 else:
                     await interaction.followup.send(part, **kwargs)
-
-
-async def keep_typing(channel: discord.abc.Messageable, every: float = 8.0) -> None:
-    """Show "typing..." until cancelled; a failure to signal typing never matters."""
-    while True:
-        try:
-            await channel.typing()
-        except discord.DiscordException as exc:
-            log.debug("typing_failed error=%s", type(exc).__name__)
-            return
-        await asyncio.sleep(every)
-
-
-def message_payload(channel_id: int, message: ChatMessage) -> dict[str, object]:
-    """What a later process needs to answer this message again (see `resume`)."""
-    return {
-        "kind": "message",
-        "channel": channel_id,
-        "message_id": message.message_id,
-        "user_id": message.user_id,
-        "user_name": message.user_name,
-        "text": message.text,
-        "is_private": message.is_private,
-        "is_admin": message.is_admin,
-    }
-
-
-def command_text(command: Command, kwargs: dict[str, Any]) -> str:
-    """The slash command as the text the core parses ('/run time get_current_time {...}')."""
-    words = [f"/{command.name}"]
-    for param in command.params:
-        value = kwargs.get(param.name)
-        if value is None:
-            continue
-        words.append(str(value) if param.rest else shlex.quote(str(value)))
-    return " ".join(words)
 
 
 def create_bot(settings: DiscordSettings, orchestrator: Orchestrator) -> OrchestratorBot:

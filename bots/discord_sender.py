@@ -52,12 +52,20 @@ class DiscordSender:
                 parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
         return parts
 
-    async def send(self, chat_id: str, part: OutPart, reply_to: str | None, key: str = "") -> str:
-        channel = self.client.get_partial_messageable(int(chat_id))
+    async def send(
+        self,
+        chat_id: str,
+        part: OutPart,
+        reply_to: str | None,
+        key: str = "",
+        thread_id: str | None = None,
+    ) -> str:
+        where = int(thread_id or chat_id)  # a thread is a channel of its own
+        channel = self.client.get_partial_messageable(where)
         options: dict[str, Any] = {"mention_author": False}
         if reply_to and reply_to.isdigit():
             options["reference"] = discord.MessageReference(
-                message_id=int(reply_to), channel_id=int(chat_id), fail_if_not_exists=False
+                message_id=int(reply_to), channel_id=where, fail_if_not_exists=False
             )
         if key:
             options["nonce"] = hashlib.sha1(key.encode()).hexdigest()[:25]

@@ -19,15 +19,13 @@ from typing import Any
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
-    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, TelegramError, TimedOut
+from telegram.error import TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -41,6 +39,8 @@ from telegram.ext import (
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
 from bots.telegram_logging import network_errors_in_one_line
 from bots.telegram_render import TelegramPart, render_markdown
+from bots.telegram_sender import keyboard
+from bots.telegram_topics import TOPIC_GONE_TEXT, TopicUnavailable, edit_part, send_part, topic_of
 from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
 from orchestrator.config import Config, TelegramSettings
@@ -168,6 +168,8 @@ class TelegramAdapter:
         if respond_to == "all":
             return True
         replied = message.reply_to_message
+        if replied is not None and replied.forum_topic_created is not None:
+            replied = None  # in a topic every message "replies" to the topic's first message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
             return True
         mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
@@ -183,7 +185,8 @@ class TelegramAdapter:
         sender = user or message.from_user
         raw = text if text is not None else (message.text or "")
         cleaned = strip_mention(raw, username) if text is None else raw
-        return ChatMessage(
+        topic = topic_of(message)
+        chat_message = ChatMessage(
             platform=PLATFORM,
             chat_id=str(message.chat.id),
             user_id=str(sender.id) if sender else "",
@@ -191,7 +194,9 @@ class TelegramAdapter:
             user_name=(sender.full_name if sender else ""),
             message_id=str(message.message_id),
             is_private=message.chat.type == ChatType.PRIVATE,
+            thread_id=str(topic) if topic is not None else None,
         )
+        return self.orchestrator.in_conversation(chat_message)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -205,12 +210,14 @@ class TelegramAdapter:
         # (one notice), instead of queueing behind the sender's earlier messages.
         refusal = await self.orchestrator.admit(chat_message)
         if refusal is not None:
-            await self.deliver(message.chat.id, refusal, reply_to=message.message_id)
+            await self.deliver(
+                message.chat.id, refusal, reply_to=message.message_id, thread_id=topic_of(message)
+            )
             return
         if await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
-        async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
+        async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
             await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -225,7 +232,9 @@ class TelegramAdapter:
     async def answer(
         self, key: str, chat_message: ChatMessage, chat_id: int, reply_to: int
     ) -> None:
-        """Answer once: reuse what a crashed run already computed, sent and noticed."""
+        """Answer once: reuse what a crashed run already computed, sent and noticed. Into the
+        message's topic, if it came from one (a resumed update keeps its topic)."""
+        thread = int(chat_message.thread_id) if chat_message.thread_id else None
         prior = self._resumed.pop(key, None)
         notice = int(prior.notice) if prior is not None and prior.notice else None
         if prior is not None and given_up(prior):
@@ -236,6 +245,7 @@ class TelegramAdapter:
                 notice=notice,
                 key=key,
                 sent=prior.sent,
+                thread_id=thread,
             )
             return
         if prior is not None and prior.replies is not None:
@@ -244,7 +254,9 @@ class TelegramAdapter:
             replies, notice = await self._work(key, chat_id, reply_to, chat_message, notice)
             await self.store.save_replies(key, replies)
         sent = prior.sent if prior is not None else {}
-        await self.deliver(chat_id, replies, reply_to=reply_to, notice=notice, key=key, sent=sent)
+        await self.deliver(
+            chat_id, replies, reply_to=reply_to, notice=notice, key=key, sent=sent, thread_id=thread
+        )
 
     async def _work(
         self,
@@ -255,7 +267,8 @@ class TelegramAdapter:
         notice: int | None = None,
     ) -> tuple[list[Reply], int | None]:
         """Run the core; keep typing up, and post a notice (recorded) if it takes a while."""
-        typing = asyncio.create_task(self._keep_typing(chat_id))
+        thread = int(chat_message.thread_id) if chat_message.thread_id else None
+        typing = asyncio.create_task(self._keep_typing(chat_id, thread))
         progress = Progress()
         work = self.orchestrator.handle(chat_message, admitted=True)  # admitted on arrival
         task = asyncio.create_task(progress.track(work))
@@ -264,7 +277,11 @@ class TelegramAdapter:
             done, _ = await asyncio.wait({task}, timeout=self.settings.working_notice_seconds)
             if not done and notice is None:
                 text = working_text(int(time.monotonic() - started), progress.doing)
-                posted = await self._send_part(chat_id, TelegramPart(text), reply_to)
+                posted: Message | None = None
+                with contextlib.suppress(TopicUnavailable):  # the answer says so, once
+                    posted = await self._send_part(
+                        chat_id, TelegramPart(text), reply_to, thread_id=thread
+                    )
                 if posted is not None:
                     notice = posted.message_id
                     await self.store.set_notice(key, str(notice))
@@ -278,11 +295,13 @@ class TelegramAdapter:
         finally:
             typing.cancel()
 
-    async def _keep_typing(self, chat_id: int) -> None:
+    async def _keep_typing(self, chat_id: int, thread_id: int | None = None) -> None:
         assert self.app is not None
         while True:
             try:
-                await self.app.bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await self.app.bot.send_chat_action(
+                    chat_id, ChatAction.TYPING, message_thread_id=thread_id
+                )
             except TelegramError as exc:
                 log.debug("typing_failed error=%s", type(exc).__name__)
             await asyncio.sleep(TYPING_EVERY)
@@ -327,15 +346,20 @@ class TelegramAdapter:
             exc_info=context.error,
         )
         if isinstance(update, Update) and update.effective_chat is not None:
+            origin = update.effective_message
             with contextlib.suppress(TelegramError):
                 await context.bot.send_message(
-                    update.effective_chat.id, "Sorry, something went wrong handling that."
+                    update.effective_chat.id,
+                    "Sorry, something went wrong handling that.",
+                    message_thread_id=topic_of(origin) if origin is not None else None,
                 )
 
     # -- outbound -----------------------------------------------------------------------------
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        """ChatAdapter: post replies into a chat (scheduled runs)."""
-        await self.deliver(int(chat_id), replies)
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], thread_id: str | None = None
+    ) -> None:
+        """ChatAdapter: post replies into a chat or one of its topics (scheduled runs)."""
+        await self.deliver(int(chat_id), replies, thread_id=int(thread_id) if thread_id else None)
 
     async def deliver(
         self,
@@ -346,10 +370,12 @@ class TelegramAdapter:
         notice: int | None = None,
         key: str | None = None,
         sent: dict[str, str] | None = None,
+        thread_id: int | None = None,
     ) -> None:
         """Post each part once: parts in `sent` are skipped, each new one is recorded under
         `key`. The first part replaces the notice. A part whose send timed out may have been
-        delivered, and Telegram offers no way to check, so it is logged and never resent."""
+        delivered, and Telegram offers no way to check, so it is logged and never resent.
+        Parts go into topic `thread_id`; if it is closed or gone, into the chat after a note."""
         done = dict(sent or {})
         if done:
             notice = None  # the first part, already out, replaced it
@@ -361,13 +387,17 @@ class TelegramAdapter:
                 if part_id in done:
                     continue
                 last = index == len(parts) - 1
-                markup = _keyboard(reply) if last else None
+                markup = keyboard(reply) if last else None
                 try:
                     if notice is not None:
                         message = await self._edit(chat_id, notice, part, markup)
                         notice = None
                     else:
-                        message = await self._send_part(chat_id, part, reply_to, markup)
+                        message = await self._send_part(chat_id, part, reply_to, markup, thread_id)
+                except TopicUnavailable:
+                    thread_id = reply_to = None
+                    await self._send_part(chat_id, TelegramPart(TOPIC_GONE_TEXT), None)
+                    message = await self._send_part(chat_id, part, None, markup)
                 except TimedOut:
                     log.warning(
                         "telegram_send_timeout chat=%s part=%s action=not_resent", chat_id, part_id
@@ -385,24 +415,10 @@ class TelegramAdapter:
         part: TelegramPart,
         reply_to: int | None,
         markup: InlineKeyboardMarkup | None = None,
+        thread_id: int | None = None,
     ) -> Message | None:
         assert self.app is not None
-        params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            return await self.app.bot.send_message(
-                chat_id,
-                part.text,
-                entities=part.entities,
-                reply_parameters=params,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if not part.entities or "entit" not in str(exc).lower():
-                raise
-            log.warning("telegram_markup_rejected chat=%s; resending as plain text", chat_id)
-            return await self.app.bot.send_message(
-                chat_id, part.text, reply_parameters=params, reply_markup=markup
-            )
+        return await send_part(self.app.bot, chat_id, part, reply_to, markup, thread_id)
 
     async def _edit(
         self,
@@ -412,34 +428,12 @@ class TelegramAdapter:
         markup: InlineKeyboardMarkup | None = None,
     ) -> Message | None:
         assert self.app is not None
-        try:
-            edited = await self.app.bot.edit_message_text(
-                part.text,
-                chat_id=chat_id,
-                message_id=message_id,
-                entities=part.entities,
-                reply_markup=markup,
-            )
-        except BadRequest as exc:
-            if not part.entities or "entit" not in str(exc).lower():
-                raise
-            edited = await self.app.bot.edit_message_text(
-                part.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
-        return edited if isinstance(edited, Message) else None
+        return await edit_part(self.app.bot, chat_id, message_id, part, markup)
 
 
 def strip_mention(text: str, username: str) -> str:
     """'@Ops_Bot /run x' -> '/run x': Telegram usernames are case-insensitive."""
     return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE).strip()
-
-
-def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.choices:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(c.label, callback_data=c.command[:64]) for c in reply.choices]]
-    )
 
 
 def create_application(

@@ -59,7 +59,14 @@ class TelegramSender:
                 parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
         return parts
 
-    async def send(self, chat_id: str, part: OutPart, reply_to: str | None, key: str = "") -> str:
+    async def send(
+        self,
+        chat_id: str,
+        part: OutPart,
+        reply_to: str | None,
+        key: str = "",
+        thread_id: str | None = None,
+    ) -> str:
         body: TelegramPart = part.body
         params = (
             ReplyParameters(int(reply_to), allow_sending_without_reply=True) if reply_to else None
@@ -74,6 +81,7 @@ class TelegramSender:
                     entities=entities or None,
                     reply_parameters=params,
                     reply_markup=markup,
+                    message_thread_id=int(thread_id) if thread_id else None,
                 )
                 return str(sent.message_id)
             except RetryAfter as exc:

@@ -119,13 +119,29 @@ class Orchestrator:
         """Register a running platform backend so scheduled runs can post into its chats."""
         self.adapters[adapter.platform] = adapter
 
-    async def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> bool:
+    async def post(
+        self, platform: str, chat_id: str, replies: Sequence[Reply], thread_id: str | None = None
+    ) -> bool:
+        """Post into a chat, or into one of its topics/threads (`thread_id`)."""
         adapter = self.adapters.get(platform)
         if adapter is None:
             log.warning("post_dropped platform=%s chat=%s reason=no_adapter", platform, chat_id)
             return False
-        await adapter.send(chat_id, [self._clean(r) for r in replies])
+        cleaned = [self._clean(r) for r in replies]
+        if thread_id:
+            await adapter.send(chat_id, cleaned, thread_id)
+        else:
+            await adapter.send(chat_id, cleaned)
         return True
+
+    def in_conversation(self, message: ChatMessage) -> ChatMessage:
+        """The message with its chat's topic sharing applied (`chats.<key>.topics`)."""
+        if message.thread_id is None:
+            return message
+        shared = self.config.policy_for(message.chat_key).topics == "shared"
+        return (
+            message if shared == message.thread_shared else replace(message, thread_shared=shared)
+        )
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -212,12 +228,13 @@ class Orchestrator:
         """Answer one message; never raises, whatever the message or the parts do.
         `admitted`: the adapter already counted it with `admit`."""
         started = time.monotonic()
+        message = self.in_conversation(message)
         bind_requester(message.platform, message.chat_id, message.user_id)
         try:
             refusal = None if admitted else await self.admit(message)
             if refusal is not None:
                 return [self._clean(r) for r in refusal]
-            async with self._order.turn(f"{message.chat_key}:{message.user_id}"):
+            async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
                 replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
             log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
@@ -309,14 +326,15 @@ class Orchestrator:
         embedding = asyncio.ensure_future(self.embed(message.text))
         try:
             refusal, session = await asyncio.gather(
-                self._budget_refusal(message), self.services.sessions.load(message.chat_key)
+                self._budget_refusal(message),
+                self.services.sessions.load(message.conversation_key),
             )
             embedded = await embedding
         finally:
             embedding.cancel()
         if refusal:
             return [Reply(refusal, ReplyKind.ERROR)]
-        memories = await self.recall(message.chat_key, embedded)
+        memories = await self.recall(message.conversation_key, embedded)
         tools = await self.select_tools(message, embedded, memories)
         try:
             with metering() as meter:
@@ -325,7 +343,7 @@ class Orchestrator:
             return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
         await asyncio.gather(
             self.services.sessions.update(
-                message.chat_key, lambda fresh: self._record(fresh, message, result)
+                message.conversation_key, lambda fresh: self._record(fresh, message, result)
             ),
             self._charge(message, meter.tokens),
         )
@@ -417,10 +435,11 @@ class Orchestrator:
         except LLMError as exc:
             return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
         sessions = self.services.sessions
-        async with sessions.lock(message.chat_key):
-            session = await sessions.load(message.chat_key)
+        conversation = message.conversation_key
+        async with sessions.lock(conversation):
+            session = await sessions.load(conversation)
             self._record_answer(session, result)
-            await sessions.save(message.chat_key, session)
+            await sessions.save(conversation, session)
         if result.is_answer and plan.request:
             request = replace(message, text=plan.request, user_id=plan.user_id)
             await self.remember(request, result, await self.embed(plan.request))
@@ -486,7 +505,7 @@ class Orchestrator:
             return
         item = Memory(
             id="",
-            chat_key=message.chat_key,
+            chat_key=message.conversation_key,
             user_id=message.user_id,
             request=message.text,
             summary=result.text[:500],

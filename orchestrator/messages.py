@@ -41,6 +41,21 @@ class ChatMessage:
     # "server/tool" approved in advance (a schedule's standing approvals); runs need no button.
     approved_tools: frozenset[str] = frozenset()
     origin: Origin = Origin.PERSON
+    # -- f31a topics and threads --------------------------------------------------------------
+    # The Telegram forum topic or Discord thread the message came from: replies, notices and
+    # schedules made here go back there. `thread_shared`: the chat's topics share one session
+    # and memory (`chats.<key>.topics: shared`); the core sets it from the config.
+    thread_id: str | None = None
+    thread_shared: bool = False
+
+    @property
+    def conversation_key(self) -> str:
+        """What a session, memory and ordering follow: the chat, or the chat's topic/thread."""
+        if self.thread_id is None or self.thread_shared:
+            return self.chat_key
+        return f"{self.chat_key}:{self.thread_id}"
+
+    # -- end f31a ------------------------------------------------------------------------------
 
     @property
     def from_person(self) -> bool:
@@ -78,4 +93,6 @@ class ChatAdapter(Protocol):
 
     platform: str
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None: ...
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], thread_id: str | None = None
+    ) -> None: ...

@@ -21,6 +21,7 @@ from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from tests.fakes.discord_api import APP_ID, BOT_USER, GUILD_ID, FakeDiscord
 from tests.fakes.discord_interactions import APPLICATION_COMMAND, COMPONENT, Interaction
+from tests.fakes.discord_threads import is_thread
 from tests.helpers import eventually
 
 GENERAL = "444444444444444441"
@@ -74,7 +75,10 @@ class DiscordWire:
         channels = [
             {k: v for k, v in c.items() if k != "guild_id"}
             for c in self.api.channels.values()
-            if c.get("guild_id") == GUILD_ID
+            if c.get("guild_id") == GUILD_ID and not is_thread(c)
+        ]
+        threads = [
+            c for c in self.api.channels.values() if c.get("guild_id") == GUILD_ID and is_thread(c)
         ]
         role = {"color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
         data = {
@@ -105,7 +109,7 @@ class DiscordWire:
                 },
             ],
             "channels": channels,
-            "threads": [],
+            "threads": threads,
             "members": [member(u) for u in (ANN, BOB, ADA, BOT_USER)],
             "voice_states": [],
             "presences": [],
@@ -145,6 +149,13 @@ class DiscordWire:
             payload.update(guild_id=GUILD_ID, member=member(author, with_user=False))
         self.dispatch_message(payload)
         return payload
+
+    def thread_create(self, parent: str, name: str) -> str:
+        """A thread opened in a channel: the fake holds it, then THREAD_CREATE (f31a)."""
+        thread_id = self.api.add_thread(parent, name, owner_id=ANN["id"])
+        data = {**self.api.channels[thread_id], "newly_created": True}
+        self.bot._connection.parse_thread_create(data)  # type: ignore[arg-type]
+        return thread_id
 
     def dispatch_message(self, payload: dict[str, Any]) -> None:
         """MESSAGE_CREATE as the websocket hands it over (again, for a gateway replay)."""

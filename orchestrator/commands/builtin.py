@@ -235,7 +235,7 @@ def status_text(app: AppHost) -> str:
 
 
 async def resolve_pending(app: AppHost, ctx: CommandContext, pid: str, *, run: bool) -> list[Reply]:
-    sessions, key = app.services.sessions, ctx.message.chat_key
+    sessions, key = app.services.sessions, ctx.message.conversation_key
     async with sessions.lock(key):
         session = await sessions.load(key)
         pending = session.pending.get(pid)

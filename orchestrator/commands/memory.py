@@ -29,7 +29,9 @@ def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
         if store is None:
             return [Reply("Long-term memory is switched off in this deployment.")]
         page = max(1, args.get("page", 1))
-        items = await store.recent(ctx.message.chat_key, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)
+        items = await store.recent(
+            ctx.message.conversation_key, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1
+        )
         if not items:
             return [Reply("Nothing remembered here yet." if page == 1 else "No more memories.")]
         lines = [f"Memories (page {page}):"]
@@ -56,10 +58,10 @@ def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
                         "Only admins can wipe this chat's memory.", ReplyKind.ERROR, ephemeral=True
                     )
                 ]
-            count = await store.forget_chat(ctx.message.chat_key)
+            count = await store.forget_chat(ctx.message.conversation_key)
             audit("memory_forget", tool="/forget", detail=f"all: {count} item(s)")
             return [Reply(f"Forgot everything in this chat ({count} items).")]
-        count = await store.forget_last(ctx.message.chat_key, ctx.message.user_id)
+        count = await store.forget_last(ctx.message.conversation_key, ctx.message.user_id)
         audit("memory_forget", tool="/forget", detail=f"last: {count} item(s)")
         return [Reply("Forgot your last request." if count else "I had nothing of yours here.")]
 
@@ -75,7 +77,7 @@ def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
         text = " ".join(str(args["text"]).split())
         note = Memory(
             id="",
-            chat_key=ctx.message.chat_key,
+            chat_key=ctx.message.conversation_key,
             user_id=ctx.message.user_id,
             request=text,
             summary=f"Noted by {ctx.message.user_name or ctx.message.user_id}: {text}"[:500],

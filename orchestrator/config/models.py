@@ -235,6 +235,10 @@ class ChatPolicy(Model):
     respond_to: Literal["mentions", "all"] | None = None
     admins: list[str] = Field(default_factory=list)
     schedule_target: str | None = None  # "platform:chat_id" where this chat's schedules post
+    # Telegram forum topics / Discord threads: each its own session and memory, or one shared.
+    topics: Literal["separate", "shared"] = "separate"
+    # Discord: an answer longer than one message, or a plan, opens a thread named after the request.
+    open_threads: bool = False
 
 
 class LimitSettings(Model):

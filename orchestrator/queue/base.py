@@ -41,9 +41,17 @@ class ReplySender(Protocol):
         """Every part of these replies, numbered in sending order."""
         ...
 
-    async def send(self, chat_id: str, part: OutPart, reply_to: str | None, key: str = "") -> str:
-        """Post one part (`key` names it uniquely); the platform's message id. Raises
-        `SendNotDelivered` when the platform proved the part was not delivered."""
+    async def send(
+        self,
+        chat_id: str,
+        part: OutPart,
+        reply_to: str | None,
+        key: str = "",
+        thread_id: str | None = None,
+    ) -> str:
+        """Post one part (`key` names it uniquely; into topic/thread `thread_id` if given); the
+        platform's message id. Raises `SendNotDelivered` when the platform proved the part was
+        not delivered."""
         ...
 
     async def close(self) -> None: ...

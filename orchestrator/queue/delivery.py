@@ -57,7 +57,10 @@ async def post(
                 continue
         try:
             key = f"{job.id}:{part.index}"
-            platform_id = await sender.send(job.target_chat_id, part, job.reply_to, key)
+            thread = job.message.thread_id  # a topic/thread (only ever set for its own chat)
+            platform_id = await sender.send(
+                job.target_chat_id, part, job.reply_to, key, thread_id=thread
+            )
         except SendNotDelivered:
             await outbox.part_not_delivered(job.id, part.index)
             raise

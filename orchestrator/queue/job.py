@@ -94,6 +94,7 @@ def message_to_dict(message: ChatMessage) -> dict[str, Any]:
         "received_at": message.received_at.isoformat(),
         "approved_tools": sorted(message.approved_tools),
         "origin": message.origin.value,
+        "thread_id": message.thread_id,  # f31a
     }
 
 
@@ -112,6 +113,7 @@ def message_from_dict(doc: dict[str, Any]) -> ChatMessage:
         # A job from an older version names no origin: a scheduled one (its id says so) keeps
         # the schedule's limits rather than gaining a person's.
         origin=Origin(doc.get("origin") or _older_origin(doc)),
+        thread_id=doc.get("thread_id"),  # f31a
     )
 
 

@@ -38,6 +38,8 @@ class SenderAdapter:
         self.sender = sender
         self.platform = sender.platform
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], thread_id: str | None = None
+    ) -> None:
         for part in self.sender.render(list(replies)):
-            await self.sender.send(chat_id, part, None)
+            await self.sender.send(chat_id, part, None, thread_id=thread_id)

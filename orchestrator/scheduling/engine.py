@@ -245,6 +245,10 @@ class Scheduler:
                 timezone=when.tz,
                 target_platform=platform,
                 target_chat_id=chat_id,
+                # Made in a topic or thread, posting into its own chat: it posts in that topic.
+                thread_id=(message.thread_id or "")
+                if platform == message.platform and chat_id == message.chat_id
+                else "",
                 created_at=now,
                 next_run_at=upcoming[0],
             )

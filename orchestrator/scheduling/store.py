@@ -57,6 +57,8 @@ class Schedule:
     next_run_at: datetime | None = None
     # Write tools ("server/tool") the creator approved for every run: no button each time.
     approved_tools: tuple[str, ...] = ()
+    # f31a: the Telegram topic / Discord thread it was made in, where it posts ("" = the chat).
+    thread_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.target_platform:

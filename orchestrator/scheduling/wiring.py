@@ -25,7 +25,7 @@ from orchestrator.scheduling.store import Schedule
 log = logging.getLogger(__name__)
 
 Handle = Callable[[ChatMessage], Awaitable[list[Reply]]]
-Post = Callable[[str, str, Sequence[Reply]], Awaitable[bool]]
+Post = Callable[..., Awaitable[bool]]  # (platform, chat_id, replies[, thread_id]) -> posted
 FirstPost = Callable[[Schedule], Awaitable[bool]]
 
 
@@ -44,7 +44,16 @@ def as_message(schedule: Schedule) -> ChatMessage:
         message_id=f"schedule:{schedule.id}",
         approved_tools=frozenset(schedule.approved_tools),
         origin=Origin.SCHEDULE,
+        thread_id=schedule.thread_id or None,
     )
+
+
+async def post_to_target(post: Post, schedule: Schedule, replies: Sequence[Reply]) -> bool:
+    """Post to the schedule's target: into its topic or thread when it was made in one."""
+    platform, chat_id = schedule.target_platform, schedule.target_chat_id
+    if schedule.thread_id:
+        return await post(platform, chat_id, replies, schedule.thread_id)
+    return await post(platform, chat_id, replies)
 
 
 def make_runner(handle: Handle, post: Post, first_post: FirstPost | None = None) -> Runner:
@@ -60,7 +69,7 @@ def make_runner(handle: Handle, post: Post, first_post: FirstPost | None = None)
         if first_post is not None and not await first_post(schedule):
             log.info("schedule_post_skipped id=%s reason=already_posted", schedule.id)
             return
-        if not await post(schedule.target_platform, schedule.target_chat_id, [header, *replies]):
+        if not await post_to_target(post, schedule, [header, *replies]):
             raise ScheduledRunFailed(f"cannot post to {schedule.target_key}")
 
     return run
@@ -68,9 +77,7 @@ def make_runner(handle: Handle, post: Post, first_post: FirstPost | None = None)
 
 def make_notify(post: Post) -> Notify:
     async def notify(schedule: Schedule, text: str) -> None:
-        await post(
-            schedule.target_platform, schedule.target_chat_id, [Reply(text, ReplyKind.ERROR)]
-        )
+        await post_to_target(post, schedule, [Reply(text, ReplyKind.ERROR)])
 
     return notify
 

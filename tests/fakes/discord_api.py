@@ -41,6 +41,7 @@ from tests.fakes.discord_checks import (
     reference_problems,
 )
 from tests.fakes.discord_interactions import COMPONENT, Interaction, InteractionRoutes
+from tests.fakes.discord_threads import post_refusal, start_problems, thread_channel
 from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
@@ -158,6 +159,22 @@ class FakeDiscord:
         self.interactions[token] = found
         return found
 
+    # -- f31a threads ---------------------------------------------------------------------------
+    def add_thread(self, parent_id: str, name: str, owner_id: str = BOT_USER["id"]) -> str:
+        """A public thread in a text channel (the gateway learns of it by THREAD_CREATE)."""
+        thread_id = str(next(self._ids))
+        self.channels[thread_id] = thread_channel(
+            thread_id, self.channels[parent_id], name, owner_id
+        )
+        return thread_id
+
+    def set_thread(self, thread_id: str, *, archived: bool, locked: bool) -> None:
+        self.channels[thread_id]["thread_metadata"].update(archived=archived, locked=locked)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.channels.pop(thread_id, None)
+
+    # -- end f31a -------------------------------------------------------------------------------
     def user_message(
         self, channel_id: str, author: dict[str, Any], content: str, **extra: Any
     ) -> dict[str, Any]:
@@ -227,6 +244,9 @@ class FakeDiscord:
         app = web.Application(middlewares=[_note_status])
         app.router.add_route("POST", "/api/v10/channels/{channel}/messages", self._post_message)
         app.router.add_route("GET", "/api/v10/channels/{channel}/messages", self._list_messages)
+        app.router.add_route(
+            "POST", "/api/v10/channels/{channel}/messages/{message}/threads", self._start_thread
+        )
         app.router.add_route("GET", "/api/v10/channels/{channel}", self._get_channel)
         app.router.add_route("POST", "/api/v10/channels/{channel}/typing", self._typing)
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
@@ -294,6 +314,8 @@ class FakeDiscord:
         channel = request.match_info["channel"]
         if channel not in self.channels or self.channels[channel]["type"] == 4:
             return error(404, "Unknown Channel", 10003)
+        if (refused := post_refusal(self.channels[channel])) is not None:  # f31a threads
+            return error(*refused)
         body = self.calls[-1].body
         known = {m["id"] for m in self.messages if m["channel_id"] == channel}
         if problems := message_problems(body, flags_allowed=0) + reference_problems(body, known):
@@ -315,6 +337,27 @@ class FakeDiscord:
                 await asyncio.wait_for(self._closing.wait(), stall)
             return error(504, "Gateway Timeout", 0)
         return json_response(_public(message, with_nonce=True))
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """Start Thread from Message (f31a): the thread gets the message's id."""
+        if (early := await self.record(request)) is not None:
+            return early
+        channel, message_id = request.match_info["channel"], request.match_info["message"]
+        parent = self.channels.get(channel)
+        if parent is None:
+            return error(404, "Unknown Channel", 10003)
+        if parent["type"] not in (0, 5):
+            return error(400, "Cannot execute action on this channel type", 50024)
+        if not any(m["id"] == message_id and m["channel_id"] == channel for m in self.messages):
+            return error(404, "Unknown Message", 10008)
+        if message_id in self.channels:
+            return error(400, "A thread has already been created for this message", 160004)
+        body = self.calls[-1].body
+        if problems := start_problems(body):
+            return form_error(problems)
+        thread = thread_channel(message_id, parent, body["name"], BOT_USER["id"])
+        self.channels[message_id] = thread
+        return json_response(thread, status=201)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         """The channel's latest messages, newest first; like Discord's list, without nonces."""

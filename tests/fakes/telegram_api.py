@@ -32,6 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.faults import Faults
+from tests.fakes.telegram_topics import ForumTopics
 
 BOT_ID = 777000
 BOT_USERNAME = "team_ops_bot"
@@ -70,6 +71,7 @@ class FakeTelegram:
         # What each message the bot posted shows now: (chat id, message id) -> its content.
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self._gates: dict[str, asyncio.Event] = {}
+        self.topics = ForumTopics()  # f31a: forum supergroups and their topics
 
     # -- control from tests -------------------------------------------------------------------
     @property
@@ -144,6 +146,7 @@ class FakeTelegram:
         chat_type: str = "supergroup",
         reply_to_bot: bool = False,
         entities: list[dict[str, Any]] | None = None,
+        thread_id: int | None = None,
     ) -> int:
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
@@ -152,6 +155,7 @@ class FakeTelegram:
             "from": self.user(user_id),
             "text": text,
         }
+        self.topics.mark(message, thread_id)
         if entities is None:
             entities = _auto_entities(text)
         if entities:
@@ -176,7 +180,13 @@ class FakeTelegram:
         return self._push({"edited_message": edited})
 
     def callback_update(
-        self, data: str, *, message_id: int, chat_id: int = -100, user_id: int = 1
+        self,
+        data: str,
+        *,
+        message_id: int,
+        chat_id: int = -100,
+        user_id: int = 1,
+        thread_id: int | None = None,
     ) -> int:
         query = {
             "id": f"cb{next(self._update_ids)}",
@@ -191,6 +201,7 @@ class FakeTelegram:
                 "text": "question",
             },
         }
+        self.topics.mark(query["message"], thread_id)
         return self._push({"callback_query": query})
 
     def _push(self, body: dict[str, Any]) -> int:
@@ -300,22 +311,29 @@ class FakeTelegram:
 
     def _message(self, params: dict[str, Any], message_id: int | None = None) -> dict[str, Any]:
         chat_id = params.get("chat_id")
-        return {
+        message = {
             "message_id": message_id or next(self._message_ids),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
             "from": self.bot_user(),
             "text": params.get("text", ""),
         }
+        self.topics.mark(message, params.get("message_thread_id"))
+        return message
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
         if params.get("chat_id") in (None, ""):
             raise BadRequest("chat_id is empty")
+        _refuse(self.topics.check(params))
         check_text(str(params.get("text") or ""), params.get("parse_mode"))
         check_markup(params.get("reply_markup"))
         message = self._message(params)
         self.messages[(str(params["chat_id"]), message["message_id"])] = _content(params)
         return message
+
+    async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        _refuse(self.topics.check(params))
+        return True
 
     async def _m_getChat(self, params: dict[str, Any]) -> Any:  # noqa: N802
         chat = self.chats.get(str(params.get("chat_id")))
@@ -347,7 +365,6 @@ class FakeTelegram:
     async def _ok(self, params: dict[str, Any]) -> Any:
         return True
 
-    _m_sendChatAction = _ok  # noqa: N815
     _m_setMyCommands = _ok  # noqa: N815
     _m_deleteMyCommands = _ok  # noqa: N815
     _m_answerCallbackQuery = _ok  # noqa: N815
@@ -386,6 +403,11 @@ def _auto_entities(text: str) -> list[dict[str, Any]]:
 
 class BadRequest(Exception):
     """A 400 answer; the text is Telegram's description after "Bad Request: "."""
+
+
+def _refuse(description: str | None) -> None:
+    if description is not None:
+        raise BadRequest(description)
 
 
 HTML_TAGS = {

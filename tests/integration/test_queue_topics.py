@@ -1,0 +1,77 @@
+"""Distributed mode keeps the topic or thread: a message from a Telegram forum topic, queued by a
+front end and answered by a worker through the real `Bot`, lands in that topic; a worker's
+Discord sender posts into the thread."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+import redis.asyncio as aioredis
+
+from bots.discord_sender import DiscordSender
+from bots.telegram_sender import TelegramSender
+from orchestrator.config import DiscordSettings, TelegramSettings
+from orchestrator.messages import ChatMessage, Reply
+from orchestrator.queue.keys import QueueKeys
+from orchestrator.queue.producer import RedisJobQueue
+from tests.discord_wire import ANN, REPORTS
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import eventually
+from tests.integration.test_queue_worker import SETTINGS, Counted, run_worker
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def sender(fake: FakeTelegram) -> AsyncIterator[TelegramSender]:
+    sender = TelegramSender(TelegramSettings(token=fake.token, base_url=fake.base_url))
+    await sender.start()
+    yield sender
+    await sender.close()
+
+
+async def test_a_queued_message_from_a_topic_is_answered_in_it(
+    fake: FakeTelegram, sender: TelegramSender, redis_client: aioredis.Redis, key_prefix: str
+) -> None:
+    fake.topics.add(-100, 77)
+    keys = QueueKeys(key_prefix, SETTINGS.partitions)
+    asked = ChatMessage("telegram", "-100", "1", "weekly report", message_id="7", thread_id="77")
+    await RedisJobQueue(redis_client, keys, 600).enqueue_message(asked)
+    worker, stop, task = await run_worker(redis_client, keys, Counted(), sender)
+    try:
+        assert await eventually(lambda: worker.done == 1, 15)
+    finally:
+        stop.set()
+        await task
+    [answer] = fake.sent()
+    assert answer["text"] == "answer to weekly report"
+    assert answer["message_thread_id"] == 77
+
+
+@pytest.fixture
+async def discord_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.base_url)
+        yield fake
+
+
+async def test_a_worker_answers_a_discord_thread_in_the_thread(discord_api: FakeDiscord) -> None:
+    thread = discord_api.add_thread(REPORTS, "weekly")
+    asked = discord_api.user_message(thread, ANN, "weekly report?")
+    sender = DiscordSender(DiscordSettings(token=discord_api.token))
+    await sender.start()
+    try:
+        (part,) = sender.render([Reply("the report")])
+        await sender.send(REPORTS, part, asked["id"], "job:0", thread_id=thread)
+    finally:
+        await sender.close()
+    [answer] = [m for m in discord_api.messages if not m.get("_user")]
+    assert answer["channel_id"] == thread and answer["content"] == "the report"
+    assert answer["message_reference"]["message_id"] == asked["id"]
