@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from bots.discord_sender import DiscordSender
 from bots.telegram_sender import TelegramSender
 from orchestrator.config import DiscordSettings, TelegramSettings
+from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.queue.keys import QueueKeys
 from orchestrator.queue.producer import RedisJobQueue
@@ -20,7 +21,9 @@ from tests.discord_wire import ANN, REPORTS
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import eventually
-from tests.integration.test_queue_worker import SETTINGS, Counted, run_worker
+from tests.integration.test_queue_worker import ANSWER, SETTINGS, core, llm, run_worker
+
+__all__ = ["core", "llm"]  # the real core and its fake model, as the queue worker test has them
 
 
 @pytest.fixture
@@ -38,20 +41,23 @@ async def sender(fake: FakeTelegram) -> AsyncIterator[TelegramSender]:
 
 
 async def test_a_queued_message_from_a_topic_is_answered_in_it(
-    fake: FakeTelegram, sender: TelegramSender, redis_client: aioredis.Redis, key_prefix: str
+    fake: FakeTelegram,
+    sender: TelegramSender,
+    redis_client: aioredis.Redis,
+    key_prefix: str,
+    core: Orchestrator,
 ) -> None:
     fake.topics.add(-100, 77)
     keys = QueueKeys(key_prefix, SETTINGS.partitions)
     asked = ChatMessage("telegram", "-100", "1", "weekly report", message_id="7", thread_id="77")
     await RedisJobQueue(redis_client, keys, 600).enqueue_message(asked)
-    worker, stop, task = await run_worker(redis_client, keys, Counted(), sender)
+    worker, stop, task = await run_worker(redis_client, keys, core, sender)
     try:
         assert await eventually(lambda: worker.done == 1, 15)
     finally:
         stop.set()
         await task
-    [answer] = fake.sent()
-    assert answer["text"] == "answer to weekly report"
+    [answer] = [p for p in fake.sent() if ANSWER in p["text"]]
     assert answer["message_thread_id"] == 77
 
 
