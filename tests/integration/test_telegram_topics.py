@@ -186,7 +186,7 @@ async def test_a_resumed_request_is_answered_in_its_topic() -> None:
 
 def scheduling_orchestrator(path: Path) -> Orchestrator:
     yaml = (
-        "orchestrator:\n  memory_system: {type: none}\n  tool_routing: {strategy: all}\n"
+        "orchestrator:\n  memory_system: {type: none}\n"
         f"scheduler: {{enabled: true, tick_seconds: 3600, path: '{path}'}}\n"
     )
     return build_orchestrator(parse_config(yaml, env={}))
@@ -195,7 +195,8 @@ def scheduling_orchestrator(path: Path) -> Orchestrator:
 async def test_a_schedule_made_in_a_topic_posts_there(tmp_path: Path) -> None:
     orchestrator = scheduling_orchestrator(tmp_path / "schedules.json")
     async with FakeTelegram() as fake, running_bot(forum(fake), orchestrator):
-        fake.message_update("/schedule every day at 9 post the stats", thread_id=TOPIC)
+        # A command (no model is configured here, so free text would be refused at creation).
+        fake.message_update("/schedule every day at 9 /tools", thread_id=TOPIC)
         assert await eventually(lambda: bool(answers(fake, "Scheduled")))
         assert answers(fake, "Scheduled")[0]["message_thread_id"] == TOPIC
         scheduler = orchestrator.scheduler
@@ -205,7 +206,7 @@ async def test_a_schedule_made_in_a_topic_posts_there(tmp_path: Path) -> None:
         due = replace(schedule, last_run_at=datetime.now(UTC))  # its slot came
         await scheduler.runner(due)  # type: ignore[attr-defined]
         assert await eventually(lambda: bool(answers(fake, f"Scheduled {schedule.id}:")))
-    *_created, post = answers(fake, f"Scheduled {schedule.id}: post the stats")
+    *_created, post = answers(fake, f"Scheduled {schedule.id}: /tools")
     assert post["message_thread_id"] == TOPIC
 
 
