@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
+from bots.telegram_media import MEDIA, TelegramFiles, has_media, send_file
 from bots.telegram_render import TelegramPart, render_markdown
 from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
@@ -98,12 +99,14 @@ class TelegramAdapter:
         )
         self.order = KeyedSequencer()
         self._resumed: dict[str, InboundRequest] = {}
+        self.files = TelegramFiles(lambda: self.orchestrator.config)
 
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.app = app
         edited = filters.UpdateType.EDITED
-        app.add_handler(MessageHandler((filters.TEXT | filters.COMMAND) & ~edited, self.on_message))
+        text = filters.TEXT | filters.COMMAND | MEDIA
+        app.add_handler(MessageHandler(text & ~edited, self.on_message))
         app.add_handler(MessageHandler(edited, self.on_edit))
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(TypeHandler(Update, self.on_done), group=1)  # after the handler above
@@ -160,7 +163,7 @@ class TelegramAdapter:
         respond_to = (
             self.orchestrator.config.policy_for(chat_key).respond_to or self.settings.respond_to
         )
-        text = message.text or ""
+        text = message.text or message.caption or ""
         if text.startswith("/"):
             target = text.split()[0].partition("@")[2]
             return not target or target.lower() == username.lower()
@@ -169,7 +172,8 @@ class TelegramAdapter:
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
             return True
-        mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        mentions = message.parse_entities(kinds) | message.parse_caption_entities(kinds)
         return any(
             value.lower() == f"@{username.lower()}"
             or (entity.user is not None and entity.user.id == bot_id)
@@ -180,7 +184,7 @@ class TelegramAdapter:
         self, message: Message, username: str, text: str | None = None, user: Any = None
     ) -> ChatMessage:
         sender = user or message.from_user
-        raw = text if text is not None else (message.text or "")
+        raw = text if text is not None else (message.text or message.caption or "")
         cleaned = strip_mention(raw, username) if text is None else raw
         return ChatMessage(
             platform=PLATFORM,
@@ -194,7 +198,7 @@ class TelegramAdapter:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or message.text is None:
+        if message is None or (message.text is None and not has_media(message)):
             return
         bot = context.bot
         if not self.addressed(message, bot.id, bot.username):
@@ -206,11 +210,23 @@ class TelegramAdapter:
         if refusal is not None:
             await self.deliver(message.chat.id, refusal, reply_to=message.message_id)
             return
-        if await self.orchestrator.hand_off(chat_message):
+        media, key = has_media(message), update_key(update)
+        if not media and await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
-            await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
+            prior = self._resumed.get(key)
+            if media and (prior is None or prior.replies is None):  # read (transcribe) once
+                read = await self.files.read(context.bot, message, chat_message)
+                if isinstance(read, Reply):
+                    await self.deliver(
+                        message.chat.id, [read], reply_to=message.message_id, key=key
+                    )
+                    return
+                chat_message = read
+                if await self.orchestrator.hand_off(chat_message):
+                    return
+            await self.answer(key, chat_message, message.chat.id, message.message_id)
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is not answered: its original was (a command in it ran once), and
@@ -377,6 +393,12 @@ class TelegramAdapter:
                     await self.store.mark_sent(key, part_id, ref)
                 if markup is not None and message is not None and reply.for_user_id:
                     self._askers[(chat_id, message.message_id)] = reply.for_user_id
+            for f_index, file in enumerate(reply.files):  # a tool's images and files
+                part_id = f"{r_index}.f{f_index}"
+                if part_id not in done and self.app is not None:
+                    posted = await send_file(self.app.bot, chat_id, file, reply_to)
+                    if key is not None:
+                        await self.store.mark_sent(key, part_id, posted or UNKNOWN)
 
     async def _send_part(
         self,
