@@ -27,6 +27,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots.discord_files import DiscordFiles, send_file
 from bots.rendering import split_markdown
 from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import Command
@@ -129,6 +130,7 @@ class OrchestratorBot(discord.Client):
         self.store = store
         self.order = KeyedSequencer()
         self._recovering = False
+        self.files = DiscordFiles(lambda: self.orchestrator.config)
         self.tree = app_commands.CommandTree(self)
         for command in orchestrator.commands:
             self.tree.add_command(self.slash_command(command))
@@ -202,7 +204,8 @@ class OrchestratorBot(discord.Client):
         if not self.addressed(message):
             return
         text = self.strip_mention(message.content)
-        if not text:
+        media = bool(message.attachments)
+        if not text and not media:
             return
         chat_message = self.chat_message(message.author, message.channel, text, str(message.id))
         refusal = await self.orchestrator.admit(chat_message)  # a flood is refused as it floods
@@ -210,7 +213,7 @@ class OrchestratorBot(discord.Client):
             if refusal:
                 await self.post(message.channel, refusal, reference=message)
             return
-        if await self.orchestrator.hand_off(chat_message):
+        if not media and await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
         key = f"{PLATFORM}:message:{message.id}"
@@ -219,6 +222,14 @@ class OrchestratorBot(discord.Client):
                 return
         try:
             async with turn:
+                if media:  # read (transcribe) once: a replay was dropped by `begin` above
+                    read = await self.files.read(message, chat_message)
+                    if isinstance(read, Reply):
+                        await self.post(message.channel, [read], reference=message, key=key)
+                        return
+                    chat_message = read
+                    if await self.orchestrator.hand_off(chat_message):
+                        return
                 await self._answer(key, message.channel, chat_message, message)
         finally:
             await self.inflight.end(key)
@@ -316,6 +327,11 @@ class OrchestratorBot(discord.Client):
                 if key is not None:
                     ref = str(message.id) if message is not None else UNKNOWN
                     await self.store.mark_sent(key, part_id, ref)
+            for f_index, file in enumerate(reply.files):  # a tool's images and files
+                if not (sent and f"{r_index}.f{f_index}" in sent):
+                    posted = await send_file(channel, file, self.settings.send_timeout_seconds)
+                    if key is not None:
+                        await self.store.mark_sent(key, f"{r_index}.f{f_index}", posted or UNKNOWN)
 
     async def send_once(
         self, channel: discord.abc.Messageable, content: str, **kwargs: Any

@@ -267,8 +267,8 @@ class ServerConnection:
 def _result_content(result: Any) -> tuple[str, tuple[OutFile, ...]]:
     """The text for the model, and the images and embedded files to post in the chat."""
     parts, files = [], []
-    for index, block in enumerate(getattr(result, "content", []) or [], 1):
-        file = block_file(block, index)
+    for block in getattr(result, "content", []) or []:
+        file = block_file(block, len(files) + 1)
         if file is not None:
             files.append(file)
             parts.append(block_note(file))

@@ -144,8 +144,10 @@ async def test_a_tool_image_and_an_embedded_file_are_sent_as_photo_and_document(
         async with FakeTelegram() as fake, running_bot(fake, orchestrator):
             fake.message_update("chart and export please", **PRIVATE)
             assert await eventually(lambda: len(fake.uploads) == 2)
+            assert await eventually(lambda: bool(said(fake, "Summary")))
     photo, document = fake.sent("sendPhoto")[0], fake.sent("sendDocument")[0]
     assert photo["photo"]["data"] == tiny_png() and photo["chat_id"] == 42
+    assert photo["photo"]["filename"] == "image-1.png"
     assert document["document"]["filename"] == "tasks.csv"
     assert document["document"]["data"] == CSV
     tool_messages = [m for m in llm.requests[-1]["body"]["messages"] if m["role"] == "tool"]

@@ -1,0 +1,78 @@
+"""Files and voice on Discord (issue 31), at the wire: attachments in through discord.py's own
+state and CDN download, a tool's files out as multipart uploads to the fake Discord REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.discord_wire import DM_CHANNEL, DiscordWire, discord_wire
+from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.fakes.transcription_api import FakeTranscription
+from tests.media_kit import media_orchestrator
+from tests.servers.file_tools import CSV, tiny_png
+
+
+def said(wire: DiscordWire, part: str) -> list[dict[str, Any]]:
+    return [m for m in wire.sent() if part in m["content"]]
+
+
+async def test_a_csv_attachment_is_read_into_the_request_and_a_huge_one_refused_unread() -> None:
+    with FakeOpenAI(default=text("Two tasks are open.")) as llm:
+        orchestrator = media_orchestrator(llm.base_url)
+        await orchestrator.start()
+        try:
+            async with discord_wire(orchestrator) as wire:
+                tasks = wire.api.attachment(DM_CHANNEL, "tasks.csv", CSV, "text/csv")
+                wire.message("how many open?", channel=DM_CHANNEL, attachments=[tasks])
+                await wire.until(lambda: bool(said(wire, "Two tasks are open")))
+                huge = wire.api.attachment(DM_CHANNEL, "dump.json", b"{}", "application/json")
+                huge["size"] = 30_000_000
+                wire.message("", channel=DM_CHANNEL, attachments=[huge])
+                await wire.until(lambda: bool(said(wire, "too large for me to read")))
+        finally:
+            await orchestrator.stop()
+    content = llm.requests[0]["body"]["messages"][-1]["content"]
+    assert '<attached_file name="tasks.csv">' in content and "ship release,bob" in content
+    assert wire.api.downloads == [tasks["id"]] and len(llm.requests) == 1
+
+
+async def test_a_voice_message_replayed_by_the_gateway_is_transcribed_and_answered_once() -> None:
+    voice = b"OggS\x00discord-voice"
+    with FakeOpenAI(default=text("Deploy is at 3pm.")) as llm:
+        async with FakeTranscription() as stt:
+            stt.transcripts[voice] = "when is the deploy"
+            orchestrator = media_orchestrator(llm.base_url, transcription_url=stt.base_url)
+            await orchestrator.start()
+            try:
+                async with discord_wire(orchestrator) as wire:
+                    note = wire.api.attachment(DM_CHANNEL, "voice-message.ogg", voice, "audio/ogg")
+                    asked = wire.message("", channel=DM_CHANNEL, attachments=[note])
+                    await wire.until(lambda: bool(said(wire, "Deploy is at 3pm")))
+                    wire.dispatch_message(asked)  # the gateway replays the same MESSAGE_CREATE
+                    wire.message("thanks", channel=DM_CHANNEL)  # answered after the replay
+                    await wire.until(lambda: len(llm.requests) == 2)
+                    await wire.until(lambda: len(said(wire, "Deploy is at 3pm")) == 2)
+            finally:
+                await orchestrator.stop()
+    assert len(stt.requests) == 1 and stt.requests[0].filename == "voice-message.ogg"
+    assert len(said(wire, "🎤 “when is the deploy”")) == 1
+    assert "when is the deploy" in llm.requests[0]["body"]["messages"][-1]["content"]
+
+
+async def test_a_tool_image_and_file_are_posted_as_attachments() -> None:
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Done.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True)
+        await orchestrator.start()
+        try:
+            async with discord_wire(orchestrator) as wire:
+                wire.message("chart and export", channel=DM_CHANNEL)
+                await wire.until(lambda: sum(len(m["attachments"]) for m in wire.sent()) == 2)
+                await wire.until(lambda: bool(said(wire, "Summary")))
+        finally:
+            await orchestrator.stop()
+    files = [a for m in wire.sent() for a in m["attachments"]]
+    assert [a["filename"] for a in files] == ["image-1.png", "tasks.csv"]
+    assert wire.api.files[files[0]["id"]] == tiny_png()
+    assert wire.api.files[files[1]["id"]] == CSV
+    assert not wire.refusals()
