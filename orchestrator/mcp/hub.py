@@ -266,7 +266,8 @@ class ServerConnection:
 
 def _result_content(result: Any) -> tuple[str, tuple[OutFile, ...]]:
     """The text for the model, and the images and embedded files to post in the chat."""
-    parts, files = [], []
+    parts: list[str] = []
+    files: list[OutFile] = []
     for block in getattr(result, "content", []) or []:
         file = block_file(block, len(files) + 1)
         if file is not None:
