@@ -111,14 +111,18 @@ async def _download(bot: Bot, file_id: str, name: str, size: int | None, limit: 
 async def send_file(bot: Bot, chat_id: int, file: OutFile, reply_to: int | None) -> str | None:
     """A tool's image as a photo (sendPhoto), anything else as a document (sendDocument); the
     message id, or None when the send timed out (maybe delivered: never sent again)."""
-    upload = InputFile(file.data, filename=file.name)
     params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     try:
-        if file.is_image and len(file.data) <= PHOTO_MAX_BYTES:
-            sent = await bot.send_photo(chat_id, upload, reply_parameters=params)
-        else:
-            sent = await bot.send_document(chat_id, upload, reply_parameters=params)
+        sent = await upload(bot, chat_id, file, params)
     except TimedOut:
         log.warning("telegram_file_timeout chat=%s file=%s action=not_resent", chat_id, file.name)
         return None
     return str(sent.message_id)
+
+
+async def upload(bot: Bot, chat_id: int, file: OutFile, params: ReplyParameters | None) -> Message:
+    """sendPhoto for an image Telegram takes as a photo, sendDocument for anything else."""
+    data = InputFile(file.data, filename=file.name)
+    if file.is_image and len(file.data) <= PHOTO_MAX_BYTES:
+        return await bot.send_photo(chat_id, data, reply_parameters=params)
+    return await bot.send_document(chat_id, data, reply_parameters=params)
