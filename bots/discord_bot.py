@@ -217,7 +217,8 @@ class OrchestratorBot(discord.Client):
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
         key = f"{PLATFORM}:message:{message.id}"
-        if not await self.inflight.begin(key, message_payload(message.channel.id, chat_message)):
+        payload = message_payload(message.channel.id, chat_message, files=media)
+        if not await self.inflight.begin(key, payload):
             async with turn:
                 return
         try:
@@ -262,6 +263,12 @@ class OrchestratorBot(discord.Client):
                 fail_if_not_exists=False,
             )
             async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
+                if payload.get("files") and request.replies is None:  # read them again
+                    read = await self.files.reread(channel, chat_message)
+                    if isinstance(read, Reply):
+                        await self.post(channel, [read], reference=original, key=request.key)  # type: ignore[arg-type]
+                        return
+                    chat_message = read
                 await self._answer(request.key, channel, chat_message, original, request)
         finally:
             await self.inflight.end(request.key)
@@ -490,9 +497,13 @@ async def keep_typing(channel: discord.abc.Messageable, every: float = 8.0) -> N
         await asyncio.sleep(every)
 
 
-def message_payload(channel_id: int, message: ChatMessage) -> dict[str, object]:
-    """What a later process needs to answer this message again (see `resume`)."""
+def message_payload(
+    channel_id: int, message: ChatMessage, *, files: bool = False
+) -> dict[str, object]:
+    """What a later process needs to answer this message again (see `resume`); `files`: its
+    attachments are read again from the message."""
     return {
+        "files": files,
         "kind": "message",
         "channel": channel_id,
         "message_id": message.message_id,

@@ -13,6 +13,7 @@ import io
 import logging
 import posixpath
 from collections.abc import Callable
+from typing import Any
 
 import discord
 
@@ -31,6 +32,7 @@ from orchestrator.messages import Attachment, ChatMessage, OutFile, Reply, Reply
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 5
+LOST_TEXT = "I was restarted while reading your file and can't find it now; please send it again."
 
 
 def is_audio(attachment: discord.Attachment) -> bool:
@@ -60,6 +62,15 @@ class DiscordFiles:
             log.info("discord_file_refused channel=%s reason=%s", base.chat_id, str(exc)[:120])
             return Reply(str(exc), ReplyKind.ERROR)
         return base
+
+    async def reread(self, channel: Any, base: ChatMessage) -> ChatMessage | Reply:
+        """A resumed request's files, read again from its message (a dead process had them)."""
+        try:
+            message = await channel.fetch_message(int(base.message_id or 0))
+        except discord.DiscordException as exc:
+            log.warning("discord_refetch_failed message=%s error=%s", base.message_id, exc)
+            return Reply(LOST_TEXT, ReplyKind.ERROR)
+        return await self.read(message, base)
 
     async def _one(
         self, attachment: discord.Attachment, base: ChatMessage, config: Config

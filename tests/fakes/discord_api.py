@@ -236,6 +236,9 @@ class FakeDiscord:
         app.router.add_route("GET", "/api/v10/channels/{channel}", self._get_channel)
         app.router.add_route("POST", "/api/v10/channels/{channel}/typing", self._typing)
         app.router.add_route("GET", "/attachments/{channel}/{id}/{name}", self._attachment)
+        app.router.add_route(
+            "GET", "/api/v10/channels/{channel}/messages/{message}", self._get_message
+        )
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
         app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
         app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
@@ -355,6 +358,18 @@ class FakeDiscord:
         return [
             self.attachment(channel, u["filename"], u["data"], u["content_type"]) for u in uploads
         ]
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        if (early := await self.record(request)) is not None:
+            return early
+        channel, message_id = request.match_info["channel"], request.match_info["message"]
+        found = next(
+            (m for m in self.messages if m["id"] == message_id and m["channel_id"] == channel),
+            None,
+        )
+        if found is None:
+            return error(404, "Unknown Message", 10008)
+        return json_response(_public(found))
 
     async def _attachment(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["id"])

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.discord_wire import DM_CHANNEL, DiscordWire, discord_wire
+import redis.asyncio as aioredis
+
+from bots.discord_bot import message_payload
+from orchestrator.delivery.base import InboundRequest
+from orchestrator.delivery.redis_store import RedisDeliveryStore
+from orchestrator.messages import ChatMessage
+from tests.discord_wire import ANN, DM_CHANNEL, DiscordWire, discord_wire
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.transcription_api import FakeTranscription
 from tests.media_kit import media_orchestrator
@@ -76,3 +82,49 @@ async def test_a_tool_image_and_file_are_posted_as_attachments() -> None:
     assert wire.api.files[files[0]["id"]] == tiny_png()
     assert wire.api.files[files[1]["id"]] == CSV
     assert not wire.refusals()
+
+
+async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_on_restart(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    """What a dead process leaves: the voice message claimed and recorded, nothing computed.
+    The next start fetches the message again, transcribes it once and answers it once."""
+    voice = b"OggS\x00left-behind"
+    extra = (
+        f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{key_prefix}'}}\n"
+        "delivery: {lease_seconds: 0.3}\n"
+    )
+    with FakeOpenAI(default=text("Lunch is at noon.")) as llm:
+        async with FakeTranscription() as stt:
+            stt.transcripts[voice] = "when is lunch"
+            orchestrator = media_orchestrator(
+                llm.base_url, transcription_url=stt.base_url, extra=extra
+            )
+            await orchestrator.start()
+            try:
+                async with discord_wire(orchestrator) as wire:
+                    note = wire.api.attachment(DM_CHANNEL, "voice-message.ogg", voice, "audio/ogg")
+                    asked = wire.api.user_message(DM_CHANNEL, ANN, "", attachments=[note])
+                    await leave_behind(redis_url, key_prefix, asked)
+                    wire.bot.dispatch("ready")  # the adapter starts and resumes what was left
+                    await wire.until(lambda: bool(said(wire, "Lunch is at noon")))
+                    await wire.until(lambda: not wire.bot.inflight._held)
+                    assert await wire.bot.inflight.recover(wire.bot.resume) == 0
+            finally:
+                await orchestrator.stop()
+    assert len(stt.requests) == 1 and len(llm.requests) == 1
+    assert len(said(wire, "🎤 “when is lunch”")) == 1
+    answer = said(wire, "🎤")[0]
+    assert answer["message_reference"]["message_id"] == asked["id"]
+
+
+async def leave_behind(redis_url: str, prefix: str, asked: dict[str, Any]) -> None:
+    store = RedisDeliveryStore(
+        aioredis.Redis.from_url(redis_url), f"{prefix}:orchestrator", lease_seconds=0.3
+    )
+    message = ChatMessage("discord", DM_CHANNEL, ANN["id"], "", "Ann", asked["id"])
+    key = f"discord:message:{asked['id']}"
+    assert await store.claim(key)
+    payload = message_payload(int(DM_CHANNEL), message, files=True)
+    await store.open(InboundRequest(key, "discord", payload), "discord-dead")
+    await store.close()
