@@ -31,12 +31,27 @@ from orchestrator.messages import Attachment, ChatMessage, OutFile, Reply, Reply
 
 log = logging.getLogger(__name__)
 
-MEDIA = filters.Document.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO
+MEDIA = (
+    filters.Document.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+)
+NO_VIDEO_TEXT = "I can't watch videos; send the audio as a voice message, or describe it in text."
 PHOTO_MAX_BYTES = 10_000_000  # sendPhoto's limit; larger images go as documents
 
 
 def has_media(message: Message) -> bool:
-    return bool(message.document or message.photo or message.voice or message.audio)
+    return bool(
+        message.document
+        or message.photo
+        or message.voice
+        or message.audio
+        or message.video
+        or message.video_note
+    )
 
 
 class TelegramFiles:
@@ -64,6 +79,8 @@ class TelegramFiles:
         self, bot: Bot, message: Message, base: ChatMessage, config: Config
     ) -> ChatMessage:
         limit = config.files.max_bytes
+        if message.video or message.video_note:
+            raise FileRefused(NO_VIDEO_TEXT)
         if message.voice or message.audio:
             media = message.voice or message.audio
             assert media is not None

@@ -293,7 +293,7 @@ class Orchestrator:
         if self.services.llm is None:
             return await self.no_llm_replies(message)
         # The embedding runs in a worker thread while Redis answers the budget and session reads.
-        embedding = asyncio.ensure_future(self.embed(message.text))
+        embedding = asyncio.ensure_future(self.embed(message.text or turn_text(message)))
         try:
             refusal, session = await asyncio.gather(
                 self._budget_refusal(message), self.services.sessions.load(message.chat_key)

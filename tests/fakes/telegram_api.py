@@ -467,8 +467,8 @@ def media_message(
     mime_type: str | None = None,
     file_size: int | None = None,
 ) -> dict[str, Any]:
-    """kind: document | photo | voice | audio. `file_size` may claim more than `data` holds (a
-    file too large to fetch is announced by its size, never downloaded)."""
+    """kind: document | photo | voice | audio | video. `file_size` may claim more than `data`
+    holds (a file too large to fetch is announced by its size, never downloaded)."""
     file_id = f"file{len(fake.files) + 1}"
     fake.files[file_id] = data
     size = len(data) if file_size is None else file_size
@@ -480,6 +480,8 @@ def media_message(
         media = [small, {**base, "width": 800, "height": 600}]
     elif kind == "voice":
         media = {**base, "duration": 3, "mime_type": mime_type or "audio/ogg"}
+    elif kind == "video":
+        media = {**base, "width": 640, "height": 360, "duration": 5}
     elif kind == "audio":
         media = {**base, "duration": 3, "mime_type": mime_type or "audio/mpeg"}
         if file_name:

@@ -65,6 +65,8 @@ async def test_a_30_mb_file_is_refused_by_its_size_without_being_downloaded() ->
             assert await eventually(lambda: bool(said(fake, "too large for me to read")))
             fake.media_update("document", b"MZ\x90", file_name="tool.exe", **PRIVATE)
             assert await eventually(lambda: bool(said(fake, "I read text, Markdown, CSV")))
+            fake.media_update("video", b"\x00\x00\x00\x18ftypmp42", **PRIVATE)
+            assert await eventually(lambda: bool(said(fake, "I can't watch videos")))
     assert not fake.sent("getFile") and not fake.downloads and not llm.requests
 
 
