@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from orchestrator.delivery.base import InboundRequest
+from orchestrator.delivery.redis_store import RedisDeliveryStore
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
 from tests.fakes.transcription_api import FakeTranscription
@@ -154,3 +158,37 @@ async def test_a_tool_image_and_an_embedded_file_are_sent_as_photo_and_document(
     assert document["document"]["data"] == CSV
     tool_messages = [m for m in llm.requests[-1]["body"]["messages"] if m["role"] == "tool"]
     assert any("file sent to the chat: tasks.csv" in m["content"] for m in tool_messages)
+
+
+async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_once_on_restart(
+    redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    """What a dead process leaves in Redis: the voice update claimed and recorded, nothing
+    computed. The next start runs it again: one transcription, one answer, one transcript."""
+    voice = b"OggS\x00cut-off"
+    extra = (
+        f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{key_prefix}'}}\n"
+        "delivery: {lease_seconds: 0.3}\n"
+    )
+    with FakeOpenAI(default=text("Retro is on Friday.")) as llm:
+        async with FakeTranscription() as stt, FakeTelegram() as fake:
+            stt.transcripts[voice] = "when is the retro"
+            update_id = fake.media_update("voice", voice, **PRIVATE)
+            update = fake.updates.pop()  # never polled: the dead process had taken it
+            store = RedisDeliveryStore(
+                aioredis.Redis.from_url(redis_url), f"{key_prefix}:orchestrator", lease_seconds=0.3
+            )
+            key = f"telegram:update:{update_id}"
+            assert await store.claim(key)
+            await store.open(InboundRequest(key, "telegram", update), "telegram-dead")
+            await store.close()
+            orchestrator = media_orchestrator(
+                llm.base_url, transcription_url=stt.base_url, extra=extra
+            )
+            async with running_bot(fake, orchestrator):
+                assert await eventually(lambda: bool(said(fake, "Retro is on Friday")))
+                fake.message_update("thanks", **PRIVATE)  # answered after the resumed one
+                assert await eventually(lambda: len(llm.requests) == 2)
+    assert len(stt.requests) == 1
+    assert len(said(fake, "🎤 “when is the retro”")) == 1
+    assert len(said(fake, "Retro is on Friday")) == 2  # the resumed answer, then "thanks"'s
