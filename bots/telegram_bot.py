@@ -219,8 +219,9 @@ class TelegramAdapter:
             if media and (prior is None or prior.replies is None):  # read (transcribe) once
                 read = await self.files.read(context.bot, message, chat_message)
                 if isinstance(read, Reply):
+                    sent = prior.sent if prior is not None else None  # resumed: once
                     await self.deliver(
-                        message.chat.id, [read], reply_to=message.message_id, key=key
+                        message.chat.id, [read], reply_to=message.message_id, key=key, sent=sent
                     )
                     return
                 chat_message = read
