@@ -25,6 +25,7 @@ AUDIO_EXTENSIONS = {".flac", ".mp3", ".mp4", ".mpeg", ".mpga", ".m4a", ".ogg", "
 AUDIO_MIMES = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a",
                "audio/x-m4a": ".m4a", "audio/wav": ".wav", "audio/x-wav": ".wav",
                "audio/webm": ".webm", "audio/flac": ".flac", "audio/opus": ".ogg"}  # fmt: skip
+SILENCE_TEXT = "I heard no words in that audio."
 NOT_CONFIGURED_TEXT = (
     "I can't listen to voice messages yet: an admin can add a `transcription:` section "
     "(base_url, api_key, model) to the config, for OpenAI or a local whisper server. Meanwhile, "
@@ -100,7 +101,7 @@ class Transcriber:
             (time.monotonic() - started) * 1000,
         )
         if not text:
-            raise TranscriptionFailed("I heard no words in that audio.")
+            raise TranscriptionFailed(SILENCE_TEXT)
         return text
 
     async def close(self) -> None:

@@ -8,6 +8,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from orchestrator.admin.doctor.base import Level
+from orchestrator.admin.doctor.transcription import check_transcription
+from orchestrator.config import parse_config
 from orchestrator.delivery.base import InboundRequest
 from orchestrator.delivery.redis_store import RedisDeliveryStore
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
@@ -192,3 +195,18 @@ async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_on
     assert len(stt.requests) == 1
     assert len(said(fake, "🎤 “when is the retro”")) == 1
     assert len(said(fake, "Retro is on Friday")) == 2  # the resumed answer, then "thanks"'s
+
+
+async def test_doctor_checks_the_transcription_endpoint() -> None:
+    def config(url: str, key: str = "sk-transcribe") -> Any:
+        section = f"transcription: {{base_url: '{url}', api_key: {key}, model: whisper-1}}\n"
+        return parse_config(section, env={})
+
+    async with FakeTranscription() as stt:
+        stt.default = ""  # silence is heard as silence: the endpoint works
+        (good,) = await check_transcription(config(stt.base_url))
+        (bad_key,) = await check_transcription(config(stt.base_url, "sk-wrong"))
+    (absent,) = await check_transcription(parse_config("", env={}))
+    assert good.level is Level.OK and stt.requests[0].filename == "doctor.wav"
+    assert bad_key.level is Level.FAIL and "HTTP 401" in bad_key.detail
+    assert absent.level is Level.OK and "not configured" in absent.detail
