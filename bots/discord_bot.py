@@ -37,6 +37,7 @@ from orchestrator.delivery.base import InboundRequest, replies_from_data
 from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
 
@@ -315,6 +316,8 @@ class OrchestratorBot(discord.Client):
     ) -> None:
         """Post each part once: parts in `sent` are skipped, each new one is recorded under
         `key`. The first part posted replies to `reference`."""
+        limit = self.orchestrator.config.files.answer_as_file_after_parts
+        replies = long_answers_as_files(replies, limit, lambda t: len(render(Reply(t))))
         for r_index, reply in enumerate(replies):
             parts = render(reply)
             for index, part in enumerate(parts):

@@ -53,6 +53,7 @@ from orchestrator.delivery.base import (
 from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
 from orchestrator.progress import Progress
@@ -369,6 +370,8 @@ class TelegramAdapter:
         done = dict(sent or {})
         if done:
             notice = None  # the first part, already out, replaced it
+        limit = self.orchestrator.config.files.answer_as_file_after_parts
+        replies = long_answers_as_files(replies, limit, lambda t: len(render_markdown(t)))
         for r_index, reply in enumerate(replies):
             text = f"_{reply.text}_" if reply.kind is ReplyKind.SUMMARY else reply.text
             parts = render_markdown(text)

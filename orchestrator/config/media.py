@@ -21,6 +21,8 @@ class FileSettings(_Model):
 
     max_bytes: int = Field(10_000_000, ge=1)
     document_tokens: int = Field(6000, ge=100)
+    # An answer longer than this many platform messages goes as one Markdown file (None: never).
+    answer_as_file_after_parts: int | None = Field(None, ge=1)
 
 
 class TranscriptionSettings(_Model):

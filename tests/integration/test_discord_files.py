@@ -128,3 +128,23 @@ async def leave_behind(redis_url: str, prefix: str, asked: dict[str, Any]) -> No
     payload = message_payload(int(DM_CHANNEL), message, files=True)
     await store.open(InboundRequest(key, "discord", payload), "discord-dead")
     await store.close()
+
+
+async def test_an_answer_longer_than_the_set_parts_is_attached_as_one_markdown_file() -> None:
+    answer = "Short intro.\n\n" + "\n\n".join(
+        f"## Part {i}\n" + "words " * 300 + "end." for i in range(8)
+    )
+    with FakeOpenAI(default=text(answer)) as llm:
+        orchestrator = media_orchestrator(
+            llm.base_url, extra="files: {answer_as_file_after_parts: 2}\n"
+        )
+        await orchestrator.start()
+        try:
+            async with discord_wire(orchestrator) as wire:
+                wire.message("write the long report", channel=DM_CHANNEL)
+                await wire.until(lambda: bool(said(wire, "Summary")))
+        finally:
+            await orchestrator.stop()
+    (file,) = [a for m in wire.sent() for a in m["attachments"]]
+    assert file["filename"] == "answer.md" and wire.api.files[file["id"]] == answer.encode()
+    assert len(wire.sent()) == 3  # the short text, the file, the summary

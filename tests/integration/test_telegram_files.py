@@ -210,3 +210,21 @@ async def test_doctor_checks_the_transcription_endpoint() -> None:
     assert good.level is Level.OK and stt.requests[0].filename == "doctor.wav"
     assert bad_key.level is Level.FAIL and "HTTP 401" in bad_key.detail
     assert absent.level is Level.OK and "not configured" in absent.detail
+
+
+async def test_an_answer_longer_than_the_set_parts_is_sent_as_one_markdown_file() -> None:
+    answer = "Short intro.\n\n" + "\n\n".join(
+        f"## Part {i}\n" + "words " * 300 + "end." for i in range(8)
+    )
+    with FakeOpenAI(default=text(answer)) as llm:
+        orchestrator = media_orchestrator(
+            llm.base_url, extra="files: {answer_as_file_after_parts: 2}\n"
+        )
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            fake.message_update("write the long report", **PRIVATE)
+            assert await eventually(lambda: bool(said(fake, "Summary")))
+    (document,) = fake.sent("sendDocument")
+    assert document["document"]["filename"] == "answer.md"
+    assert document["document"]["data"].decode() == answer
+    texts = [p["text"] for p in fake.sent()]
+    assert len(texts) == 2 and texts[0].startswith("Short intro.") and "answer.md" in texts[0]
