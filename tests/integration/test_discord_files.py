@@ -148,3 +148,24 @@ async def test_an_answer_longer_than_the_set_parts_is_attached_as_one_markdown_f
     (file,) = [a for m in wire.sent() for a in m["attachments"]]
     assert file["filename"] == "answer.md" and wire.api.files[file["id"]] == answer.encode()
     assert len(wire.sent()) == 3  # the short text, the file, the summary
+
+
+async def test_an_image_attachment_goes_to_a_vision_model_and_a_zip_gets_a_clear_reply() -> None:
+    with FakeOpenAI(default=text("A red square.")) as llm:
+        orchestrator = media_orchestrator(llm.base_url, images=True)
+        await orchestrator.start()
+        try:
+            async with discord_wire(orchestrator) as wire:
+                photo = wire.api.attachment(DM_CHANNEL, "chart.png", tiny_png(), "image/png")
+                wire.message("what is this?", channel=DM_CHANNEL, attachments=[photo])
+                await wire.until(lambda: bool(said(wire, "A red square")))
+                archive = wire.api.attachment(
+                    DM_CHANNEL, "logs.zip", b"PK\x03\x04", "application/zip"
+                )
+                wire.message("", channel=DM_CHANNEL, attachments=[archive])
+                await wire.until(lambda: bool(said(wire, "I can't read logs.zip")))
+        finally:
+            await orchestrator.stop()
+    parts = llm.requests[0]["body"]["messages"][-1]["content"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert len(llm.requests) == 1 and archive["id"] not in wire.api.downloads
