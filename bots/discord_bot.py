@@ -27,6 +27,7 @@ import discord
 from discord import app_commands
 
 from bots.discord_confirm import ConfirmView, member_is_admin
+from bots.discord_files import DiscordFiles, send_file
 from bots.discord_parts import command_text, keep_typing, render
 from bots.discord_resume import message_from_payload, message_payload
 from bots.discord_threads import (
@@ -44,6 +45,7 @@ from orchestrator.delivery.base import InboundRequest, replies_from_data
 from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class OrchestratorBot(discord.Client):
         self.store = store
         self.order = KeyedSequencer()
         self._recovering = False
+        self.files = DiscordFiles(lambda: self.orchestrator.config)
         self.tree = app_commands.CommandTree(self)
         for command in orchestrator.commands:
             self.tree.add_command(self.slash_command(command))
@@ -156,7 +159,8 @@ class OrchestratorBot(discord.Client):
         if not self.addressed(message):
             return
         text = self.strip_mention(message.content)
-        if not text:
+        media = bool(message.attachments)
+        if not text and not media:
             return
         chat_message = self.chat_message(message.author, message.channel, text, str(message.id))
         refusal = await self.orchestrator.admit(chat_message)  # a flood is refused as it floods
@@ -164,15 +168,24 @@ class OrchestratorBot(discord.Client):
             if refusal:
                 await self.post(message.channel, refusal, reference=message)
             return
-        if await self.orchestrator.hand_off(chat_message):
+        if not media and await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
         key = f"{PLATFORM}:message:{message.id}"
-        if not await self.inflight.begin(key, message_payload(message.channel.id, chat_message)):
+        payload = message_payload(message.channel.id, chat_message, files=media)
+        if not await self.inflight.begin(key, payload):
             async with turn:
                 return
         try:
             async with turn:
+                if media:  # read (transcribe) once: a replay was dropped by `begin` above
+                    read = await self.files.read(message, chat_message)
+                    if isinstance(read, Reply):
+                        await self.post(message.channel, [read], reference=message, key=key)
+                        return
+                    chat_message = read
+                    if await self.orchestrator.hand_off(chat_message):
+                        return
                 await self._answer(key, message.channel, chat_message, message)
         finally:
             await self.inflight.end(key)
@@ -196,6 +209,12 @@ class OrchestratorBot(discord.Client):
                 fail_if_not_exists=False,
             )
             async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
+                if payload.get("files") and request.replies is None:  # read them again
+                    read = await self.files.reread(channel, chat_message)
+                    if isinstance(read, Reply):
+                        await self.post(channel, [read], reference=original, key=request.key)  # type: ignore[arg-type]
+                        return
+                    chat_message = read
                 await self._answer(request.key, channel, chat_message, original, request)
         finally:
             await self.inflight.end(request.key)
@@ -251,6 +270,8 @@ class OrchestratorBot(discord.Client):
     ) -> None:
         """Post each part once: parts in `sent` are skipped, each new one is recorded under
         `key`. The first part posted replies to `reference`."""
+        limit = self.orchestrator.config.files.answer_as_file_after_parts
+        replies = long_answers_as_files(replies, limit, lambda t: len(render(Reply(t))))
         for r_index, reply in enumerate(replies):
             parts = render(reply)
             for index, part in enumerate(parts):
@@ -270,6 +291,11 @@ class OrchestratorBot(discord.Client):
                 if key is not None:
                     ref = str(message.id) if message is not None else UNKNOWN
                     await self.store.mark_sent(key, part_id, ref)
+            for f_index, file in enumerate(reply.files):  # a tool's images and files
+                if not (sent and f"{r_index}.f{f_index}" in sent):
+                    posted = await send_file(channel, file, self.settings.send_timeout_seconds)
+                    if key is not None:
+                        await self.store.mark_sent(key, f"{r_index}.f{f_index}", posted or UNKNOWN)
 
     async def send_once(
         self, channel: discord.abc.Messageable, content: str, **kwargs: Any

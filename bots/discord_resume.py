@@ -10,9 +10,13 @@ from orchestrator.messages import ChatMessage
 PLATFORM = "discord"
 
 
-def message_payload(channel_id: int, message: ChatMessage) -> dict[str, object]:
-    """What a later process needs to answer this message again (see `resume`)."""
+def message_payload(
+    channel_id: int, message: ChatMessage, *, files: bool = False
+) -> dict[str, object]:
+    """What a later process needs to answer this message again (see `resume`); `files`: its
+    attachments are read again from the message."""
     return {
+        "files": files,
         "kind": "message",
         "channel": channel_id,
         "message_id": message.message_id,

@@ -9,6 +9,7 @@ connection that receives their clicks, so a worker writes the choices as command
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +18,7 @@ import discord
 
 from bots.rendering import split_markdown
 from orchestrator.config import Config, DiscordSettings
-from orchestrator.messages import Reply, ReplyKind
+from orchestrator.messages import OutFile, Reply, ReplyKind
 from orchestrator.queue.base import OutPart, SendNotDelivered
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ class DiscordSender:
             rendered = split_markdown(text, DISCORD_LIMIT) or ["(empty)"]
             for index, body in enumerate(rendered):
                 parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
+            parts.extend(
+                OutPart(reply, len(parts) + i, False, f) for i, f in enumerate(reply.files)
+            )
         return parts
 
     async def send(
@@ -70,7 +74,11 @@ class DiscordSender:
         if key:
             options["nonce"] = hashlib.sha1(key.encode()).hexdigest()[:25]
         try:
-            sent = await channel.send(str(part.body), **options)
+            if isinstance(part.body, OutFile):  # a tool's image or file (issue 31)
+                file = discord.File(io.BytesIO(part.body.data), filename=part.body.name)
+                sent = await channel.send(file=file, **options)
+            else:
+                sent = await channel.send(str(part.body), **options)
         except (discord.Forbidden, discord.NotFound) as exc:
             raise SendNotDelivered(f"discord refused: {exc.status}") from exc
         except discord.HTTPException as exc:

@@ -38,6 +38,7 @@ from telegram.ext import (
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
 from bots.telegram_logging import network_errors_in_one_line
+from bots.telegram_media import MEDIA, TelegramFiles, has_media, send_file
 from bots.telegram_render import TelegramPart, render_markdown
 from bots.telegram_sender import keyboard
 from bots.telegram_topics import TOPIC_GONE_TEXT, TopicUnavailable, edit_part, send_part, topic_of
@@ -53,6 +54,7 @@ from orchestrator.delivery.base import (
 from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
 from orchestrator.progress import Progress
@@ -99,12 +101,14 @@ class TelegramAdapter:
         )
         self.order = KeyedSequencer()
         self._resumed: dict[str, InboundRequest] = {}
+        self.files = TelegramFiles(lambda: self.orchestrator.config)
 
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.app = app
         edited = filters.UpdateType.EDITED
-        app.add_handler(MessageHandler((filters.TEXT | filters.COMMAND) & ~edited, self.on_message))
+        text = filters.TEXT | filters.COMMAND | MEDIA
+        app.add_handler(MessageHandler(text & ~edited, self.on_message))
         app.add_handler(MessageHandler(edited, self.on_edit))
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(TypeHandler(Update, self.on_done), group=1)  # after the handler above
@@ -161,7 +165,7 @@ class TelegramAdapter:
         respond_to = (
             self.orchestrator.config.policy_for(chat_key).respond_to or self.settings.respond_to
         )
-        text = message.text or ""
+        text = message.text or message.caption or ""
         if text.startswith("/"):
             target = text.split()[0].partition("@")[2]
             return not target or target.lower() == username.lower()
@@ -172,7 +176,8 @@ class TelegramAdapter:
             replied = None  # in a topic every message "replies" to the topic's first message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
             return True
-        mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        mentions = message.parse_entities(kinds) | message.parse_caption_entities(kinds)
         return any(
             value.lower() == f"@{username.lower()}"
             or (entity.user is not None and entity.user.id == bot_id)
@@ -183,7 +188,7 @@ class TelegramAdapter:
         self, message: Message, username: str, text: str | None = None, user: Any = None
     ) -> ChatMessage:
         sender = user or message.from_user
-        raw = text if text is not None else (message.text or "")
+        raw = text if text is not None else (message.text or message.caption or "")
         cleaned = strip_mention(raw, username) if text is None else raw
         topic = topic_of(message)
         chat_message = ChatMessage(
@@ -200,7 +205,7 @@ class TelegramAdapter:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or message.text is None:
+        if message is None or (message.text is None and not has_media(message)):
             return
         bot = context.bot
         if not self.addressed(message, bot.id, bot.username):
@@ -214,11 +219,29 @@ class TelegramAdapter:
                 message.chat.id, refusal, reply_to=message.message_id, thread_id=topic_of(message)
             )
             return
-        if await self.orchestrator.hand_off(chat_message):
+        media, key = has_media(message), update_key(update)
+        if not media and await self.orchestrator.hand_off(chat_message):
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
-            await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
+            prior = self._resumed.get(key)
+            if media and (prior is None or prior.replies is None):  # read (transcribe) once
+                read = await self.files.read(context.bot, message, chat_message)
+                if isinstance(read, Reply):
+                    sent = prior.sent if prior is not None else None  # resumed: once
+                    await self.deliver(
+                        message.chat.id,
+                        [read],
+                        reply_to=message.message_id,
+                        key=key,
+                        sent=sent,
+                        thread_id=topic_of(message),
+                    )
+                    return
+                chat_message = read
+                if await self.orchestrator.hand_off(chat_message):
+                    return
+            await self.answer(key, chat_message, message.chat.id, message.message_id)
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is not answered: its original was (a command in it ran once), and
@@ -379,6 +402,8 @@ class TelegramAdapter:
         done = dict(sent or {})
         if done:
             notice = None  # the first part, already out, replaced it
+        limit = self.orchestrator.config.files.answer_as_file_after_parts
+        replies = long_answers_as_files(replies, limit, lambda t: len(render_markdown(t)))
         for r_index, reply in enumerate(replies):
             text = f"_{reply.text}_" if reply.kind is ReplyKind.SUMMARY else reply.text
             parts = render_markdown(text)
@@ -408,6 +433,12 @@ class TelegramAdapter:
                     await self.store.mark_sent(key, part_id, ref)
                 if markup is not None and message is not None and reply.for_user_id:
                     self._askers[(chat_id, message.message_id)] = reply.for_user_id
+            for f_index, file in enumerate(reply.files):  # a tool's images and files
+                part_id = f"{r_index}.f{f_index}"
+                if part_id not in done and self.app is not None:
+                    posted = await send_file(self.app.bot, chat_id, file, reply_to)
+                    if key is not None:
+                        await self.store.mark_sent(key, part_id, posted or UNKNOWN)
 
     async def _send_part(
         self,

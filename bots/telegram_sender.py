@@ -16,9 +16,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
+from bots.telegram_media import upload
 from bots.telegram_render import TelegramPart, render_markdown
 from orchestrator.config import Config, TelegramSettings
-from orchestrator.messages import Reply, ReplyKind
+from orchestrator.messages import OutFile, Reply, ReplyKind
 from orchestrator.queue.base import OutPart, SendNotDelivered
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class TelegramSender:
             rendered = render_markdown(text)
             for index, body in enumerate(rendered):
                 parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
+            parts.extend(
+                OutPart(reply, len(parts) + i, False, f) for i, f in enumerate(reply.files)
+            )
         return parts
 
     async def send(
@@ -72,9 +76,12 @@ class TelegramSender:
             ReplyParameters(int(reply_to), allow_sending_without_reply=True) if reply_to else None
         )
         markup = keyboard(part.reply) if part.last else None
-        entities = body.entities
+        entities = getattr(body, "entities", ())
         for _ in range(MAX_FLOOD_WAITS):
             try:
+                if isinstance(part.body, OutFile):  # a tool's image or file (issue 31)
+                    sent = await upload(self.bot, int(chat_id), part.body, params)
+                    return str(sent.message_id)
                 sent = await self.bot.send_message(
                     int(chat_id),
                     body.text,

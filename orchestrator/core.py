@@ -40,6 +40,7 @@ from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.llm.prompt import build_messages
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
+from orchestrator.media.prompt import documents, leading_notes, turn_text, user_content
 from orchestrator.memory.base import Memory
 from orchestrator.messages import ChatAdapter, ChatMessage, Choice, Reply, ReplyKind
 from orchestrator.policy import (
@@ -263,17 +264,13 @@ class Orchestrator:
 
     def _clean(self, reply: Reply) -> Reply:
         text = self.redact(reply.text)
-        return (
-            reply
-            if text == reply.text
-            else Reply(text, reply.kind, reply.choices, reply.for_user_id, reply.ephemeral)
-        )
+        return reply if text == reply.text else replace(reply, text=text)
 
     async def _handle(self, message: ChatMessage) -> list[Reply]:
         policy = self.config.policy_for(message.chat_key)
         if not policy.allowed:
             return []
-        if not message.text.strip():
+        if not message.text.strip() and not message.attachments:
             return []
         if len(message.text) > self.config.limits.max_message_chars:
             return [
@@ -284,10 +281,13 @@ class Orchestrator:
                 )
             ]
         await self.chat_rules.refresh(message.chat_key)
+        notes = leading_notes(message, self.config.orchestrator.llm_settings.accepts_images)
         parsed = split_command(message.text)
         if parsed is not None:
-            return await self.run_command(message, *parsed)
-        return await self.converse(message)
+            return notes + await self.run_command(message, *parsed)
+        if notes and not message.text.strip() and not documents(message):
+            return notes  # only photos the model cannot see: the note says so
+        return notes + await self.converse(message)
 
     async def run_command(self, message: ChatMessage, name: str, raw: str) -> list[Reply]:
         command = self.commands.get(name)
@@ -323,7 +323,7 @@ class Orchestrator:
         if self.services.llm is None:
             return await self.no_llm_replies(message)
         # The embedding runs in a worker thread while Redis answers the budget and session reads.
-        embedding = asyncio.ensure_future(self.embed(message.text))
+        embedding = asyncio.ensure_future(self.embed(message.text or turn_text(message)))
         try:
             refusal, session = await asyncio.gather(
                 self._budget_refusal(message),
@@ -380,6 +380,14 @@ class Orchestrator:
             name=self.config.orchestrator.name,
             extra_system=self.config.orchestrator.system_prompt,
         )
+        if message.attachments:  # files and voice (issue 31)
+            llm = self.config.orchestrator.llm_settings
+            messages[-1]["content"] = user_content(
+                message,
+                messages[-1]["content"],
+                budget=self.config.files.document_tokens,
+                see_images=llm.accepts_images,
+            )
         return await loop.run(messages, request=message.text)
 
     def agent_loop(self, message: ChatMessage) -> AgentLoop:
@@ -456,7 +464,7 @@ class Orchestrator:
         bounds = (self.config.sessions.max_turns, self.config.sessions.max_tokens)
         now = time.time()
         author = f"{message.user_name}: " if message.user_name else ""
-        session.add_turn(Turn("user", author + message.text, message.user_id, now), *bounds)
+        session.add_turn(Turn("user", author + turn_text(message), message.user_id, now), *bounds)
         self._record_answer(session, result)
 
     def _record_answer(self, session: Session, result: AgentResult) -> None:
@@ -472,7 +480,8 @@ class Orchestrator:
             pid = result.pending.id
             choices = (Choice("Run all", f"/confirm {pid}"), Choice("Cancel", f"/cancel {pid}"))
             return [Reply(result.text, choices=choices, for_user_id=message.user_id)]
-        return [Reply(result.text), Reply(summary_line(result), ReplyKind.SUMMARY)]
+        files = tuple(result.files)
+        return [Reply(result.text, files=files), Reply(summary_line(result), ReplyKind.SUMMARY)]
 
     # -- embedding, memory, routing -----------------------------------------------------------
     async def embed(self, text: str) -> Embedded | None:

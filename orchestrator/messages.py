@@ -25,6 +25,32 @@ class Origin(StrEnum):
     SCHEDULE = "schedule"  # a scheduled run's saved text, sent in its creator's name
 
 
+# -- files and voice (issue 31, f31c) ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a message, already read by the adapter: a document's text, or an
+    image's bytes (which go to the model only when it accepts images)."""
+
+    kind: str  # "document" | "image"
+    name: str
+    mime: str = ""
+    text: str = ""  # a document's text (orchestrator.media.documents)
+    data: bytes = b""  # an image's bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    """A file to post (an MCP tool's image or embedded resource): a photo or a document."""
+
+    name: str
+    mime: str
+    data: bytes
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime in {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One inbound message, as every adapter hands it to the core."""
@@ -56,6 +82,10 @@ class ChatMessage:
         return f"{self.chat_key}:{self.thread_id}"
 
     # -- end f31a ------------------------------------------------------------------------------
+    # -- files and voice (issue 31, f31c): what came with the text; `transcribed`: the text is
+    # a voice message's transcript (shown once with the answer).
+    attachments: tuple[Attachment, ...] = ()
+    transcribed: bool = False
 
     @property
     def from_person(self) -> bool:
@@ -85,6 +115,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     for_user_id: str | None = None
     ephemeral: bool = False
+    files: tuple[OutFile, ...] = ()  # files and voice (issue 31, f31c): posted after the text
 
 
 @runtime_checkable

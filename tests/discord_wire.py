@@ -133,10 +133,12 @@ class DiscordWire:
         channel: str = GENERAL,
         mention: bool = False,
         reply_to: dict[str, Any] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Someone writes in a channel (or the DM): held by the fake, then MESSAGE_CREATE."""
+        """Someone writes in a channel (or the DM): held by the fake, then MESSAGE_CREATE.
+        `attachments`: from `api.attachment(...)` (files, issue 31)."""
         text = f"<@{BOT_USER['id']}> {content}" if mention else content
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"attachments": attachments} if attachments else {}
         if mention:
             extra["mentions"] = [{**BOT_USER, "member": member(BOT_USER, with_user=False)}]
         if reply_to is not None:

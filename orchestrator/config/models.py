@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from orchestrator.config.media import FileSettings, TranscriptionSettings
 from orchestrator.config.secrets import SECRET
 
 # A credential: masked wherever it appears (replies, logs, /config, doctor, audit).
@@ -35,6 +36,7 @@ class LLMSettings(Model):
     stream: bool = True
     tool_output_tokens: int = Field(2000, ge=50)  # one tool result, shortened by structure
     request_tokens: int = Field(60000, ge=500)  # everything one request may send the model
+    accepts_images: bool = False  # a vision model: photos go to it as images (issue 31)
 
     @field_validator("base_url", "api_key", mode="before")
     @classmethod
@@ -296,6 +298,8 @@ class Config(Model):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    files: FileSettings = Field(default_factory=FileSettings)  # files and voice (issue 31)
+    transcription: TranscriptionSettings | None = None
 
     # Secret values (orchestrator.config.secrets decides which); masked in every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from orchestrator.media.codec import files_from_data, files_to_data
 from orchestrator.messages import Choice, Reply, ReplyKind
 
 
@@ -52,6 +53,7 @@ def replies_to_data(replies: Sequence[Reply]) -> list[dict[str, Any]]:
             "choices": [[c.label, c.command] for c in r.choices],
             "for_user_id": r.for_user_id,
             "ephemeral": r.ephemeral,
+            "files": files_to_data(r.files),
         }
         for r in replies
     ]
@@ -65,6 +67,7 @@ def replies_from_data(data: Sequence[dict[str, Any]]) -> list[Reply]:
             tuple(Choice(label, command) for label, command in d.get("choices", [])),
             d.get("for_user_id"),
             bool(d.get("ephemeral", False)),
+            files_from_data(d.get("files")),
         )
         for d in data
     ]

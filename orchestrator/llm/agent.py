@@ -28,8 +28,10 @@ from orchestrator.llm.output_budget import fit_output
 from orchestrator.mcp.base import ToolHub
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.tools import ToolSpec
+from orchestrator.media.prompt import content_tokens
+from orchestrator.messages import OutFile
 from orchestrator.progress import THINKING, report, running
-from orchestrator.sessions.model import PendingCall, PendingConfirmation, estimate_tokens
+from orchestrator.sessions.model import PendingCall, PendingConfirmation
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class AgentResult:
     pending: PendingConfirmation | None = None
     cut: bool = False  # the model's answer was cut off at max_tokens
     placeholder: bool = False  # `text` is ours (no answer, budget): never history or memory
+    files: list[OutFile] = field(default_factory=list)  # tools' images and files, for the chat
 
     @property
     def success(self) -> bool:
@@ -200,7 +203,7 @@ class AgentLoop:
     async def _complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMTurn:
-        self.budget.spend(sum(estimate_tokens(str(m.get("content") or "")) for m in messages))
+        self.budget.spend(sum(content_tokens(m.get("content")) for m in messages))
         report(THINKING)
         turn = await self.llm.complete(messages, tools)
         self.budget.spend(int(turn.usage.get("completion_tokens", 0)))
@@ -301,6 +304,7 @@ class AgentLoop:
         else:
             if result.is_error:
                 self.result.failures.append(spec.key)
+            self.result.files.extend(result.files)
             output = fit_output(result.text, self.limits.tool_output_tokens, spec.input_schema)
         self.guard.record(name, arguments, output)
         return output

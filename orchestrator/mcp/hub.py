@@ -33,6 +33,8 @@ from orchestrator.mcp.backoff import backoff_delay
 from orchestrator.mcp.base import ServerStatus
 from orchestrator.mcp.tools import ToolResult, ToolSpec
 from orchestrator.mcp.transport import open_transport
+from orchestrator.media.files_out import block_file, block_note
+from orchestrator.messages import OutFile
 from orchestrator.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -248,8 +250,8 @@ class ServerConnection:
         except GONE:
             self._dead.set()
             raise ServerDown(f"server {self.name} went down during the call") from None
-        text = _result_text(result)
-        return ToolResult(text, bool(getattr(result, "is_error", False)))
+        text, files = _result_content(result)
+        return ToolResult(text, bool(getattr(result, "is_error", False)), files)
 
     def _call_error(self, exc: MCPError, tool: str, timeout: float) -> ToolResult:
         if exc.error.code == REQUEST_TIMEOUT:
@@ -262,14 +264,21 @@ class ServerConnection:
         return ToolResult(f"error: {exc.error.message}", is_error=True)
 
 
-def _result_text(result: Any) -> str:
-    parts = []
+def _result_content(result: Any) -> tuple[str, tuple[OutFile, ...]]:
+    """The text for the model, and the images and embedded files to post in the chat."""
+    parts: list[str] = []
+    files: list[OutFile] = []
     for block in getattr(result, "content", []) or []:
+        file = block_file(block, len(files) + 1)
+        if file is not None:
+            files.append(file)
+            parts.append(block_note(file))
+            continue
         text = getattr(block, "text", None)
         parts.append(text if text is not None else f"[{getattr(block, 'type', 'content')}]")
     if not parts and getattr(result, "structured_content", None) is not None:
         parts.append(str(result.structured_content))
-    return "\n".join(parts)
+    return "\n".join(parts), tuple(files)
 
 
 class McpHub:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.messages import OutFile
+
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
@@ -33,3 +35,4 @@ class ToolResult:
 
     text: str
     is_error: bool = False
+    files: tuple[OutFile, ...] = ()  # image and embedded-resource content, posted to the chat

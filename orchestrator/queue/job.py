@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from orchestrator.media.codec import (
+    attachments_from_data,
+    attachments_to_data,
+    files_from_data,
+    files_to_data,
+)
 from orchestrator.messages import ChatMessage, Choice, Origin, Reply, ReplyKind
 
 VERSION = 1
@@ -95,6 +101,8 @@ def message_to_dict(message: ChatMessage) -> dict[str, Any]:
         "approved_tools": sorted(message.approved_tools),
         "origin": message.origin.value,
         "thread_id": message.thread_id,  # f31a
+        "attachments": attachments_to_data(message.attachments),
+        "transcribed": message.transcribed,
     }
 
 
@@ -114,6 +122,8 @@ def message_from_dict(doc: dict[str, Any]) -> ChatMessage:
         # the schedule's limits rather than gaining a person's.
         origin=Origin(doc.get("origin") or _older_origin(doc)),
         thread_id=doc.get("thread_id"),  # f31a
+        attachments=attachments_from_data(doc.get("attachments")),
+        transcribed=bool(doc.get("transcribed")),
     )
 
 
@@ -131,6 +141,7 @@ def replies_to_json(replies: list[Reply]) -> str:
                 "choices": [[c.label, c.command] for c in r.choices],
                 "for_user_id": r.for_user_id,
                 "ephemeral": r.ephemeral,
+                "files": files_to_data(r.files),
             }
             for r in replies
         ],
@@ -146,6 +157,7 @@ def replies_from_json(raw: str | bytes) -> list[Reply]:
             tuple(Choice(label, command) for label, command in d["choices"]),
             d.get("for_user_id"),
             bool(d.get("ephemeral")),
+            files_from_data(d.get("files")),
         )
         for d in json.loads(raw)
     ]

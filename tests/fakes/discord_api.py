@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fakes.discord_checks import (
     error,
@@ -90,6 +90,8 @@ class FakeDiscord:
     guild_commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     interactions: dict[str, Interaction] = field(default_factory=dict)  # by token
     port: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # attachment id -> bytes (issue 31)
+    downloads: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.channels:
@@ -128,6 +130,10 @@ class FakeDiscord:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def cdn_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def webhook_url(self) -> str:
@@ -204,7 +210,7 @@ class FakeDiscord:
             "pinned": False,
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
-            "attachments": [],
+            "attachments": body.get("attachments", []) if author is not None else [],
             "flags": body.get("flags") or 0,
         }
         if "message_reference" in body:
@@ -249,6 +255,10 @@ class FakeDiscord:
         )
         app.router.add_route("GET", "/api/v10/channels/{channel}", self._get_channel)
         app.router.add_route("POST", "/api/v10/channels/{channel}/typing", self._typing)
+        app.router.add_route("GET", "/attachments/{channel}/{id}/{name}", self._attachment)
+        app.router.add_route(
+            "GET", "/api/v10/channels/{channel}/messages/{message}", self._get_message
+        )
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
         app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
         app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
@@ -274,8 +284,11 @@ class FakeDiscord:
     # -- plumbing ------------------------------------------------------------------------------
     async def record(self, request: web.Request, auth: bool = True) -> web.Response | None:
         """Record the call; answer a planned fault or a missing/wrong bot token, else None."""
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
+        if request.content_type == "multipart/form-data":  # files (issue 31)
+            body = await self.multipart_body(request)
+        else:
+            raw = await request.read()
+            body = json.loads(raw) if raw else None
         call = Request(
             request.method, request.path, dict(request.query), dict(request.headers), body
         )
@@ -330,6 +343,7 @@ class FakeDiscord:
         if first is not None and body.get("enforce_nonce"):
             return json_response(_public(first, with_nonce=True))
         message = self.add_message(channel, body)
+        message["attachments"] = self.stored_uploads(channel, message["id"], body)
         if nonce:
             message["_nonce"] = nonce
         if (stall := request.get(STALL_AFTER)) is not None:
@@ -369,6 +383,43 @@ class FakeDiscord:
         limit = int(request.query.get("limit", "50"))
         latest = [m for m in self.messages if m["channel_id"] == channel][::-1][:limit]
         return json_response([_public(m) for m in latest])
+
+    # -- files (issue 31): uploads as Discord takes them, attachments served as its CDN does ----
+    async def multipart_body(self, request: web.Request) -> dict[str, Any]:
+        """`payload_json` plus `files[n]` parts, as Discord documents message uploads."""
+        return await read_multipart(request)
+
+    def attachment(self, channel: str, filename: str, data: bytes, content_type: str) -> Any:
+        """A file a person attached: served at its `url`, described as Discord describes it."""
+        attachment_id = str(next(self._ids))
+        self.files[attachment_id] = data
+        url = f"{self.cdn_url}/attachments/{channel}/{attachment_id}/{filename}"
+        return attachment_doc(attachment_id, filename, data, content_type, url)
+
+    def stored_uploads(self, channel: str, message_id: str, body: Any) -> list[dict[str, Any]]:
+        uploads = (body or {}).get("_uploads") or []
+        return [
+            self.attachment(channel, u["filename"], u["data"], u["content_type"]) for u in uploads
+        ]
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        if (early := await self.record(request)) is not None:
+            return early
+        channel, message_id = request.match_info["channel"], request.match_info["message"]
+        found = next(
+            (m for m in self.messages if m["id"] == message_id and m["channel_id"] == channel),
+            None,
+        )
+        if found is None:
+            return error(404, "Unknown Message", 10008)
+        return json_response(_public(found))
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["id"])
+        if data is None:
+            return error(404, "Not Found", 0)
+        self.downloads.append(request.match_info["id"])
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _typing(self, request: web.Request) -> web.Response:
         if (early := await self.record(request)) is not None:
@@ -513,3 +564,49 @@ def _public(message: dict[str, Any], with_nonce: bool = False) -> dict[str, Any]
     if with_nonce and "_nonce" in message:
         shown["nonce"] = message["_nonce"]
     return shown
+
+
+# -- files (issue 31) ------------------------------------------------------------------------------
+UPLOAD_LIMIT = 10 * 1024 * 1024  # a bot's upload limit in a server without boosts
+
+
+async def read_multipart(request: web.Request) -> dict[str, Any]:
+    """A message upload: `payload_json` (the JSON body) and `files[n]` parts; each file must be
+    named in `payload_json.attachments` by its index, as Discord requires."""
+    reader = await request.multipart()
+    body: dict[str, Any] = {}
+    uploads: dict[int, dict[str, Any]] = {}
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            continue
+        name = part.name or ""
+        if name == "payload_json":
+            body = json.loads(await part.text())
+        elif name.startswith("files["):
+            index = int(name[6:-1])
+            data = bytes(await part.read())
+            content_type = part.headers.get("Content-Type", "application/octet-stream")
+            uploads[index] = {"filename": part.filename, "data": data, "content_type": content_type}
+    described = {int(a["id"]): a for a in body.get("attachments", [])}
+    for index, upload in uploads.items():
+        if index not in described:
+            raise web.HTTPBadRequest(text=f"files[{index}] is not in payload_json.attachments")
+        if len(upload["data"]) > UPLOAD_LIMIT:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=UPLOAD_LIMIT, actual_size=len(upload["data"])
+            )
+    body["_uploads"] = [uploads[i] for i in sorted(uploads)]
+    return body
+
+
+def attachment_doc(
+    attachment_id: str, filename: str, data: bytes, content_type: str, url: str
+) -> dict[str, Any]:
+    return {
+        "id": attachment_id,
+        "filename": filename,
+        "size": len(data),
+        "url": url,
+        "proxy_url": url,
+        "content_type": content_type,
+    }

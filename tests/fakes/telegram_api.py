@@ -72,6 +72,10 @@ class FakeTelegram:
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self._gates: dict[str, asyncio.Event] = {}
         self.topics = ForumTopics()  # f31a: forum supergroups and their topics
+        # Files and voice (issue 31): what people sent (file_id -> bytes), what the bot uploaded.
+        self.files: dict[str, bytes] = {}
+        self.uploads: list[dict[str, Any]] = []
+        self.downloads: list[str] = []
 
     # -- control from tests -------------------------------------------------------------------
     @property
@@ -217,6 +221,7 @@ class FakeTelegram:
     async def __aenter__(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)  # files (issue 31)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -235,6 +240,9 @@ class FakeTelegram:
         form = await request.post()
         params: dict[str, Any] = {}
         for key, value in form.items():
+            if isinstance(value, web.FileField):  # a multipart upload (sendPhoto, sendDocument)
+                params[key] = upload_of(value)
+                continue
             try:
                 params[key] = json.loads(str(value))
             except json.JSONDecodeError:
@@ -340,6 +348,32 @@ class FakeTelegram:
         if chat is None:
             raise BadRequest("chat not found")
         return chat
+
+    # -- files and voice (issue 31) -------------------------------------------------------------
+    def media_update(self, kind: str, data: bytes, **options: Any) -> int:
+        """A message carrying a file, as Telegram sends it; see `media_message`."""
+        message = media_message(self, kind, data, next(self._message_ids), **options)
+        return self._push({"message": message})
+
+    async def _m_getFile(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return get_file(self, params)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        return download(self, request)
+
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return self._uploaded(params, "photo", PHOTO_LIMIT)
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return self._uploaded(params, "document", DOCUMENT_LIMIT)
+
+    def _uploaded(self, params: dict[str, Any], field_name: str, limit: int) -> Any:
+        upload = check_upload(params, field_name, limit)
+        self.uploads.append({"method": field_name, **params})
+        message = self._message(params)
+        message.pop("text")
+        message[field_name] = sent_file_doc(field_name, upload)
+        return message
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
         """As Telegram answers: the message must exist, the text pass sendMessage's checks, and
@@ -487,3 +521,121 @@ def check_text(text: str, parse_mode: str | None) -> None:
         raise BadRequest("message text is empty")
     if len(visible.encode("utf-16-le")) // 2 > 4096:
         raise BadRequest("message is too long")
+
+
+# -- files and voice (issue 31): getFile, the file download path, sendPhoto/sendDocument ----------
+FILE_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: "file is too big" past 20 MB
+PHOTO_LIMIT = 10 * 1024 * 1024
+DOCUMENT_LIMIT = 50 * 1024 * 1024
+CAPTION_LIMIT = 1024
+
+
+def upload_of(value: web.FileField) -> dict[str, Any]:
+    data = value.file.read()
+    return {"filename": value.filename, "content_type": value.content_type, "data": data}
+
+
+def media_message(
+    fake: FakeTelegram,
+    kind: str,
+    data: bytes,
+    message_id: int,
+    *,
+    chat_id: int = -100,
+    chat_type: str = "supergroup",
+    user_id: int = 1,
+    caption: str | None = None,
+    file_name: str | None = None,
+    mime_type: str | None = None,
+    file_size: int | None = None,
+) -> dict[str, Any]:
+    """kind: document | photo | voice | audio | video. `file_size` may claim more than `data`
+    holds (a file too large to fetch is announced by its size, never downloaded)."""
+    file_id = f"file{len(fake.files) + 1}"
+    fake.files[file_id] = data
+    size = len(data) if file_size is None else file_size
+    base = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size}
+    media: Any
+    if kind == "photo":
+        small = {**base, "file_id": f"{file_id}s", "width": 90, "height": 90}
+        fake.files[f"{file_id}s"] = data[:100]
+        media = [small, {**base, "width": 800, "height": 600}]
+    elif kind == "voice":
+        media = {**base, "duration": 3, "mime_type": mime_type or "audio/ogg"}
+    elif kind == "video":
+        media = {**base, "width": 640, "height": 360, "duration": 5}
+    elif kind == "audio":
+        media = {**base, "duration": 3, "mime_type": mime_type or "audio/mpeg"}
+        if file_name:
+            media["file_name"] = file_name
+    else:
+        media = {**base, "file_name": file_name or "file.txt"}
+        if mime_type:
+            media["mime_type"] = mime_type
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": chat_type, "title": "Team"},
+        "from": fake.user(user_id),
+        kind: media,
+    }
+    if caption is not None:
+        message["caption"] = caption
+        entities = _auto_entities(caption)
+        if entities:
+            message["caption_entities"] = entities
+    return message
+
+
+def get_file(fake: FakeTelegram, params: dict[str, Any]) -> dict[str, Any]:
+    file_id = str(params.get("file_id") or "")
+    if file_id not in fake.files:
+        raise BadRequest("invalid file_id")
+    data = fake.files[file_id]
+    if len(data) > FILE_DOWNLOAD_LIMIT:
+        raise BadRequest("file is too big")
+    return {
+        "file_id": file_id,
+        "file_unique_id": f"u{file_id}",
+        "file_size": len(data),
+        "file_path": f"documents/{file_id}.bin",
+    }
+
+
+def download(fake: FakeTelegram, request: web.Request) -> web.Response:
+    if request.match_info["token"] != fake.token:
+        return web.Response(status=401)
+    path = request.match_info["path"]
+    file_id = path.removeprefix("documents/").removesuffix(".bin")
+    if file_id not in fake.files:
+        return web.Response(status=404, text="Not Found")
+    fake.downloads.append(file_id)
+    return web.Response(body=fake.files[file_id], content_type="application/octet-stream")
+
+
+def check_upload(params: dict[str, Any], field_name: str, limit: int) -> dict[str, Any]:
+    """What Telegram checks of a sendPhoto/sendDocument: a chat, the file as a multipart part
+    (or a file_id/URL string), its size, the caption's length."""
+    if params.get("chat_id") in (None, ""):
+        raise BadRequest("chat_id is empty")
+    upload = params.get(field_name)
+    if upload is None:
+        raise BadRequest(f"there is no {field_name} in the request")
+    if not isinstance(upload, dict):
+        raise BadRequest("wrong remote file identifier specified")  # we only upload bytes
+    if not upload["data"]:
+        raise BadRequest("file must be non-empty")
+    if len(upload["data"]) > limit:
+        raise BadRequest(
+            "file is too big" if field_name == "document" else "PHOTO_INVALID_DIMENSIONS"
+        )
+    if len(str(params.get("caption") or "")) > CAPTION_LIMIT:
+        raise BadRequest("message caption is too long")
+    return upload
+
+
+def sent_file_doc(field_name: str, upload: dict[str, Any]) -> Any:
+    base = {"file_id": f"sent{id(upload)}", "file_unique_id": "s", "file_size": len(upload["data"])}
+    if field_name == "photo":
+        return [{**base, "width": 100, "height": 100}]
+    return {**base, "file_name": upload["filename"], "mime_type": upload["content_type"]}

@@ -27,6 +27,7 @@ from orchestrator.admin.doctor.checks import (
     platform_targets,
     schedule_findings,
 )
+from orchestrator.admin.doctor.transcription import check_transcription
 from orchestrator.config import Config
 from orchestrator.mcp.base import ServerStatus
 
@@ -74,6 +75,7 @@ async def diagnose(
         ("mcp", servers),
         ("redis", partial(check_redis, config)),
         ("memory", partial(check_chroma, config)),
+        ("transcription", partial(check_transcription, config)),  # files and voice (issue 31)
     ]
     for name in ("telegram", "discord"):
         if name not in configured:
