@@ -27,6 +27,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots.discord_reactions import discord_reactions, reactor
 from bots.rendering import split_markdown
 from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import Command
@@ -129,6 +130,7 @@ class OrchestratorBot(discord.Client):
         self.store = store
         self.order = KeyedSequencer()
         self._recovering = False
+        self.reactions = discord_reactions(orchestrator)
         self.tree = app_commands.CommandTree(self)
         for command in orchestrator.commands:
             self.tree.add_command(self.slash_command(command))
@@ -159,6 +161,7 @@ class OrchestratorBot(discord.Client):
 
     async def close(self) -> None:
         await self.inflight.stop()
+        await self.reactions.close()
         await super().close()
 
     # -- messages -----------------------------------------------------------------------------
@@ -199,7 +202,10 @@ class OrchestratorBot(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         """Answer once (a gateway replay of the same message is dropped), in this person's
         order; if anything fails, say so briefly rather than stay silent."""
-        if not self.addressed(message):
+        if not self.addressed(message):  # kept as conversation context (not our own posts)
+            if self.user is not None and message.author.id != self.user.id:
+                seen = self.chat_message(message.author, message.channel, message.content)
+                await self.orchestrator.observe(seen)
             return
         text = self.strip_mention(message.content)
         if not text:
@@ -219,7 +225,10 @@ class OrchestratorBot(discord.Client):
                 return
         try:
             async with turn:
-                await self._answer(key, message.channel, chat_message, message)
+                react = reactor(message, self.user)
+                taken = self.reactions.taken(chat_message, react)  # 👀, then ✅ or ❌
+                replies = await self._answer(key, message.channel, chat_message, message)
+                self.reactions.ended(taken, chat_message, replies, react)
         finally:
             await self.inflight.end(key)
 
@@ -262,7 +271,7 @@ class OrchestratorBot(discord.Client):
         chat_message: ChatMessage,
         reference: Reference,
         prior: InboundRequest | None = None,
-    ) -> None:
+    ) -> list[Reply]:
         typing = asyncio.create_task(keep_typing(channel))
         try:
             try:
@@ -277,6 +286,7 @@ class OrchestratorBot(discord.Client):
                 typing.cancel()
             sent = prior.sent if prior is not None else {}
             await self.post(channel, replies, reference=reference, key=key, sent=sent)
+            return replies
         except Exception as exc:  # noqa: BLE001 - the user gets a short answer, the log the rest
             log.exception(
                 "discord_message_failed channel=%s error=%s",
@@ -285,6 +295,7 @@ class OrchestratorBot(discord.Client):
             )
             with contextlib.suppress(discord.DiscordException):
                 await channel.send(ERROR_TEXT)
+            return [Reply(ERROR_TEXT, ReplyKind.ERROR)]
 
     async def post(
         self,

@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
+from bots.telegram_reactions import reactor, telegram_reactions
 from bots.telegram_render import TelegramPart, render_markdown
 from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
@@ -98,6 +99,7 @@ class TelegramAdapter:
         )
         self.order = KeyedSequencer()
         self._resumed: dict[str, InboundRequest] = {}
+        self.reactions = telegram_reactions(orchestrator)
 
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -131,6 +133,7 @@ class TelegramAdapter:
 
     async def on_shutdown(self) -> None:
         await self.inflight.stop()
+        await self.reactions.close()
 
     # -- exactly once -------------------------------------------------------------------------
     async def accept(self, update: Update) -> bool:
@@ -197,7 +200,8 @@ class TelegramAdapter:
         if message is None or message.text is None:
             return
         bot = context.bot
-        if not self.addressed(message, bot.id, bot.username):
+        if not self.addressed(message, bot.id, bot.username):  # kept as conversation context
+            await self.orchestrator.observe(self.to_chat_message(message, bot.username))
             return
         chat_message = self.to_chat_message(message, bot.username)
         # Counted as it arrives, not when its turn comes: a flood is refused while it floods
@@ -210,7 +214,12 @@ class TelegramAdapter:
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
-            await self.answer(update_key(update), chat_message, message.chat.id, message.message_id)
+            react = reactor(bot, message.chat.id, message.message_id)
+            taken = self.reactions.taken(chat_message, react)  # 👀, then ✅ or ❌: never waited on
+            replies = await self.answer(
+                update_key(update), chat_message, message.chat.id, message.message_id
+            )
+            self.reactions.ended(taken, chat_message, replies, react)
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is not answered: its original was (a command in it ran once), and
@@ -223,20 +232,16 @@ class TelegramAdapter:
 
     async def answer(
         self, key: str, chat_message: ChatMessage, chat_id: int, reply_to: int
-    ) -> None:
+    ) -> list[Reply]:
         """Answer once: reuse what a crashed run already computed, sent and noticed."""
         prior = self._resumed.pop(key, None)
         notice = int(prior.notice) if prior is not None and prior.notice else None
         if prior is not None and given_up(prior):
+            replies = [Reply(GAVE_UP_TEXT, ReplyKind.ERROR)]
             await self.deliver(
-                chat_id,
-                [Reply(GAVE_UP_TEXT, ReplyKind.ERROR)],
-                reply_to=reply_to,
-                notice=notice,
-                key=key,
-                sent=prior.sent,
+                chat_id, replies, reply_to=reply_to, notice=notice, key=key, sent=prior.sent
             )
-            return
+            return replies
         if prior is not None and prior.replies is not None:
             replies = replies_from_data(prior.replies)
         else:
@@ -244,6 +249,7 @@ class TelegramAdapter:
             await self.store.save_replies(key, replies)
         sent = prior.sent if prior is not None else {}
         await self.deliver(chat_id, replies, reply_to=reply_to, notice=notice, key=key, sent=sent)
+        return replies
 
     async def _work(
         self,

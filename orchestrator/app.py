@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from orchestrator.admin.budgets import MeteredLLM, RedisCounters, TokenBudgets
 from orchestrator.clock import Clock
 from orchestrator.config import Config, LLMSettings
+from orchestrator.context.factory import make_context_store
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.factory import make_delivery_store
 from orchestrator.embedding.lazy import LazyEmbedder
@@ -74,6 +75,7 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
         delivery=make_delivery_store(config),
         llm_factory=build_llm,
         budgets=build_budgets(config, clock),
+        context=make_context_store(config),
     )
 
 

@@ -32,6 +32,8 @@ from orchestrator.commands.registry import (
     split_command,
 )
 from orchestrator.config import ChatPolicy, Config
+from orchestrator.context.base import ContextLine
+from orchestrator.context.keeper import ConversationContext
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool, LoopLimits
@@ -97,6 +99,7 @@ class Orchestrator:
         self.schedule_targets: TargetLister | None = None
         self.chat_rules = ChatToolRules(services.sessions)
         self.queue: JobQueue | None = None  # set in a front end: messages go to workers
+        self.conversation = ConversationContext(lambda: self.config, services.context)
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
@@ -167,6 +170,7 @@ class Orchestrator:
             await self.services.budgets.close()
         if self.services.delivery is not None:
             await self.services.delivery.close()
+        await self.conversation.close()
         if self.queue is not None:
             await self.queue.close()
         llm = self.services.llm
@@ -185,6 +189,11 @@ class Orchestrator:
             return False
         await self.queue.enqueue_message(message)
         return True
+
+    async def observe(self, message: ChatMessage) -> bool:
+        """Keep a group message not addressed to the bot as conversation context (the adapters
+        call this instead of `handle`); True when kept. Never raises."""
+        return await self.conversation.observe(message)
 
     async def admit(self, message: ChatMessage) -> list[Reply] | None:
         """Count a person's message against their rate as it arrives, before it waits behind
@@ -295,8 +304,10 @@ class Orchestrator:
         # The embedding runs in a worker thread while Redis answers the budget and session reads.
         embedding = asyncio.ensure_future(self.embed(message.text))
         try:
-            refusal, session = await asyncio.gather(
-                self._budget_refusal(message), self.services.sessions.load(message.chat_key)
+            refusal, session, context = await asyncio.gather(
+                self._budget_refusal(message),
+                self.services.sessions.load(message.chat_key),
+                self.conversation.recent(message),
             )
             embedded = await embedding
         finally:
@@ -307,7 +318,7 @@ class Orchestrator:
         tools = await self.select_tools(message, embedded, memories)
         try:
             with metering() as meter:
-                result = await self._run_agent(message, session, memories, tools)
+                result = await self._run_agent(message, session, memories, tools, context)
         except LLMError as exc:
             return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
         await asyncio.gather(
@@ -339,6 +350,7 @@ class Orchestrator:
         session: Session,
         memories: Sequence[Memory],
         tools: Sequence[ToolSpec],
+        context: Sequence[ContextLine] = (),
     ) -> AgentResult:
         loop = self.agent_loop(message)
         loop.offer(tools, self.builtins_for(message, tools))
@@ -348,6 +360,7 @@ class Orchestrator:
             memories,
             name=self.config.orchestrator.name,
             extra_system=self.config.orchestrator.system_prompt,
+            context=context,
         )
         return await loop.run(messages, request=message.text)
 

@@ -41,6 +41,7 @@ from tests.fakes.discord_checks import (
     reference_problems,
 )
 from tests.fakes.discord_interactions import COMPONENT, Interaction, InteractionRoutes
+from tests.fakes.discord_reactions import ReactionRoutes
 from tests.fakes.faults import Faults
 
 GUILD_ID = "111111111111111111"
@@ -116,6 +117,7 @@ class FakeDiscord:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.routes = InteractionRoutes(self)
+        self.reactions = ReactionRoutes(self)  # issue 31
 
     def reset(self) -> None:
         """Forget the calls, the messages and any planned faults."""
@@ -239,6 +241,7 @@ class FakeDiscord:
             "GET", "/api/v10/applications/{app}/guilds/{guild}/commands", self._commands
         )
         self.routes.add_routes(app)
+        self.reactions.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
