@@ -47,6 +47,10 @@ class Reactions:
         self._platform = platform
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def enabled(self) -> bool:
+        """Reactions may be used at all (each chat may still turn them off)."""
+        return self._config().reactions.enabled
+
     def taken(self, message: ChatMessage, react: React) -> asyncio.Task[None] | None:
         """React 👀 now (in the background); the handle to pass to `ended`, or None when off."""
         if not wanted(self._config(), message):

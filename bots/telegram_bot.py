@@ -39,7 +39,7 @@ from telegram.ext import (
 )
 
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
-from bots.telegram_reactions import reactor, telegram_reactions
+from bots.telegram_reactions import TelegramReactions
 from bots.telegram_render import TelegramPart, render_markdown
 from bots.telegram_webhook import Health, run_webhook_with_health
 from orchestrator.app import build_orchestrator
@@ -99,7 +99,7 @@ class TelegramAdapter:
         )
         self.order = KeyedSequencer()
         self._resumed: dict[str, InboundRequest] = {}
-        self.reactions = telegram_reactions(orchestrator)
+        self.reactions = TelegramReactions(orchestrator, settings)
 
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -128,6 +128,10 @@ class TelegramAdapter:
                 str(exc)[:200],
             )
         self.orchestrator.attach(self)
+        try:
+            await self.reactions.start()
+        except TelegramError as exc:  # reactions are a courtesy: the bot works without them
+            log.warning("telegram_reactions_unavailable error=%s", type(exc).__name__)
         self.inflight.start(self.resume)
         log.info("telegram_ready bot=%s commands=%d", app.bot.username, len(commands))
 
@@ -214,12 +218,12 @@ class TelegramAdapter:
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
-            react = reactor(bot, message.chat.id, message.message_id)
-            taken = self.reactions.taken(chat_message, react)  # 👀, then ✅ or ❌: never waited on
+            react = self.reactions.react_to(message.chat.id, message.message_id)
+            taken = self.reactions.tracker.taken(chat_message, react)  # 👀: never waited on
             replies = await self.answer(
                 update_key(update), chat_message, message.chat.id, message.message_id
             )
-            self.reactions.ended(taken, chat_message, replies, react)
+            self.reactions.tracker.ended(taken, chat_message, replies, react)  # 👍 or 👎
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is not answered: its original was (a command in it ran once), and
