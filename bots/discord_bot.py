@@ -216,7 +216,9 @@ class OrchestratorBot(discord.Client):
             if refusal:
                 await self.post(message.channel, refusal, reference=message)
             return
+        react = reactor(message, self.user)
         if await self.orchestrator.hand_off(chat_message):
+            self.reactions.taken(chat_message, react)  # a worker sets ✅ / ❌
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}")  # arrival order
         key = f"{PLATFORM}:message:{message.id}"
@@ -225,7 +227,6 @@ class OrchestratorBot(discord.Client):
                 return
         try:
             async with turn:
-                react = reactor(message, self.user)
                 taken = self.reactions.taken(chat_message, react)  # 👀, then ✅ or ❌
                 replies = await self._answer(key, message.channel, chat_message, message)
                 self.reactions.ended(taken, chat_message, replies, react)

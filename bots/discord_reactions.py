@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import discord
 
-from bots.reactions import Emoji, React, Reactions
+from bots.reactions import DISCORD_EMOJI, React, Reactions
 from orchestrator.core import Orchestrator
 
 
 def discord_reactions(orchestrator: Orchestrator) -> Reactions:
-    return Reactions(lambda: orchestrator.config, Emoji(), "discord")
+    return Reactions(lambda: orchestrator.config, DISCORD_EMOJI, "discord")
 
 
 def reactor(message: discord.Message, me: discord.abc.Snowflake | None) -> React:

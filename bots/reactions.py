@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.config import Config
-from orchestrator.messages import ChatMessage, Reply, ReplyKind
+from orchestrator.messages import ChatMessage, Reply
+from orchestrator.reactions import Outcome, outcome_of, reactions_wanted
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +30,15 @@ class Emoji:
     done: str = "✅"
     failed: str = "❌"
 
+    def of(self, outcome: Outcome) -> str:
+        return {Outcome.TAKEN: self.taken, Outcome.DONE: self.done, Outcome.FAILED: self.failed}[
+            outcome
+        ]
 
-def wanted(config: Config, message: ChatMessage) -> bool:
-    """On by default (`reactions.enabled`), off per chat (`chats.<key>.reactions: false`)."""
-    policy = config.policy_for(message.chat_key)
-    return config.reactions.enabled and policy.allowed and policy.reactions
 
-
-def failed(replies: Sequence[Reply]) -> bool:
-    return any(r.kind is ReplyKind.ERROR for r in replies)
+DISCORD_EMOJI = Emoji()
+# Telegram's fixed reaction set has no ✅ or ❌.
+TELEGRAM_EMOJI = Emoji(taken="👀", done="👍", failed="👎")
 
 
 class Reactions:
@@ -53,7 +54,7 @@ class Reactions:
 
     def taken(self, message: ChatMessage, react: React) -> asyncio.Task[None] | None:
         """React 👀 now (in the background); the handle to pass to `ended`, or None when off."""
-        if not wanted(self._config(), message):
+        if not reactions_wanted(self._config(), message):
             return None
         return self._spawn(self._safe(react, self.emoji.taken, None, message))
 
@@ -67,7 +68,7 @@ class Reactions:
         """Replace 👀 with ✅ or ❌, after the 👀 call has finished (or given up)."""
         if first is None:
             return
-        emoji = self.emoji.failed if failed(replies) else self.emoji.done
+        emoji = self.emoji.of(outcome_of(replies))
 
         async def after() -> None:
             await asyncio.wait({first}, timeout=TAKEN_WAIT)

@@ -214,11 +214,12 @@ class TelegramAdapter:
         if refusal is not None:
             await self.deliver(message.chat.id, refusal, reply_to=message.message_id)
             return
+        react = self.reactions.react_to(message.chat.id, message.message_id)
         if await self.orchestrator.hand_off(chat_message):
+            self.reactions.tracker.taken(chat_message, react)  # a worker sets 👍 / 👎
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.chat_key}:{chat_message.user_id}"):
-            react = self.reactions.react_to(message.chat.id, message.message_id)
             taken = self.reactions.tracker.taken(chat_message, react)  # 👀: never waited on
             replies = await self.answer(
                 update_key(update), chat_message, message.chat.id, message.message_id

@@ -15,11 +15,10 @@ from typing import Any
 from telegram import Bot, ReactionTypeEmoji
 from telegram.request import HTTPXRequest
 
-from bots.reactions import Emoji, React, Reactions
+from bots.reactions import TELEGRAM_EMOJI, React, Reactions
 from orchestrator.config import TelegramSettings
 from orchestrator.core import Orchestrator
 
-TELEGRAM_EMOJI = Emoji(taken="👀", done="👍", failed="👎")
 TIMEOUT = 5.0
 
 

@@ -23,6 +23,7 @@ from orchestrator.queue.base import ReplySender
 from orchestrator.queue.keys import QueueKeys
 from orchestrator.queue.outbox import RedisOutbox
 from orchestrator.queue.producer import RedisJobQueue
+from orchestrator.queue.reactions import job_reactions
 from orchestrator.queue.scheduled import queued_runner
 from orchestrator.queue.worker import Worker
 from orchestrator.routing.router import ToolRouter
@@ -115,4 +116,7 @@ def build_worker(
     """A queue worker answering with `orchestrator` and posting through `senders`."""
     keys = queue_keys(config)
     outbox = RedisOutbox(client, keys, config.scale.dedupe_ttl_seconds)
-    return Worker(client, keys, config.scale, orchestrator.handle, senders, outbox, name)
+    after_post = job_reactions(lambda: orchestrator.config, senders)  # ✅ / ❌ (issue 31)
+    return Worker(
+        client, keys, config.scale, orchestrator.handle, senders, outbox, name, after_post
+    )
