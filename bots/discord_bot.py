@@ -204,7 +204,9 @@ class OrchestratorBot(discord.Client):
         order; if anything fails, say so briefly rather than stay silent."""
         if not self.addressed(message):  # kept as conversation context (not our own posts)
             if self.user is not None and message.author.id != self.user.id:
-                seen = self.chat_message(message.author, message.channel, message.content)
+                seen = self.chat_message(
+                    message.author, message.channel, message.content, str(message.id)
+                )
                 await self.orchestrator.observe(seen)
             return
         text = self.strip_mention(message.content)

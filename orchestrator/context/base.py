@@ -15,6 +15,7 @@ class ContextLine:
     author: str
     text: str
     at: float
+    id: str = ""  # the platform message id: a redelivered message is kept once
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -22,7 +23,9 @@ class ContextLine:
     @classmethod
     def from_json(cls, raw: str | bytes) -> ContextLine:
         data = json.loads(raw)
-        return cls(str(data["author"]), str(data["text"]), float(data["at"]))
+        return cls(
+            str(data["author"]), str(data["text"]), float(data["at"]), str(data.get("id", ""))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,9 @@ class ContextStore(Protocol):
     """Per-conversation context lines. Every method degrades to "nothing kept" rather than
     fail a request: context is an aid, never a blocker."""
 
-    async def add(self, key: str, line: ContextLine, bounds: ContextBounds) -> None: ...
+    async def add(self, key: str, line: ContextLine, bounds: ContextBounds) -> None:
+        """Keep `line` (once per `line.id` within the age bound, when it has one)."""
+        ...
 
     async def recent(self, key: str, bounds: ContextBounds, now: float) -> list[ContextLine]:
         """The lines still within `bounds` at `now`, oldest first."""

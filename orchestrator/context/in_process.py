@@ -16,6 +16,9 @@ class InProcessContextStore:
 
     async def add(self, key: str, line: ContextLine, bounds: ContextBounds) -> None:
         lines = self._lines.pop(key, None)
+        if line.id and lines is not None and any(kept.id == line.id for kept in lines):
+            self._lines[key] = lines  # a redelivered message: kept once
+            return
         if lines is None or lines.maxlen != bounds.max_messages:
             lines = deque(lines or (), maxlen=bounds.max_messages)
         lines.append(line)

@@ -54,7 +54,8 @@ class ConversationContext:
         limit = self._config().context.max_chars_per_message
         if len(text) > limit:
             text = text[: limit - 1] + CUT_MARK
-        line = ContextLine(message.user_name or message.user_id, text, time.time())
+        author = message.user_name or message.user_id
+        line = ContextLine(author, text, time.time(), message.message_id or "")
         try:
             await self.store.add(conversation_key(message), line, self._bounds())
         except Exception as exc:  # noqa: BLE001 - context is an aid, never a blocker

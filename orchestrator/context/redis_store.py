@@ -17,12 +17,25 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = (RedisError, OSError, asyncio.TimeoutError)
 
+# KEYS: the list, the line's "seen" marker. ARGV: line, max_messages, TTL. A line whose marker
+# exists (the same platform message, redelivered) is not added again.
+_ADD_ONCE = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
 
 class RedisContextStore:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._down = False
+        self._add_once = client.register_script(_ADD_ONCE)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:context:{key}"
@@ -34,12 +47,19 @@ class RedisContextStore:
 
     async def add(self, key: str, line: ContextLine, bounds: ContextBounds) -> None:
         name = self._key(key)
+        ttl = max(1, math.ceil(bounds.max_age_seconds))
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.rpush(name, line.to_json())
-                pipe.ltrim(name, -bounds.max_messages, -1)
-                pipe.expire(name, max(1, math.ceil(bounds.max_age_seconds)))
-                await pipe.execute()
+            if line.id:
+                seen = f"{self._prefix}:context-seen:{key}:{line.id}"
+                await self._add_once(
+                    keys=[name, seen], args=[line.to_json(), bounds.max_messages, ttl]
+                )
+            else:
+                async with self._client.pipeline(transaction=True) as pipe:
+                    pipe.rpush(name, line.to_json())
+                    pipe.ltrim(name, -bounds.max_messages, -1)
+                    pipe.expire(name, ttl)
+                    await pipe.execute()
         except UNAVAILABLE as exc:
             self._failed("add", exc)
             return

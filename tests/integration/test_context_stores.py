@@ -63,6 +63,16 @@ async def test_clear_drops_one_conversation_only(store: ContextStore) -> None:
     assert len(await store.recent("t:2", BOUNDS, now=1001.0)) == 1
 
 
+async def test_a_redelivered_message_is_kept_once(store: ContextStore) -> None:
+    await store.add("t:1", ContextLine("Ann", "hello", 1000.0, "m1"), BOUNDS)
+    await store.add("t:1", ContextLine("Ann", "hello", 1001.0, "m1"), BOUNDS)
+    await store.add("t:1", ContextLine("Ann", "hello again", 1002.0, "m2"), BOUNDS)
+    await store.add("t:2", ContextLine("Ann", "same id, other chat", 1002.0, "m1"), BOUNDS)
+    kept = await store.recent("t:1", BOUNDS, now=1003.0)
+    assert [(x.text, x.id) for x in kept] == [("hello", "m1"), ("hello again", "m2")]
+    assert len(await store.recent("t:2", BOUNDS, now=1003.0)) == 1
+
+
 async def test_redis_lines_expire_with_the_age_bound(
     redis_url: str, key_prefix: str, redis_client: aioredis.Redis
 ) -> None:
