@@ -247,6 +247,9 @@ class ContextSettings(Model):
     max_messages: int = Field(50, ge=1, le=500)  # the newest kept per chat
     max_age_minutes: float = Field(240, gt=0)  # older ones are dropped
     max_chars_per_message: int = Field(500, ge=20, le=4000)  # a longer one is cut, marked "…"
+    # What one request sends at most (the newest lines first): it goes with every model call of
+    # the request, so it counts against `llm_settings.request_tokens` that many times.
+    max_total_chars: int = Field(6000, ge=100, le=100_000)
 
 
 class ReactionSettings(Model):

@@ -26,6 +26,18 @@ def conversation_key(message: ChatMessage) -> str:
     return message.chat_key
 
 
+def newest_within(lines: list[ContextLine], max_chars: int) -> list[ContextLine]:
+    """The newest lines whose texts fit in `max_chars` together, oldest first."""
+    kept: list[ContextLine] = []
+    total = 0
+    for line in reversed(lines):
+        total += len(line.author) + len(line.text) + 10  # "[HH:MM] author: text"
+        if total > max_chars:
+            break
+        kept.append(line)
+    return kept[::-1]
+
+
 class ConversationContext:
     def __init__(self, config: Callable[[], Config], store: ContextStore | None) -> None:
         self._config = config
@@ -74,6 +86,7 @@ class ConversationContext:
                 "context_read_failed chat=%s error=%s", message.chat_key, type(exc).__name__
             )
             return []
+        lines = newest_within(lines, self._config().context.max_total_chars)
         if lines:
             log.info("context_used chat=%s lines=%d", message.chat_key, len(lines))
         return lines

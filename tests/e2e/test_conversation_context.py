@@ -60,7 +60,7 @@ async def test_the_model_sees_what_the_chat_said_as_attributed_data() -> None:
     assert "other team chatter" in other and "Friday" not in other
 
 
-async def test_context_is_bounded_by_count_and_cut_per_message() -> None:
+async def test_context_is_bounded_by_count_and_size() -> None:
     extra = "context: {max_messages: 3, max_chars_per_message: 40}\n"
     with FakeOpenAI(default=text("ok")) as llm:
         bot = core(llm.base_url, extra)
@@ -76,6 +76,23 @@ async def test_context_is_bounded_by_count_and_cut_per_message() -> None:
     assert "message number 3" not in prompt
     assert "message number 4" in prompt and "message number 5" in prompt
     assert "Ann: " + "x" * 39 + "…" in prompt
+
+
+async def test_context_sent_in_one_request_is_capped_newest_first() -> None:
+    extra = "context: {max_total_chars: 200}\n"
+    with FakeOpenAI(default=text("ok")) as llm:
+        bot = core(llm.base_url, extra)
+        await bot.start()
+        try:
+            for i in range(10):
+                await bot.observe(said("-1", f"line {i} " + "y" * 30))
+            await bot.handle(said("-1", "what now?"))
+        finally:
+            await bot.stop()
+    prompt = asked(llm)
+    assert "line 9 " in prompt and "line 0 " not in prompt
+    block = prompt[: prompt.index("</chat_context>")]
+    assert block.count("Ann: line") == 4  # 4 x (4 + 38 + 10) chars fit in 200
 
 
 async def test_forget_clears_the_context_and_a_chat_can_switch_it_off() -> None:
