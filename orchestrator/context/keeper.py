@@ -66,7 +66,7 @@ class ConversationContext:
         limit = self._config().context.max_chars_per_message
         if len(text) > limit:
             text = text[: limit - 1] + CUT_MARK
-        author = message.user_name or message.user_id
+        author = message.user_name or message.user_id or "someone"
         line = ContextLine(author, text, time.time(), message.message_id or "")
         try:
             await self.store.add(conversation_key(message), line, self._bounds())
