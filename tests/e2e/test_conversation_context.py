@@ -96,7 +96,7 @@ async def test_context_sent_in_one_request_is_capped_newest_first() -> None:
 
 
 async def test_forget_clears_the_context_and_a_chat_can_switch_it_off() -> None:
-    extra = "chats:\n  'telegram:-9': {context: false}\n"
+    extra = "chats:\n  'telegram:-9': {context: false}\n  'telegram:-8': {allowed: false}\n"
     with FakeOpenAI(default=text("ok")) as llm:
         bot = core(llm.base_url, extra)
         await bot.start()
@@ -106,6 +106,8 @@ async def test_forget_clears_the_context_and_a_chat_can_switch_it_off() -> None:
             await bot.handle(said("-1", "what was the plan?"))
             after = asked(llm)
             kept_off = await bot.observe(said("-9", "not kept here"))
+            not_allowed = await bot.observe(said("-8", "a chat the bot is not in"))
+            not_a_command = await bot.observe(said("-1", "/help@another_bot"))
             await bot.handle(said("-9", "anything?"))
             off = asked(llm)
             only = await bot.handle(said("-1", "/forget context"))
@@ -115,6 +117,7 @@ async def test_forget_clears_the_context_and_a_chat_can_switch_it_off() -> None:
     assert "Long-term memory is switched off" in forgot[0].text
     assert "<chat_context>" not in after and "Tuesday" not in after
     assert kept_off is False and "<chat_context>" not in off
+    assert not_allowed is False and not_a_command is False
     assert only[0].text == "I was keeping no chat context here."
 
 
