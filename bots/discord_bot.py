@@ -29,6 +29,7 @@ from discord import app_commands
 from bots.discord_confirm import ConfirmView, member_is_admin
 from bots.discord_files import DiscordFiles, send_file
 from bots.discord_parts import command_text, keep_typing, render
+from bots.discord_reactions import discord_reactions, reactor
 from bots.discord_resume import message_from_payload, message_payload
 from bots.discord_threads import (
     conversation_of,
@@ -83,6 +84,7 @@ class OrchestratorBot(discord.Client):
         self.order = KeyedSequencer()
         self._recovering = False
         self.files = DiscordFiles(lambda: self.orchestrator.config)
+        self.reactions = discord_reactions(orchestrator)
         self.tree = app_commands.CommandTree(self)
         for command in orchestrator.commands:
             self.tree.add_command(self.slash_command(command))
@@ -113,6 +115,7 @@ class OrchestratorBot(discord.Client):
 
     async def close(self) -> None:
         await self.inflight.stop()
+        await self.reactions.close()
         await super().close()
 
     # -- messages -----------------------------------------------------------------------------
@@ -156,7 +159,12 @@ class OrchestratorBot(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         """Answer once (a gateway replay of the same message is dropped), in this person's
         order; if anything fails, say so briefly rather than stay silent."""
-        if not self.addressed(message):
+        if not self.addressed(message):  # kept as conversation context (not our own posts)
+            if self.user is not None and message.author.id != self.user.id:
+                seen = self.chat_message(
+                    message.author, message.channel, message.content, str(message.id)
+                )
+                await self.orchestrator.observe(seen)
             return
         text = self.strip_mention(message.content)
         media = bool(message.attachments)
@@ -168,7 +176,9 @@ class OrchestratorBot(discord.Client):
             if refusal:
                 await self.post(message.channel, refusal, reference=message)
             return
+        react = reactor(message, self.user)
         if not media and await self.orchestrator.hand_off(chat_message):
+            self.reactions.taken(chat_message, react)  # a worker sets ✅ / ❌
             return  # a front end: a worker answers
         turn = self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
         key = f"{PLATFORM}:message:{message.id}"
@@ -178,15 +188,18 @@ class OrchestratorBot(discord.Client):
                 return
         try:
             async with turn:
+                taken = self.reactions.taken(chat_message, react)  # 👀, then ✅ or ❌
                 if media:  # read (transcribe) once: a replay was dropped by `begin` above
                     read = await self.files.read(message, chat_message)
                     if isinstance(read, Reply):
                         await self.post(message.channel, [read], reference=message, key=key)
+                        self.reactions.ended(taken, chat_message, [read], react)
                         return
                     chat_message = read
                     if await self.orchestrator.hand_off(chat_message):
                         return
-                await self._answer(key, message.channel, chat_message, message)
+                replies = await self._answer(key, message.channel, chat_message, message)
+                self.reactions.ended(taken, chat_message, replies, react)
         finally:
             await self.inflight.end(key)
 
@@ -226,7 +239,7 @@ class OrchestratorBot(discord.Client):
         chat_message: ChatMessage,
         reference: Reference,
         prior: InboundRequest | None = None,
-    ) -> None:
+    ) -> list[Reply]:
         typing = asyncio.create_task(keep_typing(channel))
         try:
             try:
@@ -250,6 +263,7 @@ class OrchestratorBot(discord.Client):
                 if reason is None:
                     raise
                 await self.post_in_parent(key, channel, chat_message, replies, reason)
+            return replies
         except Exception as exc:  # noqa: BLE001 - the user gets a short answer, the log the rest
             log.exception(
                 "discord_message_failed channel=%s error=%s",
@@ -258,6 +272,7 @@ class OrchestratorBot(discord.Client):
             )
             with contextlib.suppress(discord.DiscordException):
                 await channel.send(ERROR_TEXT)
+            return [Reply(ERROR_TEXT, ReplyKind.ERROR)]
 
     async def post(
         self,

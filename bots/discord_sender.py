@@ -16,10 +16,12 @@ from typing import Any
 
 import discord
 
+from bots.reactions import DISCORD_EMOJI
 from bots.rendering import split_markdown
 from orchestrator.config import Config, DiscordSettings
 from orchestrator.messages import OutFile, Reply, ReplyKind
 from orchestrator.queue.base import OutPart, SendNotDelivered
+from orchestrator.reactions import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,14 @@ class DiscordSender:
                 raise SendNotDelivered(f"discord refused: {exc.status}") from exc
             raise
         return str(sent.id)
+
+    async def react(self, chat_id: str, message_id: str, outcome: Outcome) -> None:
+        """Issue 31: ✅ or ❌ on the asking message, then the front end's 👀 taken off."""
+        channel = self.client.get_partial_messageable(int(chat_id))
+        message = channel.get_partial_message(int(message_id))
+        await message.add_reaction(DISCORD_EMOJI.of(outcome))
+        if self.client.user is not None:
+            await message.remove_reaction(DISCORD_EMOJI.taken, self.client.user)
 
 
 def discord_sender(config: Config) -> DiscordSender | None:

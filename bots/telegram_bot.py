@@ -39,6 +39,7 @@ from telegram.ext import (
 from bots.telegram_intake import IntakeQueue, event_keys, update_key
 from bots.telegram_logging import network_errors_in_one_line
 from bots.telegram_media import MEDIA, TelegramFiles, has_media, send_file
+from bots.telegram_reactions import TelegramReactions
 from bots.telegram_render import TelegramPart, render_markdown
 from bots.telegram_sender import keyboard
 from bots.telegram_topics import TOPIC_GONE_TEXT, TopicUnavailable, edit_part, send_part, topic_of
@@ -102,6 +103,7 @@ class TelegramAdapter:
         self.order = KeyedSequencer()
         self._resumed: dict[str, InboundRequest] = {}
         self.files = TelegramFiles(lambda: self.orchestrator.config)
+        self.reactions = TelegramReactions(orchestrator, settings)
 
     # -- set-up -------------------------------------------------------------------------------
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -131,11 +133,16 @@ class TelegramAdapter:
                 str(exc)[:200],
             )
         self.orchestrator.attach(self)
+        try:
+            await self.reactions.start()
+        except TelegramError as exc:  # reactions are a courtesy: the bot works without them
+            log.warning("telegram_reactions_unavailable error=%s", type(exc).__name__)
         self.inflight.start(self.resume)
         log.info("telegram_ready bot=%s commands=%d", app.bot.username, len(commands))
 
     async def on_shutdown(self) -> None:
         await self.inflight.stop()
+        await self.reactions.close()
 
     # -- exactly once -------------------------------------------------------------------------
     async def accept(self, update: Update) -> bool:
@@ -208,7 +215,8 @@ class TelegramAdapter:
         if message is None or (message.text is None and not has_media(message)):
             return
         bot = context.bot
-        if not self.addressed(message, bot.id, bot.username):
+        if not self.addressed(message, bot.id, bot.username):  # kept as conversation context
+            await self.orchestrator.observe(self.to_chat_message(message, bot.username))
             return
         chat_message = self.to_chat_message(message, bot.username)
         # Counted as it arrives, not when its turn comes: a flood is refused while it floods
@@ -220,10 +228,13 @@ class TelegramAdapter:
             )
             return
         media, key = has_media(message), update_key(update)
+        react = self.reactions.react_to(message.chat.id, message.message_id)
         if not media and await self.orchestrator.hand_off(chat_message):
+            self.reactions.tracker.taken(chat_message, react)  # a worker sets 👍 / 👎
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
         async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
+            taken = self.reactions.tracker.taken(chat_message, react)  # 👀: never waited on
             prior = self._resumed.get(key)
             if media and (prior is None or prior.replies is None):  # read (transcribe) once
                 read = await self.files.read(context.bot, message, chat_message)
@@ -237,11 +248,13 @@ class TelegramAdapter:
                         sent=sent,
                         thread_id=topic_of(message),
                     )
+                    self.reactions.tracker.ended(taken, chat_message, [read], react)
                     return
                 chat_message = read
                 if await self.orchestrator.hand_off(chat_message):
                     return
-            await self.answer(key, chat_message, message.chat.id, message.message_id)
+            replies = await self.answer(key, chat_message, message.chat.id, message.message_id)
+            self.reactions.tracker.ended(taken, chat_message, replies, react)  # 👍 or 👎
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is not answered: its original was (a command in it ran once), and
@@ -254,23 +267,24 @@ class TelegramAdapter:
 
     async def answer(
         self, key: str, chat_message: ChatMessage, chat_id: int, reply_to: int
-    ) -> None:
+    ) -> list[Reply]:
         """Answer once: reuse what a crashed run already computed, sent and noticed. Into the
         message's topic, if it came from one (a resumed update keeps its topic)."""
         thread = int(chat_message.thread_id) if chat_message.thread_id else None
         prior = self._resumed.pop(key, None)
         notice = int(prior.notice) if prior is not None and prior.notice else None
         if prior is not None and given_up(prior):
+            replies = [Reply(GAVE_UP_TEXT, ReplyKind.ERROR)]
             await self.deliver(
                 chat_id,
-                [Reply(GAVE_UP_TEXT, ReplyKind.ERROR)],
+                replies,
                 reply_to=reply_to,
                 notice=notice,
                 key=key,
                 sent=prior.sent,
                 thread_id=thread,
             )
-            return
+            return replies
         if prior is not None and prior.replies is not None:
             replies = replies_from_data(prior.replies)
         else:
@@ -280,6 +294,7 @@ class TelegramAdapter:
         await self.deliver(
             chat_id, replies, reply_to=reply_to, notice=notice, key=key, sent=sent, thread_id=thread
         )
+        return replies
 
     async def _work(
         self,

@@ -1,6 +1,7 @@
 """`orchestrator doctor`'s Telegram checks, through python-telegram-bot's Bot API client.
 
-Token (`getMe`), privacy mode (`can_read_all_group_messages`) against `respond_to`, webhook
+Token (`getMe`), privacy mode (`can_read_all_group_messages`) against `respond_to` and the
+conversation context (which privacy mode leaves empty), webhook
 state (`getWebhookInfo`), and whether each schedule's target chat is reachable (`getChat`).
 """
 
@@ -53,6 +54,16 @@ async def _checks(bot: Bot, config: Config, chat_ids: Sequence[str]) -> list[Fin
                 "privacy mode is on: in groups the bot sees only commands, mentions and replies, "
                 "but respond_to is all",
                 "@BotFather: /setprivacy -> Disable, then remove and re-add the bot to each group",
+            )
+        )
+    elif not me.can_read_all_group_messages and config.context.enabled:  # issue 31
+        found.append(
+            warn(
+                f"{CHECK} privacy",
+                "privacy mode is on: in groups the bot sees only commands, mentions and replies, "
+                "so it keeps no conversation context (the chat around a question)",
+                "@BotFather: /setprivacy -> Disable, then remove and re-add the bot to each group "
+                "(or set context.enabled: false to silence this)",
             )
         )
     else:

@@ -10,17 +10,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReactionTypeEmoji,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
+from bots.reactions import TELEGRAM_EMOJI
 from bots.telegram_media import upload
 from bots.telegram_render import TelegramPart, render_markdown
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.messages import OutFile, Reply, ReplyKind
 from orchestrator.queue.base import OutPart, SendNotDelivered
+from orchestrator.reactions import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +118,11 @@ class TelegramSender:
                     raise SendNotDelivered("telegram unreachable") from exc
                 raise
         raise SendNotDelivered("telegram flood control did not clear")
+
+    async def react(self, chat_id: str, message_id: str, outcome: Outcome) -> None:
+        """Issue 31: the asking message's reaction (it replaces the front end's 👀)."""
+        emoji: Any = [ReactionTypeEmoji(TELEGRAM_EMOJI.of(outcome))]
+        await self.bot.set_message_reaction(int(chat_id), int(message_id), reaction=emoji)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

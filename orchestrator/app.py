@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from orchestrator.admin.budgets import MeteredLLM, RedisCounters, TokenBudgets
 from orchestrator.clock import Clock
 from orchestrator.config import Config, LLMSettings
+from orchestrator.context.factory import make_context_store
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.factory import make_delivery_store
 from orchestrator.embedding.lazy import LazyEmbedder
@@ -22,6 +23,7 @@ from orchestrator.queue.base import ReplySender
 from orchestrator.queue.keys import QueueKeys
 from orchestrator.queue.outbox import RedisOutbox
 from orchestrator.queue.producer import RedisJobQueue
+from orchestrator.queue.reactions import job_reactions
 from orchestrator.queue.scheduled import queued_runner
 from orchestrator.queue.worker import Worker
 from orchestrator.routing.router import ToolRouter
@@ -75,6 +77,7 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
         delivery=make_delivery_store(config),
         llm_factory=build_llm,
         budgets=build_budgets(config, clock),
+        context=make_context_store(config),
     )
 
 
@@ -114,4 +117,7 @@ def build_worker(
     """A queue worker answering with `orchestrator` and posting through `senders`."""
     keys = queue_keys(config)
     outbox = RedisOutbox(client, keys, config.scale.dedupe_ttl_seconds)
-    return Worker(client, keys, config.scale, orchestrator.handle, senders, outbox, name)
+    after_post = job_reactions(lambda: orchestrator.config, senders)  # ✅ / ❌ (issue 31)
+    return Worker(
+        client, keys, config.scale, orchestrator.handle, senders, outbox, name, after_post
+    )

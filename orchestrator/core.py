@@ -32,6 +32,8 @@ from orchestrator.commands.registry import (
     split_command,
 )
 from orchestrator.config import ChatPolicy, Config
+from orchestrator.context.base import ContextLine
+from orchestrator.context.keeper import ConversationContext
 from orchestrator.delivery.ordering import KeyedSequencer
 from orchestrator.embedding.fused import first_block
 from orchestrator.errors import LLMError, UsageError
@@ -111,6 +113,7 @@ class Orchestrator:
         self.schedule_targets: TargetLister | None = None
         self.chat_rules = ChatToolRules(services.sessions)
         self.queue: JobQueue | None = None  # set in a front end: messages go to workers
+        self.conversation = ConversationContext(lambda: self.config, services.context)
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
@@ -197,6 +200,7 @@ class Orchestrator:
             await self.services.budgets.close()
         if self.services.delivery is not None:
             await self.services.delivery.close()
+        await self.conversation.close()
         if self.queue is not None:
             await self.queue.close()
         llm = self.services.llm
@@ -215,6 +219,11 @@ class Orchestrator:
             return False
         await self.queue.enqueue_message(message)
         return True
+
+    async def observe(self, message: ChatMessage) -> bool:
+        """Keep a group message not addressed to the bot as conversation context (the adapters
+        call this instead of `handle`); True when kept. Never raises."""
+        return await self.conversation.observe(self.in_conversation(message))
 
     async def admit(self, message: ChatMessage) -> list[Reply] | None:
         """Count a person's message against their rate as it arrives, before it waits behind
@@ -325,9 +334,10 @@ class Orchestrator:
         # The embedding runs in a worker thread while Redis answers the budget and session reads.
         embedding = asyncio.ensure_future(self.embed(message.text or turn_text(message)))
         try:
-            refusal, session = await asyncio.gather(
+            refusal, session, context = await asyncio.gather(
                 self._budget_refusal(message),
                 self.services.sessions.load(message.conversation_key),
+                self.conversation.recent(message),
             )
             embedded = await embedding
         finally:
@@ -338,7 +348,7 @@ class Orchestrator:
         tools = await self.select_tools(message, embedded, memories)
         try:
             with metering() as meter:
-                result = await self._run_agent(message, session, memories, tools)
+                result = await self._run_agent(message, session, memories, tools, context)
         except LLMError as exc:
             return [Reply(f"{exc} (/run still works without the model.)", ReplyKind.ERROR)]
         await asyncio.gather(
@@ -370,6 +380,7 @@ class Orchestrator:
         session: Session,
         memories: Sequence[Memory],
         tools: Sequence[ToolSpec],
+        context: Sequence[ContextLine] = (),
     ) -> AgentResult:
         loop = self.agent_loop(message)
         loop.offer(tools, self.builtins_for(message, tools))
@@ -379,6 +390,7 @@ class Orchestrator:
             memories,
             name=self.config.orchestrator.name,
             extra_system=self.config.orchestrator.system_prompt,
+            context=context,
         )
         if message.attachments:  # files and voice (issue 31)
             llm = self.config.orchestrator.llm_settings

@@ -13,6 +13,8 @@ from typing import Protocol
 from orchestrator.admin.budgets import TokenBudgets
 from orchestrator.admin.doctor.base import TargetLister
 from orchestrator.config import ChatPolicy, Config, LLMSettings
+from orchestrator.context.base import ContextStore
+from orchestrator.context.keeper import ConversationContext
 from orchestrator.delivery.base import DeliveryStore
 from orchestrator.embedding.base import Embedder
 from orchestrator.llm.agent import BuiltinTool
@@ -46,6 +48,7 @@ class Services:
     delivery: DeliveryStore | None = None  # idempotency keys and request records (adapters)
     llm_factory: LLMFactory | None = None  # builds the LLM for reloaded llm_settings
     budgets: TokenBudgets | None = None  # LLM tokens per chat / user per day
+    context: ContextStore | None = None  # conversation context (issue 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class AppHost(Protocol):
     names: ToolNameMap
     message_tools: Callable[[ChatMessage], list[BuiltinTool]] | None
     schedule_targets: TargetLister | None  # every schedule's target chat (for the doctor)
+    conversation: ConversationContext  # what the chat said around the bot (issue 31)
 
     def chat_policy(self, chat_key: str) -> ChatPolicy: ...
 

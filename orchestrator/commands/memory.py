@@ -1,5 +1,5 @@
 """`/memory`, `/remember` and `/forget`: what the bot remembers in this chat, adding to it and
-wiping it (both audited)."""
+wiping it (with the chat's conversation context, issue 31; both audited)."""
 
 from __future__ import annotations
 
@@ -44,26 +44,32 @@ def register_memory_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command(
         "forget",
-        "Forget your last remembered request here (admins: `all` wipes this chat's memory)",
-        Param("scope", "last or all", required=False, choices=("last", "all")),
+        "Forget your last remembered request and the recent chat context here (`context`: only "
+        "the context; admins: `all` wipes this chat's memory too)",
+        Param("scope", "last, context or all", required=False, choices=("last", "context", "all")),
     )
     async def forget(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        scope = args.get("scope") or "last"
+        if scope == "all" and not ctx.is_admin:
+            return [
+                Reply("Only admins can wipe this chat's memory.", ReplyKind.ERROR, ephemeral=True)
+            ]
+        dropped = await app.conversation.forget(ctx.message)
+        said = [f"Dropped the recent chat context ({dropped} messages)."] if dropped else []
         store = app.services.memory
+        if scope == "context":
+            return [Reply(said[0] if said else "I was keeping no chat context here.")]
         if store is None:
-            return [Reply("Long-term memory is switched off in this deployment.")]
-        if args.get("scope") == "all":
-            if not ctx.is_admin:
-                return [
-                    Reply(
-                        "Only admins can wipe this chat's memory.", ReplyKind.ERROR, ephemeral=True
-                    )
-                ]
+            said.append("Long-term memory is switched off in this deployment.")
+        elif scope == "all":
             count = await store.forget_chat(ctx.message.conversation_key)
             audit("memory_forget", tool="/forget", detail=f"all: {count} item(s)")
-            return [Reply(f"Forgot everything in this chat ({count} items).")]
-        count = await store.forget_last(ctx.message.conversation_key, ctx.message.user_id)
-        audit("memory_forget", tool="/forget", detail=f"last: {count} item(s)")
-        return [Reply("Forgot your last request." if count else "I had nothing of yours here.")]
+            said.insert(0, f"Forgot everything in this chat ({count} items).")
+        else:
+            count = await store.forget_last(ctx.message.conversation_key, ctx.message.user_id)
+            audit("memory_forget", tool="/forget", detail=f"last: {count} item(s)")
+            said.insert(0, "Forgot your last request." if count else "I had nothing of yours here.")
+        return [Reply(" ".join(said))]
 
     @reg.command(
         "remember",

@@ -241,6 +241,29 @@ class ChatPolicy(Model):
     topics: Literal["separate", "shared"] = "separate"
     # Discord: an answer longer than one message, or a plan, opens a thread named after the request.
     open_threads: bool = False
+    # Conversation context and reactions (issue 31): off per chat with `false`.
+    context: bool = True  # keep the messages not addressed to the bot, for the model
+    reactions: bool = True  # 👀 when a request is taken, ✅ / ❌ when it ends
+
+
+class ContextSettings(Model):
+    """Conversation context (issue 31): group messages the bot sees but that are not addressed
+    to it, kept per chat (Redis when sessions use it) and handed to the model as data when the
+    bot is addressed. Never written to long-term memory."""
+
+    enabled: bool = True
+    max_messages: int = Field(50, ge=1, le=500)  # the newest kept per chat
+    max_age_minutes: float = Field(240, gt=0)  # older ones are dropped
+    max_chars_per_message: int = Field(500, ge=20, le=4000)  # a longer one is cut, marked "…"
+    # What one request sends at most (the newest lines first): it goes with every model call of
+    # the request, so it counts against `llm_settings.request_tokens` that many times.
+    max_total_chars: int = Field(6000, ge=100, le=100_000)
+
+
+class ReactionSettings(Model):
+    """Reactions on the asking message (issue 31): on by default, off per chat in `chats`."""
+
+    enabled: bool = True
 
 
 class LimitSettings(Model):
@@ -300,6 +323,8 @@ class Config(Model):
     health: HealthSettings = Field(default_factory=HealthSettings)
     files: FileSettings = Field(default_factory=FileSettings)  # files and voice (issue 31)
     transcription: TranscriptionSettings | None = None
+    context: ContextSettings = Field(default_factory=ContextSettings)  # issue 31
+    reactions: ReactionSettings = Field(default_factory=ReactionSettings)  # issue 31
 
     # Secret values (orchestrator.config.secrets decides which); masked in every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)

@@ -30,6 +30,7 @@ from orchestrator.queue.keys import GROUP, QueueKeys
 from orchestrator.queue.leases import Membership, PartitionLease
 from orchestrator.queue.outbox import Outbox
 from orchestrator.queue.producer import ensure_groups
+from orchestrator.queue.reactions import AfterPost
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ class Worker:
         senders: Mapping[str, ReplySender],
         outbox: Outbox,
         name: str | None = None,
+        after_post: AfterPost | None = None,  # reactions (issue 31); never raises
     ) -> None:
+        self.after_post = after_post
         self.client, self.keys, self.settings = client, keys, settings
         self.handle, self.senders, self.outbox = handle, senders, outbox
         self.name = name or worker_name()
@@ -222,6 +225,8 @@ class Worker:
             try:
                 replies = await answers(job, self.handle, self.outbox)
                 parts = await post(job, replies, self.senders, self.outbox, still_ours)
+                if self.after_post is not None:
+                    await self.after_post(job, replies)
             except LeaseLost:
                 raise
             except NoSender as exc:

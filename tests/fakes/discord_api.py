@@ -41,6 +41,7 @@ from tests.fakes.discord_checks import (
     reference_problems,
 )
 from tests.fakes.discord_interactions import COMPONENT, Interaction, InteractionRoutes
+from tests.fakes.discord_reactions import ReactionRoutes
 from tests.fakes.discord_threads import post_refusal, start_problems, thread_channel
 from tests.fakes.faults import Faults
 
@@ -119,6 +120,7 @@ class FakeDiscord:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.routes = InteractionRoutes(self)
+        self.reactions = ReactionRoutes(self)  # issue 31
 
     def reset(self) -> None:
         """Forget the calls, the messages and any planned faults."""
@@ -269,6 +271,7 @@ class FakeDiscord:
             "GET", "/api/v10/applications/{app}/guilds/{guild}/commands", self._commands
         )
         self.routes.add_routes(app)
+        self.reactions.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

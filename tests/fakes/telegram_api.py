@@ -2,7 +2,8 @@
 
 getMe, getUpdates (offsets and long polling, as the real API: updates below the offset are
 forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
-answerCallbackQuery, setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
+answerCallbackQuery, setMessageReaction (Telegram's emoji set only), setWebhook,
+deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
 call is recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or
 400; `stall_next(method)` makes the next call hang (a client timeout); with `delivered=True`
 the call is performed and only its answer held back (a send that times out although it was
@@ -403,6 +404,38 @@ class FakeTelegram:
     _m_deleteMyCommands = _ok  # noqa: N815
     _m_answerCallbackQuery = _ok  # noqa: N815
 
+    # -- reactions (issue 31) -----------------------------------------------------------------
+    async def _m_setMessageReaction(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        """As Telegram documents it: chat_id, message_id (Integer), reaction an array of
+        ReactionType; an emoji outside Telegram's fixed set answers REACTION_INVALID."""
+        if params.get("chat_id") in (None, ""):
+            raise BadRequest("chat_id is empty")
+        if not isinstance(params.get("message_id"), int) or params["message_id"] <= 0:
+            raise BadRequest("message to react not found")
+        reaction = params.get("reaction", [])
+        if not isinstance(reaction, list):
+            raise BadRequest("can't parse reaction types JSON object")
+        for item in reaction:
+            if not isinstance(item, dict) or item.get("type") not in ("emoji", "custom_emoji"):
+                raise BadRequest("can't parse reaction types JSON object")
+            emoji = str(item.get("emoji", "")).replace("\ufe0f", "")
+            if item["type"] == "emoji" and emoji not in REACTION_EMOJI:
+                raise BadRequest("REACTION_INVALID")
+        if len(reaction) > 1:
+            raise BadRequest("REACTIONS_TOO_MANY")
+        return True
+
+    def reactions(self, message_id: int) -> list[str]:
+        """The emoji the bot set on a message, in order (each call replaces the one before)."""
+        return [
+            item.get("emoji", "")
+            for c in self.calls
+            if c.method == "setMessageReaction"
+            and c.params.get("message_id") == message_id
+            and c.result is True
+            for item in c.params.get("reaction", [])
+        ]
+
     async def _m_setWebhook(self, params: dict[str, Any]) -> Any:  # noqa: N802
         self.webhook = {"url": params.get("url", ""), "pending_update_count": 0}
         return True
@@ -433,6 +466,15 @@ def _auto_entities(text: str) -> list[dict[str, Any]]:
             entities.append({"type": "mention", "offset": at, "length": end - at})
         start = end
     return entities
+
+
+# Telegram's reaction emoji (ReactionTypeEmoji, Bot API 7.x): no ✅ or ❌ among them.
+# Compared without U+FE0F (clients may add the variation selector, as PTB does).
+REACTION_EMOJI = frozenset(
+    "👍 👎 ❤ 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 "
+    "🤣 ⚡ 🍌 🏆 💔 🤨 😐 🍓 🍾 💋 🖕 😈 😴 😭 🤓 👻 👨‍💻 👀 🎃 🙈 😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 "
+    "☃ 💅 🤪 🗿 🆒 💘 🙉 🦄 😘 💊 🙊 😎 👾 🤷‍♂ 🤷 🤷‍♀ 😡".split()
+)
 
 
 class BadRequest(Exception):

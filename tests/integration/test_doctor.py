@@ -187,3 +187,21 @@ async def test_redis_round_trip_is_measured_on_an_open_connection_while_other_ch
     findings = await run_checks([("other", blocks_the_loop), ("redis", redis)])
     found = next(f for f in findings if f.check == "redis")
     assert found.level is Level.OK, found
+
+
+async def test_doctor_says_privacy_mode_hides_the_conversation_context(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        fake.can_read_all_group_messages = False  # privacy mode on, respond_to: mentions
+        found = {}
+        for name, context in (("on", ""), ("off", "context: {enabled: false}\n")):
+            config = tmp_path / f"{name}.yaml"
+            config.write_text(
+                "orchestrator:\n  memory_system: {type: none}\nscheduler: {enabled: false}\n"
+                f"bots:\n  telegram: {{token: '{fake.token}', base_url: '{fake.base_url}'}}\n"
+                + context
+            )
+            findings = await run_doctor(str(config))
+            found[name] = next(f for f in findings if f.check == "telegram privacy")
+    assert found["on"].level is Level.WARN and "conversation context" in found["on"].detail
+    assert "/setprivacy" in found["on"].fix and "context.enabled: false" in found["on"].fix
+    assert found["off"].level is Level.OK
