@@ -29,12 +29,20 @@ def add_health_parser(sub: SubParsers) -> None:
     health.set_defaults(func=cmd_health)
 
 
-def http_ok(url: str) -> bool:
+def http_check(url: str) -> tuple[bool, str]:
+    """(answered 200, what happened: 'answers 200', 'answers HTTP 503', 'connection refused')."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - admin-given URL
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        return False, f"answers HTTP {exc.code}"
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        text = getattr(reason, "strerror", None) or str(reason)
+        return False, f"does not answer: {str(text).lower()}"
+    except (OSError, ValueError) as exc:  # a timeout, a reset, a malformed URL
+        return False, f"does not answer: {type(exc).__name__}: {exc}"
+    return status == 200, "answers 200" if status == 200 else f"answers HTTP {status}"
 
 
 async def _stores(config: Config) -> list[Finding]:
@@ -61,17 +69,15 @@ def health_lines(config: Config) -> list[tuple[bool, str]]:
     if hook is not None and config.bots.telegram.token:
         host = "127.0.0.1" if hook.listen in ("0.0.0.0", "::", "") else hook.listen
         url = f"http://{host}:{hook.port}/healthz"
-        answered = http_ok(url)
-        lines.append(
-            (answered, f"webhook: {url} {'answers 200' if answered else 'does not answer 200'}")
-        )
+        answered, said = http_check(url)
+        lines.append((answered, f"webhook: {url} {said}"))
     return lines
 
 
 def cmd_health(ns: argparse.Namespace) -> int:
     if ns.url:
-        healthy = http_ok(ns.url)
-        print(f"{'ok' if healthy else 'fail'} {ns.url}")
+        healthy, said = http_check(ns.url)
+        print(f"{'ok' if healthy else 'fail'} {ns.url} {said}")
         return 0 if healthy else 2
     config = load_or_report(ns.config)
     if config is None:

@@ -97,3 +97,32 @@ def test_ctrl_c_in_the_console_ends_with_one_line(tmp_path: Path) -> None:
     err = proc.stderr.read()
     assert proc.wait(60) == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def test_health_url_says_why_it_failed() -> None:
+    """`health --url` names what went wrong: the status a server answered, or that none did."""
+    import http.server
+    import socket
+    import threading
+
+    class Unhealthy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Unhealthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        free = closed.getsockname()[1]
+    try:
+        answered = _run("health", "--url", f"http://127.0.0.1:{server.server_port}/healthz")
+        refused = _run("health", "--url", f"http://127.0.0.1:{free}/healthz")
+    finally:
+        server.shutdown()
+    assert answered.returncode == 2 and answered.stdout.strip().endswith("answers HTTP 503")
+    assert refused.returncode == 2 and "does not answer: connection refused" in refused.stdout
+    assert "Traceback" not in answered.stderr + refused.stderr
