@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from bots.discord_sender import DiscordSender
 from bots.telegram_sender import TelegramSender
-from orchestrator.config import DiscordSettings, TelegramSettings
+from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.queue.keys import QueueKeys
@@ -21,23 +21,18 @@ from tests.discord_wire import ANN, REPORTS
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import eventually
-from tests.integration.test_queue_worker import ANSWER, SETTINGS, core, llm, run_worker
+from tests.integration.test_queue_worker import (
+    ANSWER,
+    SETTINGS,
+    core,
+    fake,
+    llm,
+    run_worker,
+    sender,
+)
 
-__all__ = ["core", "llm"]  # the real core and its fake model, as the queue worker test has them
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def sender(fake: FakeTelegram) -> AsyncIterator[TelegramSender]:
-    sender = TelegramSender(TelegramSettings(token=fake.token, base_url=fake.base_url))
-    await sender.start()
-    yield sender
-    await sender.close()
+# The queue worker test's fixtures: the real core, its fake model, the fake Bot API, its sender.
+__all__ = ["core", "fake", "llm", "sender"]
 
 
 async def test_a_queued_message_from_a_topic_is_answered_in_it(
