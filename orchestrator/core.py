@@ -131,9 +131,7 @@ class Orchestrator:
     async def start(self) -> None:
         # The encoders load and the memory store opens while the MCP servers start: ready
         # means answerable without a first-message delay.
-        await asyncio.gather(
-            self.services.hub.start(), self._warm_embedder(), self._open_memory()
-        )
+        await asyncio.gather(self.services.hub.start(), self._warm_embedder(), self._open_memory())
         install_sighup(self)
         if self.scheduler is not None and self.config.scheduler.enabled:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))

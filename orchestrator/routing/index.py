@@ -108,11 +108,14 @@ class ToolIndex:
         plain = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
         for n, block in enumerate(self.blocks):
             query = _unit(rows[:, block.where]) if len(self.blocks) > 1 else rows
-            ranked = query @ block.ranked_t
+            if n == 0 and adapt is not None:
+                # The plain and the adapted rows in one product: the catalogue is read once.
+                both = np.vstack([query, adapt(query)]) @ block.ranked_t
+                centred, ranked = both[: len(query)], both[len(query) :]
+            else:
+                ranked = centred = query @ block.ranked_t
             if n == 0:
-                plain = ranked * block.norms + (query @ block.mean)[:, None]
-                if adapt is not None:
-                    ranked = adapt(query) @ block.ranked_t
+                plain = centred * block.norms + (query @ block.mean)[:, None]
             scores.append(ranked)
         if len(scores) == 1:
             return scores[0], plain
@@ -122,7 +125,7 @@ class ToolIndex:
         """Each tool's rank within its own server by `scores` (0 for each server's best)."""
         order = np.argsort(-scores, kind="stable")
         servers = self.server_ids[order]
-        grouped = np.lexsort((np.arange(len(order)), servers))
+        grouped = np.argsort(servers, kind="stable")  # by server, best first within each
         sorted_servers = servers[grouped]
         starts = np.r_[0, np.flatnonzero(np.diff(sorted_servers)) + 1]
         counts = np.diff(np.r_[starts, len(order)])
@@ -143,18 +146,26 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 
 def _zscores(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows z-scored along each row, each row's mean, each row's spread)."""
-    mean = rows.mean(axis=1, keepdims=True)
-    spread = np.maximum(rows.std(axis=1, keepdims=True), 1e-6)
-    return (rows - mean) / spread, mean, spread
+    """(rows z-scored along each row, each row's mean, each row's spread), float32, in one
+    pass over the centred rows (no float64 temporaries as `ndarray.std` makes)."""
+    mean = rows.mean(axis=1, keepdims=True, dtype=np.float32)
+    centred = rows - mean
+    spread = np.sqrt(np.einsum("ij,ij->i", centred, centred) / rows.shape[1])[:, None]
+    spread = np.maximum(spread, np.float32(1e-6))
+    centred /= spread
+    return centred, mean, spread
 
 
 def _fused(scores: Sequence[np.ndarray]) -> np.ndarray:
     """Each encoder's scores z-scored per request and summed (the second ones weighted by
     `SECOND_WEIGHT`), then given the first encoder's mean and spread back."""
-    first, mean, spread = _zscores(scores[0])
-    total = first + SECOND_WEIGHT * sum(_zscores(s)[0] for s in scores[1:])
-    return (_zscores(total)[0] * spread + mean).astype(np.float32)
+    total, mean, spread = _zscores(scores[0])
+    for other in scores[1:]:
+        total += SECOND_WEIGHT * _zscores(other)[0]
+    fused = _zscores(total)[0]
+    fused *= spread
+    fused += mean
+    return fused
 
 
 def _combined(views: list[tuple[np.ndarray, np.ndarray]], dim: int) -> np.ndarray:

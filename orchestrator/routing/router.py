@@ -181,6 +181,7 @@ class ToolRouter:
         order = np.argsort(-fused, kind="stable")
         tools, floor = self.tools, min(MIN_TOOLS, k)
         picked: list[RoutedTool] = []
+        taken = np.zeros(len(tools), dtype=bool)
         rest = order[:0]
         for n, i in enumerate(order):
             if len(picked) >= floor:
@@ -188,15 +189,16 @@ class ToolRouter:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
+                taken[i] = True
         if not picked:
             return picked
-        chosen = {r.tool.key for r in picked}
         for i in musts:
-            if len(picked) < k and tools[i].key not in chosen:
+            if len(picked) < k and not taken[i]:
                 picked.append(RoutedTool(tools[i], float(fused[i])))
-                chosen.add(tools[i].key)
+                taken[i] = True
         picked.sort(key=lambda r: -r.score)
-        rest = rest[[tools[i].key not in chosen for i in rest]] if musts else rest
+        if musts:
+            rest = rest[~taken[rest]]
         keep = fused[rest] >= picked[0].score - margin
         if threshold is not None:
             keep &= confidence[rest] >= threshold

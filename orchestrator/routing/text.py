@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from orchestrator.mcp.tools import ToolSpec
@@ -153,6 +154,11 @@ def _file_words(match: re.Match[str]) -> str:
 
 def request_parts(query: str) -> list[str]:
     """The steps of a multi-step request ('X, then Y and Z'); [] for a one-step request."""
+    return list(_request_parts(query))
+
+
+@functools.lru_cache(maxsize=8)  # the embed and the route of one message split it once
+def _request_parts(query: str) -> tuple[str, ...]:
     plain = _plain(query.strip())
     parts = [
         " ".join(expand_shorthand(p).split()) + (MEMORY_WORDS if remembers_a_thing(p) else "")
@@ -161,4 +167,4 @@ def request_parts(query: str) -> list[str]:
     ]
     if _CHANNEL_SEND.search(query):
         parts = [*(parts or [" ".join(expand_shorthand(plain).split())]), CHANNEL_STEP]
-    return parts if len(parts) > 1 else []
+    return tuple(parts) if len(parts) > 1 else ()
