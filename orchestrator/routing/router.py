@@ -160,7 +160,7 @@ class ToolRouter:
                 k,
                 self.margin if margin is None else margin,
                 self.threshold if threshold is None else threshold,
-                self._step_bests(steps, allowed) if margin is None else [],
+                self._step_bests(steps, allowed, k) if margin is None else [],
             ),
             self.server_descriptions,
         )
@@ -213,10 +213,13 @@ class ToolRouter:
         self,
         steps: np.ndarray | None,
         allowed: Callable[[ToolSpec], bool] | None,
+        k: int = 8,
     ) -> list[int]:
-        """The best `STEP_TOOLS` allowed tools of each step by the step's own score, round by
-        round (every step's best, then every step's second): a step that a big server's tools
-        outscore as a whole message ("... and post the total on discord") still gets its own."""
+        """The best allowed tools of each step by the step's own score, round by round (every
+        step's best, then every step's second, ...): a step that a big server's tools outscore
+        as a whole message ("... and post the total on discord") still gets its own. Each step
+        gets `STEP_TOOLS`, or its share of the budget `k` when that is more (two steps of a
+        top_k of 8: four each)."""
         if steps is None or len(steps) < 2:
             return []
         ok = np.ones(len(self.tools), dtype=bool)
@@ -225,7 +228,7 @@ class ToolRouter:
         if not ok.any():
             return []
         scored = np.where(ok, steps, -np.inf)
-        take = min(STEP_TOOLS, int(ok.sum()))
+        take = min(max(STEP_TOOLS, k // len(steps)), int(ok.sum()))
         top = np.argpartition(-scored, take - 1, axis=1)[:, :take]  # no full sort per step
         order = np.argsort(-np.take_along_axis(scored, top, axis=1), axis=1, kind="stable")
         best = np.take_along_axis(top, order, axis=1)
