@@ -167,20 +167,21 @@ def routing_quality(results: Path) -> str:
             )
     languages = section(text, "realcat fresh by language (test, recall@5)", source)
     other = find(r"^\| other \(n=(\d+)\) \| ([\d.]+) \| ([\d.]+) \|$", languages, source)
-    meta = dict(zip(heads, table_row(section(text, "MetaTool multi-tool", source),
-                                     "this router", source), strict=False))  # fmt: skip
-    steps = dict(zip(heads, table_row(section(text, "realcat fresh, multi-step (test)", source),
-                                      "this router", source), strict=False))  # fmt: skip
-    return (
-        "\n".join(lines)
-        + "\n\n"
-        + paragraph(
-            f"On the fresh split's {other.group(1)} requests not in English, the router finds the "
-            f"tool in the top 5 for {other.group(2)} of them (MiniLM cosine: {other.group(3)}). A tool "
-            f"for every step is handed over for {meta['handed all']} of MetaTool's two-tool queries "
-            f"and {steps['handed all']} of realcat's multi-step requests (targets 0.90)."
-        )
+    meta = router_row(text, "MetaTool multi-tool", heads, source)
+    steps = router_row(text, "realcat fresh, multi-step (test)", heads, source)
+    sentence = paragraph(
+        f"On the fresh split's {other.group(1)} requests not in English, the router finds the "
+        f"tool in the top 5 for {other.group(2)} of them (MiniLM cosine: {other.group(3)}). "
+        f"A tool for every step is handed over for {meta['handed all']} of MetaTool's two-tool "
+        f"queries and {steps['handed all']} of realcat's multi-step requests (targets 0.90)."
     )
+    return "\n".join(lines) + "\n\n" + sentence
+
+
+def router_row(text: str, title: str, heads: list[str], source: str) -> dict[str, str]:
+    """The `this router` row of a section's table, by column."""
+    cells = table_row(section(text, title, source), "this router", source)
+    return dict(zip(heads, cells, strict=False))
 
 
 REGIONS: dict[str, Callable[[Path], str]] = {
