@@ -105,18 +105,29 @@ class ToolRouter:
         return fused, confidence
 
     def step_scores(
-        self, query: str, vector: np.ndarray, part_vectors: np.ndarray | None = None
+        self,
+        query: str,
+        vector: np.ndarray,
+        part_vectors: np.ndarray | None = None,
+        *,
+        confidence_needed: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(fused score, best plain cosine, each step's own score or None) for every tool."""
+        """(fused score, best plain cosine, each step's own score or None) for every tool.
+        `confidence_needed=False` (no plain-cosine threshold): the cosine is not computed and
+        comes back as zeros."""
         index = self.index
         parts = request_parts(query)
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
         adapt = self.adapter if self.adapter.active else None
-        ranked, cosine = index.similarity(rows, adapt)
+        if confidence_needed:
+            ranked, cosine = index.similarity(rows, adapt)
+            confidence = cosine.max(axis=0)
+        else:
+            ranked = index.ranked(rows, adapt)
+            confidence = np.zeros(len(self.tools), dtype=np.float32)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
         fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
-        confidence = cosine.max(axis=0)
         steps = None
         if parts:
             steps = LEXICAL_WEIGHT * lexical[1:]
@@ -146,7 +157,11 @@ class ToolRouter:
         The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them."""
         if not self.tools:
             return Routing([], self.server_descriptions)
-        fused, confidence, steps = self.step_scores(query, vector, part_vectors)
+        floor = self.threshold if threshold is None else threshold
+        needed = floor is not None and floor > -np.inf
+        fused, confidence, steps = self.step_scores(
+            query, vector, part_vectors, confidence_needed=needed
+        )
         if past:
             votes, closest = self.experience(past)
             fused = fused + EXPERIENCE_WEIGHT * votes
@@ -159,7 +174,7 @@ class ToolRouter:
                 allowed,
                 k,
                 self.margin if margin is None else margin,
-                self.threshold if threshold is None else threshold,
+                floor,
                 self._step_bests(steps, allowed, k) if margin is None else [],
             ),
             self.server_descriptions,
