@@ -31,6 +31,7 @@ install: $(VENV)/.installed
 # ~/.cache/chatops-orchestrator); otherwise the first start does it.
 embed-model: | $(BIN)/python
 	$(BIN)/python -c "from orchestrator.embedding.onnx_minilm import ensure_model; print(ensure_model())"
+	$(BIN)/python -c "from orchestrator.embedding.use_cache import load_model, use_cache_dir; load_model(); print(use_cache_dir())"
 
 run: install
 	$(BIN)/orchestrator chat

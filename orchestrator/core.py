@@ -149,8 +149,9 @@ class Orchestrator:
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        # The embedding model loads while the MCP servers start: ready means answerable.
-        await asyncio.gather(self.services.hub.start(), self._warm_embedder())
+        # The encoders load and the memory store opens while the MCP servers start: ready
+        # means answerable without a first-message delay.
+        await asyncio.gather(self.services.hub.start(), self._warm_embedder(), self._open_memory())
         install_sighup(self)
         if self.scheduler is not None and self.config.scheduler.enabled:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))
@@ -171,6 +172,15 @@ class Orchestrator:
             log.warning("embedder_warm_failed error=%s", type(exc).__name__)
             return
         log.info("embedder_ready ms=%d", (time.monotonic() - started) * 1000)
+
+    async def _open_memory(self) -> None:
+        opener = getattr(self.services.memory, "open", None)
+        if opener is None:
+            return
+        try:
+            await asyncio.to_thread(opener)
+        except Exception as exc:  # noqa: BLE001 - the first recall opens it again, or degrades
+            log.warning("memory_open_failed error=%s", type(exc).__name__)
 
     def _heartbeat_status(self) -> dict[str, int]:
         statuses = self.services.hub.status()

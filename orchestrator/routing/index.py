@@ -65,6 +65,8 @@ class ToolIndex:
         self.lexical = LexicalIndex([])
         self.server_ids = np.zeros(0, dtype=np.intp)
         self.server_count = 0
+        self._by_server = np.zeros(0, dtype=np.intp)
+        self._server_starts = np.zeros(0, dtype=np.intp)
         self.encoded = 0  # tools embedded so far (the refresh tests count these)
         self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -92,49 +94,68 @@ class ToolIndex:
             [servers.setdefault(t.server, len(servers)) for t in tools], dtype=np.intp
         )
         self.server_count = len(servers)
+        self._by_server = np.argsort(self.server_ids, kind="stable")  # tools grouped by server
+        counts = np.bincount(self.server_ids, minlength=len(servers))
+        self._server_starts = np.cumsum(counts) - counts  # each group's first position
         log.info("tool_index_refreshed tools=%d embedded=%d", len(tools), len(missing))
 
-    def similarity(
+    def ranked(
         self, vectors: np.ndarray, adapt: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> np.ndarray:
+        """The ranking similarity alone: with an adapter, the plain cosine is one more product
+        of the first encoder's rows, which only the legacy threshold reads."""
+        if adapt is None:
+            return self.similarity(vectors)[0]
+        return self.similarity(vectors, adapt, plain=False)[0]
+
+    def similarity(
+        self,
+        vectors: np.ndarray,
+        adapt: Callable[[np.ndarray], np.ndarray] | None = None,
+        *,
+        plain: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(ranking similarity, plain cosine) of each query row with each tool; `adapt` maps
         the first encoder's part of the rows before ranking (the learned query adapter).
 
         One product per encoder with its centred vectors gives both, since
         q.t = q.(t - mean) + q.mean = centred_score * |t - mean| + q.mean: reading the
-        catalogue from memory once is what routing over a thousand tools costs."""
+        catalogue from memory once is what routing over a thousand tools costs. `plain=False`
+        (with `adapt`): the plain cosine is left at zeros, its product skipped."""
         rows = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         scores: list[np.ndarray] = []
-        plain = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
+        cosine = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
         for n, block in enumerate(self.blocks):
             query = _unit(rows[:, block.where]) if len(self.blocks) > 1 else rows
-            ranked = query @ block.ranked_t
+            if n == 0 and adapt is not None and not plain:
+                scores.append(adapt(query) @ block.ranked_t)
+                continue
+            if n == 0 and adapt is not None:
+                # The plain and the adapted rows in one product: the catalogue is read once.
+                both = np.vstack([query, adapt(query)]) @ block.ranked_t
+                centred, ranked = both[: len(query)], both[len(query) :]
+            else:
+                ranked = centred = query @ block.ranked_t
             if n == 0:
-                plain = ranked * block.norms + (query @ block.mean)[:, None]
-                if adapt is not None:
-                    ranked = adapt(query) @ block.ranked_t
+                cosine = centred * block.norms + (query @ block.mean)[:, None]
             scores.append(ranked)
         if len(scores) == 1:
-            return scores[0], plain
-        return _fused(scores), plain
+            return scores[0], cosine
+        return _fused(scores), cosine
 
     def server_rank(self, scores: np.ndarray) -> np.ndarray:
-        """Each tool's rank within its own server by `scores` (0 for each server's best)."""
-        order = np.argsort(-scores, kind="stable")
-        servers = self.server_ids[order]
-        grouped = np.lexsort((np.arange(len(order)), servers))
-        sorted_servers = servers[grouped]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_servers)) + 1]
-        counts = np.diff(np.r_[starts, len(order)])
-        within = np.arange(len(order)) - np.repeat(starts, counts)
+        """Each tool's rank within its own server by `scores` (0 for each server's best; ties
+        by catalogue order). One sort: by server, then by score, as one float64 key."""
+        scores = np.asarray(scores, dtype=np.float64)
+        top, span = scores.max(), float(np.ptp(scores)) + 1.0
+        order = np.argsort(self.server_ids * span + (top - scores), kind="stable")
         rank = np.empty(len(order), dtype=np.float32)
-        rank[order[grouped]] = within
+        rank[order] = np.arange(len(order)) - self._server_starts[self.server_ids[order]]
         return rank
 
     def server_max(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's server's best score, per tool."""
-        best = np.full(self.server_count, -np.inf, dtype=np.float32)
-        np.maximum.at(best, self.server_ids, scores)
+        best = np.maximum.reduceat(scores[self._by_server], self._server_starts)
         return best[self.server_ids]
 
 
@@ -143,18 +164,26 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 
 def _zscores(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows z-scored along each row, each row's mean, each row's spread)."""
-    mean = rows.mean(axis=1, keepdims=True)
-    spread = np.maximum(rows.std(axis=1, keepdims=True), 1e-6)
-    return (rows - mean) / spread, mean, spread
+    """(rows z-scored along each row, each row's mean, each row's spread), float32, in one
+    pass over the centred rows (no float64 temporaries as `ndarray.std` makes)."""
+    mean = rows.mean(axis=1, keepdims=True, dtype=np.float32)
+    centred = rows - mean
+    spread = np.sqrt(np.einsum("ij,ij->i", centred, centred) / rows.shape[1])[:, None]
+    spread = np.maximum(spread, np.float32(1e-6))
+    centred /= spread
+    return centred, mean, spread
 
 
 def _fused(scores: Sequence[np.ndarray]) -> np.ndarray:
     """Each encoder's scores z-scored per request and summed (the second ones weighted by
     `SECOND_WEIGHT`), then given the first encoder's mean and spread back."""
-    first, mean, spread = _zscores(scores[0])
-    total = first + SECOND_WEIGHT * sum(_zscores(s)[0] for s in scores[1:])
-    return (_zscores(total)[0] * spread + mean).astype(np.float32)
+    total, mean, spread = _zscores(scores[0])
+    for other in scores[1:]:
+        total += SECOND_WEIGHT * _zscores(other)[0]
+    fused = _zscores(total)[0]
+    fused *= spread
+    fused += mean
+    return fused
 
 
 def _combined(views: list[tuple[np.ndarray, np.ndarray]], dim: int) -> np.ndarray:

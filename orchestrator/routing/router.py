@@ -105,18 +105,29 @@ class ToolRouter:
         return fused, confidence
 
     def step_scores(
-        self, query: str, vector: np.ndarray, part_vectors: np.ndarray | None = None
+        self,
+        query: str,
+        vector: np.ndarray,
+        part_vectors: np.ndarray | None = None,
+        *,
+        confidence_needed: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(fused score, best plain cosine, each step's own score or None) for every tool."""
+        """(fused score, best plain cosine, each step's own score or None) for every tool.
+        `confidence_needed=False` (no plain-cosine threshold): the cosine is not computed and
+        comes back as zeros."""
         index = self.index
         parts = request_parts(query)
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
         adapt = self.adapter if self.adapter.active else None
-        ranked, cosine = index.similarity(rows, adapt)
+        if confidence_needed:
+            ranked, cosine = index.similarity(rows, adapt)
+            confidence = cosine.max(axis=0)
+        else:
+            ranked = index.ranked(rows, adapt)
+            confidence = np.zeros(len(self.tools), dtype=np.float32)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
         fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
-        confidence = cosine.max(axis=0)
         steps = None
         if parts:
             steps = LEXICAL_WEIGHT * lexical[1:]
@@ -146,7 +157,11 @@ class ToolRouter:
         The rest stay reachable: `Routing.directory` lists them, the meta-tool loads them."""
         if not self.tools:
             return Routing([], self.server_descriptions)
-        fused, confidence, steps = self.step_scores(query, vector, part_vectors)
+        floor = self.threshold if threshold is None else threshold
+        needed = floor is not None and floor > -np.inf
+        fused, confidence, steps = self.step_scores(
+            query, vector, part_vectors, confidence_needed=needed
+        )
         if past:
             votes, closest = self.experience(past)
             fused = fused + EXPERIENCE_WEIGHT * votes
@@ -159,8 +174,8 @@ class ToolRouter:
                 allowed,
                 k,
                 self.margin if margin is None else margin,
-                self.threshold if threshold is None else threshold,
-                self._step_bests(steps, allowed) if margin is None else [],
+                floor,
+                self._step_bests(steps, allowed, k) if margin is None else [],
             ),
             self.server_descriptions,
         )
@@ -181,6 +196,7 @@ class ToolRouter:
         order = np.argsort(-fused, kind="stable")
         tools, floor = self.tools, min(MIN_TOOLS, k)
         picked: list[RoutedTool] = []
+        taken = np.zeros(len(tools), dtype=bool)
         rest = order[:0]
         for n, i in enumerate(order):
             if len(picked) >= floor:
@@ -188,15 +204,16 @@ class ToolRouter:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
+                taken[i] = True
         if not picked:
             return picked
-        chosen = {r.tool.key for r in picked}
         for i in musts:
-            if len(picked) < k and tools[i].key not in chosen:
+            if len(picked) < k and not taken[i]:
                 picked.append(RoutedTool(tools[i], float(fused[i])))
-                chosen.add(tools[i].key)
+                taken[i] = True
         picked.sort(key=lambda r: -r.score)
-        rest = rest[[tools[i].key not in chosen for i in rest]] if musts else rest
+        if musts:
+            rest = rest[~taken[rest]]
         keep = fused[rest] >= picked[0].score - margin
         if threshold is not None:
             keep &= confidence[rest] >= threshold
@@ -211,10 +228,13 @@ class ToolRouter:
         self,
         steps: np.ndarray | None,
         allowed: Callable[[ToolSpec], bool] | None,
+        k: int = 8,
     ) -> list[int]:
-        """The best `STEP_TOOLS` allowed tools of each step by the step's own score, round by
-        round (every step's best, then every step's second): a step that a big server's tools
-        outscore as a whole message ("... and post the total on discord") still gets its own."""
+        """The best allowed tools of each step by the step's own score, round by round (every
+        step's best, then every step's second, ...): a step that a big server's tools outscore
+        as a whole message ("... and post the total on discord") still gets its own. Each step
+        gets `STEP_TOOLS`, or its share of the budget `k` when that is more (two steps of a
+        top_k of 8: four each)."""
         if steps is None or len(steps) < 2:
             return []
         ok = np.ones(len(self.tools), dtype=bool)
@@ -223,7 +243,7 @@ class ToolRouter:
         if not ok.any():
             return []
         scored = np.where(ok, steps, -np.inf)
-        take = min(STEP_TOOLS, int(ok.sum()))
+        take = min(max(STEP_TOOLS, k // len(steps)), int(ok.sum()))
         top = np.argpartition(-scored, take - 1, axis=1)[:, :take]  # no full sort per step
         order = np.argsort(-np.take_along_axis(scored, top, axis=1), axis=1, kind="stable")
         best = np.take_along_axis(top, order, axis=1)

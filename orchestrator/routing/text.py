@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from orchestrator.mcp.tools import ToolSpec
@@ -13,11 +14,22 @@ STOPWORDS = frozenset(
     "your their me us you we i can could would should please will do does did what which who "
     "how when where get show tell give let make want need some any all as into about".split()
 )
-# Step boundaries in a request: sentence ends, semicolons, "and then", "then", "and", commas.
+# Step boundaries in a request: sentence ends, semicolons, commas, and the words that join
+# steps: English, and the same in the other languages the multilingual encoder reads (German,
+# Spanish, French, Portuguese, Italian, Dutch, Polish; "and" only where the word is not also a
+# preposition or a pronoun elsewhere: not "e", "i", "en").
+_JOINS = (
+    "and then|then|after that|and also|as well as|and|plus",
+    "und dann|und danach|danach|dann|anschließend|und",
+    "y luego|y después|y despues|luego|después|despues|y",
+    "et ensuite|et puis|ensuite|puis|et",
+    "e depois|depois|e poi|poi|en dan|daarna|a potem|potem|oraz",
+)
 _SPLIT = re.compile(
-    r"(?<=[.!?;])\s+|\s*,?\s+(?:and then|then|after that|and also|as well as|and|plus)\s+|,\s+",
+    r"(?<=[.!?;])\s+|\s*,?\s+(?:" + "|".join(_JOINS) + r")\s+|,\s+",
     re.IGNORECASE,
 )
+MAX_STEPS = 8  # more parts are joined, neighbours together: each step costs a row per encoder
 MAX_TEXT = 2000
 # A path or URL says "a file" / "a web page"; its directories say little about which tool.
 _URL = re.compile(r"\bhttps?://[^\s/]+[^\s,;]*?(?=[.,;!?)]?(?:\s|$))")
@@ -153,12 +165,25 @@ def _file_words(match: re.Match[str]) -> str:
 
 def request_parts(query: str) -> list[str]:
     """The steps of a multi-step request ('X, then Y and Z'); [] for a one-step request."""
+    return list(_request_parts(query))
+
+
+@functools.lru_cache(maxsize=8)  # the embed and the route of one message split it once
+def _request_parts(query: str) -> tuple[str, ...]:
     plain = _plain(query.strip())
     parts = [
         " ".join(expand_shorthand(p).split()) + (MEMORY_WORDS if remembers_a_thing(p) else "")
         for p in _SPLIT.split(plain)
         if p and tokens(p)
     ]
+    if len(parts) > MAX_STEPS:
+        parts = _joined(parts, MAX_STEPS - 1 if _CHANNEL_SEND.search(query) else MAX_STEPS)
     if _CHANNEL_SEND.search(query):
         parts = [*(parts or [" ".join(expand_shorthand(plain).split())]), CHANNEL_STEP]
-    return parts if len(parts) > 1 else []
+    return tuple(parts) if len(parts) > 1 else ()
+
+
+def _joined(parts: list[str], limit: int) -> list[str]:
+    """`parts` as `limit` runs of neighbours, each run's parts joined by commas."""
+    bounds = [round(n * len(parts) / limit) for n in range(limit + 1)]
+    return [", ".join(parts[a:b]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
