@@ -264,13 +264,28 @@ async def test_slow_answers_post_one_working_notice_that_the_answer_replaces() -
     assert not answers(fake, "finally done")  # the notice was edited into the answer
 
 
+THINKING = re.compile(r"Working on it… \(\d+s: thinking\)")
+
+
 async def test_the_working_notice_says_what_the_request_is_doing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(telegram_bot, "PROGRESS_EVERY", 0.2)  # 10 s in production
 
+    shown: list[FakeTelegram] = []
+
+    def notices() -> list[str]:
+        fake = shown[0]
+        return [p["text"] for p in fake.sent() if "Working on it" in p["text"]] + [
+            e["text"] for e in fake.sent("editMessageText")
+        ]
+
     def slow_thinking(body: dict[str, Any]) -> dict[str, Any]:
-        time.sleep(1.0)
+        # The model "thinks" until the notice says so (posted or edited in): an event, not a
+        # time, so a slow start (both encoders on a loaded machine) cannot flip the result.
+        deadline = time.monotonic() + 60
+        while not any(THINKING.fullmatch(t) for t in notices()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return tool_call("sleepy__sleep", {"seconds": 1.5})
 
     sleepy = f"  sleepy:\n    command: {sys.executable}\n    args: ['{SERVERS}', 'sleepy']\n"
@@ -279,12 +294,14 @@ async def test_the_working_notice_says_what_the_request_is_doing(
             FakeTelegram() as fake,
             running_bot(fake, orchestrator_for(llm.base_url, sleepy), working_notice_seconds=0.2),
         ):
+            shown.append(fake)
             fake.message_update("sleep a bit", chat_id=9, chat_type="private")
             assert await eventually(
                 lambda: any("Slept well." in e["text"] for e in fake.sent("editMessageText"))
             )
-    [notice] = answers(fake, "Working on it")  # posted while the model was thinking
-    assert re.fullmatch(r"Working on it… \(\d+s: thinking\)", notice["text"])
+    assert len(answers(fake, "Working on it")) == 1  # one notice, edited in place
+    said = notices()
+    assert any(THINKING.fullmatch(t) for t in said), said  # while the model was thinking
     edits = [e["text"] for e in fake.sent("editMessageText")]
     assert any(re.fullmatch(r"Working on it… \(\d+s: running sleepy/sleep\)", t) for t in edits)
     assert "Slept well." in edits[-1]  # and the answer replaced the notice

@@ -106,5 +106,7 @@ async def test_a_generation_slower_than_the_timeout_is_not_resent(
         assert proxy.completions == 1  # asked once: no retry piles onto the busy server
         # Streamed, the same server answers (after finishing the abandoned generation).
         streamed = await ask(bot(llama_server, "max_tokens: 16", base_url=url), "Say hello.")
-    assert streamed[0].kind is not ReplyKind.ERROR
-    assert proxy.completions == 2
+    assert streamed[0].kind is not ReplyKind.ERROR and "empty answer" not in streamed[0].text
+    # One streamed request, and one more when gemma's first answer is empty (it often is with
+    # tools offered): the empty-answer fallback asks once again without tools (issue 29).
+    assert proxy.completions in (2, 3)
