@@ -159,8 +159,7 @@ class RedisDeliveryStore:
         thread.start()
 
         def stop_beating() -> None:
-            stop.set()
-            thread.join(timeout=every * 2)
+            stop.set()  # the thread ends at its next wake-up; never block the event loop on it
 
         return stop_beating
 

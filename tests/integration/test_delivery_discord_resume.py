@@ -1,7 +1,7 @@
 """A Discord message cut off by a crash is answered once when the adapter next starts.
 
 The crash is what a dead process leaves in the real Redis delivery store: a claimed, recorded
-request (maybe with its replies computed and some parts sent) whose lease has run out. The
+request (maybe with its replies computed and some parts sent) whose owner no longer beats. The
 real discord.py client, logged in through the fake Discord REST API (tests/discord_wire.py),
 then receives READY and resumes it through the HTTP API, replying to the original message;
 a second start finds nothing left to do.
@@ -28,7 +28,10 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI, text
 
 ANSWER = "Deploy is green."
-LEASE = 0.3
+# A lease a loaded machine cannot run out by accident: the dead process is recognised by its
+# liveness key, which it stopped renewing (DEAD_ALIVE), not by its lease expiring.
+LEASE = 30
+DEAD_ALIVE = 0.2
 
 
 def redis_orchestrator(llm_url: str, redis_url: str, prefix: str) -> Orchestrator:
@@ -63,6 +66,7 @@ async def leave_behind(
         aioredis.Redis.from_url(redis_url),
         f"{prefix}:resumebot",
         lease_seconds=LEASE,
+        alive_seconds=DEAD_ALIVE,  # its liveness key lapses at once: a dead process
     )
     message = ChatMessage("discord", GENERAL, ANN["id"], "how is the deploy?", "Ann", asked["id"])
     key = f"discord:message:{asked['id']}"
