@@ -266,6 +266,22 @@ class ReactionSettings(Model):
     enabled: bool = True
 
 
+class HttpSettings(Model):
+    """The process's one HTTP server (`orchestrator.web`): `/healthz`, `/metrics`, the admin
+    console and the OAuth callback. `public_url` is how browsers reach it (links in messages)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8700, ge=0, le=65535)  # 0: any free port (tests)
+    public_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL people's browsers use: `public_url`, else the bound address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+
 class LimitSettings(Model):
     messages_per_minute_per_user: int = Field(20, ge=1)
     max_message_chars: int = Field(4000, ge=1)
@@ -325,6 +341,7 @@ class Config(Model):
     transcription: TranscriptionSettings | None = None
     context: ContextSettings = Field(default_factory=ContextSettings)  # issue 31
     reactions: ReactionSettings = Field(default_factory=ReactionSettings)  # issue 31
+    http: HttpSettings | None = None  # the console, /metrics, the OAuth callback (issues 32, 33)
 
     # Secret values (orchestrator.config.secrets decides which); masked in every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)
