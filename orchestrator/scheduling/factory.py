@@ -5,14 +5,8 @@ from __future__ import annotations
 from orchestrator.clock import Clock
 from orchestrator.config import SchedulerSettings
 from orchestrator.errors import ConfigError
-from orchestrator.scheduling.engine import (
-    InProcessRunClaims,
-    Notify,
-    RedisRunClaims,
-    RunClaims,
-    Runner,
-    Scheduler,
-)
+from orchestrator.scheduling.claims import InProcessRunClaims, RedisRunClaims, RunClaims
+from orchestrator.scheduling.engine import Notify, Runner, Scheduler
 from orchestrator.scheduling.file_store import FileScheduleStore
 from orchestrator.scheduling.redis_store import RedisScheduleStore
 from orchestrator.scheduling.store import ScheduleStore

@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 from orchestrator.clock import FakeClock
 from orchestrator.config import SchedulerSettings
 from orchestrator.messages import ChatMessage, Reply
-from orchestrator.scheduling.engine import RedisRunClaims, Scheduler
+from orchestrator.scheduling.claims import RedisRunClaims
+from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.parse import parse_when
 from orchestrator.scheduling.redis_store import RedisScheduleStore
 from orchestrator.scheduling.wiring import make_runner
