@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bots.telegram_bot import create_application
 from bots.telegram_webhook import webhook_server
@@ -188,7 +189,7 @@ async def test_twenty_messages_from_one_person_are_answered_in_order() -> None:
             for i in range(20):
                 fake.message_update(f"m{i}", chat_id=11, chat_type="private", user_id=11)
             assert await eventually(
-                lambda: len([t for t in texts(fake) if t.startswith("re ")]) == 20, 30
+                lambda: len([t for t in texts(fake) if t.startswith("re ")]) == 20, 120
             )
     answers = [t for t in texts(fake) if t.startswith("re ")]
     assert answers == [f"re m{i}" for i in range(20)]
@@ -226,9 +227,10 @@ async def test_a_quick_question_is_not_held_behind_a_colleagues_slow_request() -
     }
 
 
+@pytest.mark.timeout(300)  # the waits below are bounds for a loaded host, not speed claims
 async def test_twenty_chats_are_answered_in_parallel() -> None:
     arrived = threading.Semaphore(0)
-    together = threading.Barrier(20, timeout=15)
+    together = threading.Barrier(20, timeout=90)
 
     def answer(body: dict[str, Any]) -> dict[str, Any]:
         arrived.release()
@@ -243,7 +245,9 @@ async def test_twenty_chats_are_answered_in_parallel() -> None:
             for chat in range(20):
                 fake.message_update("hi", chat_id=1000 + chat, chat_type="private", user_id=7)
             assert await eventually(
-                lambda: len([t for t in texts(fake) if t in ("parallel", "serial")]) == 20, 30
+                # 120 s: an upper bound for a loaded 2-core host, not a speed claim (the
+                # barrier, not the clock, shows the parallelism)
+                lambda: len([t for t in texts(fake) if t in ("parallel", "serial")]) == 20, 120
             )
     assert sorted({p["chat_id"] for p in fake.sent() if p["text"] == "parallel"}) == [
         1000 + c for c in range(20)
