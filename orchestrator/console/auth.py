@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from orchestrator.config import Config
 
@@ -67,13 +67,14 @@ class RedisNonces:
         await self.client.aclose()
 
 
-class _Timed(URLSafeTimedSerializer):
-    """itsdangerous' serializer reading time from an injected clock (tests expire links)."""
+def _clocked(now: Callable[[], float]) -> type[TimestampSigner]:
+    """itsdangerous' timestamp signer reading time from `now` (tests expire links)."""
 
-    now: Callable[[], float] = time.time
+    class Clocked(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(now())
 
-    def get_timestamp(self) -> int:
-        return int(self.now())
+    return Clocked
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +91,10 @@ class LinkSigner:
         link_seconds: float,
         now: Callable[[], float] = time.time,
     ) -> None:
-        self._serializer = _Timed(secret, salt="orchestrator-dashboard-link")
+        self._serializer = URLSafeTimedSerializer(
+            secret, salt="orchestrator-dashboard-link", signer=_clocked(now)
+        )
         self.cookie_secret = secret + ":cookie"  # the session cookie's signing key
-        self._serializer.now = now
         self.nonces, self.link_seconds = nonces, link_seconds
 
     def token(self, user: str, role: str) -> str:

@@ -53,7 +53,9 @@ async def test_metrics_parse_and_move_after_a_message_through_the_core(tmp_path)
         try:
             async with httpx.AsyncClient(base_url=orchestrator.web.base_url) as client:
                 before = samples((await client.get("/metrics")).text)
-                run = ChatMessage("telegram", "-100", "7", '/run time get_current_time {"timezone": "UTC"}')
+                run = ChatMessage(
+                    "telegram", "-100", "7", '/run time get_current_time {"timezone": "UTC"}'
+                )
                 await orchestrator.handle(run)
                 await orchestrator.handle(ChatMessage("telegram", "-100", "7", "how are we?"))
                 page = await client.get("/metrics")
