@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -94,6 +95,20 @@ mcp_servers:
 {clickup_server_yaml(clickup_url, WRITES)}{time_server_yaml()}"""
 
 
+def model(body: dict[str, Any]) -> dict[str, Any]:
+    """The fake model by request, not by order (the doctor's probe may ask at any time): the
+    weekly-report request loads ClickUp's create_task, calls it, then answers."""
+    messages = body.get("messages", [])
+    if not any("weekly report" in str(m.get("content")) for m in messages if m["role"] == "user"):
+        return text("ok")
+    results = sum(m["role"] == "tool" for m in messages)
+    if results == 0:
+        return tool_call("search_tools", {"names": ["clickup__create_task"]})
+    if results == 1:
+        return tool_call("clickup__create_task", {"list_id": "7001", "name": "Weekly report"})
+    return text("Filed the weekly report in ClickUp.")
+
+
 def schedule(sid: str, what: str, creator: str) -> Schedule:
     return Schedule(
         id=sid,
@@ -127,15 +142,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
     tmp = tmp_path_factory.mktemp("dashboard")
     prefix = f"test-{uuid.uuid4().hex[:10]}"
     SESSION_PREFIXES.append(prefix)
-    script = [
-        tool_call("search_tools", {"names": ["clickup__create_task"]}),
-        tool_call("clickup__create_task", {"list_id": "7001", "name": "Weekly report"}),
-        text("Filed the weekly report in ClickUp."),
-    ]
     browser = await asyncio.to_thread(Browser)
     redis = aioredis.Redis.from_url(redis_url)
     async with FakeTelegram() as telegram:
-        with FakeClickUp() as clickup, FakeOpenAI(script, default=text("ok")) as llm:
+        with FakeClickUp() as clickup, FakeOpenAI(default=model) as llm:
             os.environ["CLICKUP_API_TOKEN"] = clickup.token
             path = tmp / "orchestrator.yaml"
             make = lambda rate: config_yaml(  # noqa: E731
@@ -196,7 +206,7 @@ async def test_each_page_shows_real_data_and_is_captured(world: World) -> None:
     tg = world.telegram
     await world.scheduler.store.add(schedule("daily", RUN_TIME, "Ann"), 20)
     await world.scheduler.store.add(
-        schedule("hostl", "post <script>window.pwned=1</script>", "<b>Mallory</b>"), 20
+        schedule("hostl", "/help <script>window.pwned=1</script>", "<b>Mallory</b>"), 20
     )
     world.clock.set(datetime(2026, 1, 5, 9, 0, 5, tzinfo=UTC))
     assert await world.scheduler.tick() == 2  # a run each: history, a tool call in the audit
@@ -211,13 +221,13 @@ async def test_each_page_shows_real_data_and_is_captured(world: World) -> None:
     expected = {
         "overview": ["telegram", "clickup", "up", "Redis"],
         "schedules": ["daily", "hostl", "Europe/London", "ok", "<script>window.pwned=1</script>"],
-        "approvals": ["Weekly report", "telegram:-100"],
+        "approvals": ["file the weekly report in ClickUp", "Weekly report", "telegram:-100"],
         "audit": ["tool_call", "time/get_current_time", "admin_command"],
         "config": ["api_key: '***'", "clickup"],
         "delivery": [job, "telegram:-100"],
         "usage": ["test-model", "chat"],
         "servers": ["create_task", "get_current_time"],
-        "doctor": ["Check"],
+        "doctor": ["token valid", "up, 6 tools"],
     }
     for name, words in expected.items():
         body = await world.page("/" if name == "overview" else f"/{name}")

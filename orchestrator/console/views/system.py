@@ -16,7 +16,7 @@ from orchestrator.admin.doctor.runner import diagnose
 from orchestrator.console.pages import acting, audited, back, console_of, render, signed_in
 from orchestrator.mcp.base import ServerStatus
 
-VERDICT = {0: "All checks passed", 1: "Warnings", 2: "Problems found"}
+VERDICT = {0: "All checks passed.", 1: "Warnings found.", 2: "Problems found."}
 
 
 async def _counters(budgets: TokenBudgets | None) -> dict[str, int]:
