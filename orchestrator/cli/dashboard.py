@@ -44,7 +44,10 @@ def cmd_dashboard(ns: argparse.Namespace) -> int:
         return asyncio.run(serve(config))
 
 
-async def serve(config: Config, ready: asyncio.Event | None = None) -> int:
+async def serve(
+    config: Config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+) -> int:
+    """Serve until SIGINT/SIGTERM (or `stop`); `ready` is set once the link is printed."""
     from orchestrator.app import build_orchestrator
     from orchestrator.console.auth import ADMIN, LOCAL_USER
     from orchestrator.queue.senders import SenderAdapter, load_senders
@@ -52,10 +55,11 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> int:
     orchestrator = build_orchestrator(config)
     web = orchestrator.web
     senders = load_senders(config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
     scheduler, orchestrator.scheduler = orchestrator.scheduler, None  # shown here, run elsewhere
     await orchestrator.start()
     orchestrator.scheduler = scheduler
