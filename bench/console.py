@@ -148,6 +148,9 @@ def main() -> None:
         f"| one page, mean over the rounds | {found['page_ms']:.1f} ms | | |",
         f"| metrics calls per handled message (counter + histogram) | {call_us:.1f} µs | | |",
         "",
+        "Nearly all of the added RSS comes with the first round (imports, compiled templates, "
+        "the doctor's checks); the next rounds add little, so serving pages does not grow it.",
+        "",
         "The request path gains one counter and one histogram update per message (and one per "
         "model call and tool call): microseconds against the milliseconds of "
         "bench/results/overhead.md, so its gates are unchanged by this.",
