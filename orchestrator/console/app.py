@@ -20,6 +20,7 @@ from orchestrator.console.pages import HERE, Console
 from orchestrator.console.signin import logout, signin_page
 from orchestrator.console.views.approvals import approval_action, approvals
 from orchestrator.console.views.audit import audit_json, audit_page
+from orchestrator.console.views.chats import chat_action, chats
 from orchestrator.console.views.config import config_page, config_reload
 from orchestrator.console.views.delivery import delivery, delivery_action
 from orchestrator.console.views.overview import overview
@@ -52,6 +53,8 @@ def console_app(host: ConsoleHost, signer: LinkSigner, base_url: str) -> Starlet
         Route("/schedules/{sid}/{action}", schedule_action, methods=["POST"]),
         Route("/approvals", approvals),
         Route("/approvals/{action}", approval_action, methods=["POST"]),
+        Route("/chats", chats),
+        Route("/chats/{action}", chat_action, methods=["POST"]),
         Route("/audit", audit_page),
         Route("/audit.json", audit_json),
         Route("/config", config_page),

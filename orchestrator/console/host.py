@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
+from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.admin.doctor.base import TargetLister
 from orchestrator.commands.registry import CommandRegistry
 from orchestrator.config import Config
@@ -21,6 +22,7 @@ class ConsoleHost(Protocol):
     scheduler: SchedulerLoop | None
     adapters: dict[str, ChatAdapter]
     schedule_targets: TargetLister | None
+    chat_rules: ChatToolRules
 
     async def handle(self, message: ChatMessage, *, admitted: bool = False) -> list[Reply]: ...
 

@@ -45,6 +45,7 @@ NAV = (
     ("overview", "Overview", "/dashboard/"),
     ("schedules", "Schedules", "/dashboard/schedules"),
     ("approvals", "Approvals", "/dashboard/approvals"),
+    ("chats", "Chats", "/dashboard/chats"),
     ("audit", "Audit", "/dashboard/audit"),
     ("config", "Config", "/dashboard/config"),
     ("delivery", "Delivery", "/dashboard/delivery"),

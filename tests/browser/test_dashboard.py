@@ -222,6 +222,7 @@ async def test_each_page_shows_real_data_and_is_captured(world: World) -> None:
         "overview": ["telegram", "clickup", "up", "Redis"],
         "schedules": ["daily", "hostl", "Europe/London", "ok", "<script>window.pwned=1</script>"],
         "approvals": ["file the weekly report in ClickUp", "Weekly report", "telegram:-100"],
+        "chats": ["telegram:-100", "allowed"],
         "audit": ["tool_call", "time/get_current_time", "admin_command"],
         "config": ["api_key: '***'", "clickup"],
         "delivery": [job, "telegram:-100"],

@@ -28,6 +28,7 @@ PAGES = [
     "/",
     "/schedules",
     "/approvals",
+    "/chats",
     "/audit",
     "/config",
     "/delivery",
@@ -160,6 +161,24 @@ async def test_forms_need_their_csrf_token(bot: Orchestrator) -> None:
         assert (await c.get("/dashboard/")).status_code == 303
 
 
+async def test_chat_rules_are_edited_and_forgetting_memory_needs_the_chat_typed(
+    bot: Orchestrator,
+) -> None:
+    async with signed_in(bot) as c:
+        token = csrf_of((await c.get("/dashboard/chats")).text)
+        form = {"csrf": token, "chat": "telegram:-100", "pattern": "notes/*"}
+        assert (await c.post("/dashboard/chats/deny", data=form)).status_code == 303
+        assert bot.chat_rules.rules("telegram:-100") == ((), ("notes/*",))
+        bad = {**form, "pattern": "<b>x</b>"}
+        await c.post("/dashboard/chats/allow", data=bad)
+        assert "Give a pattern" in (await c.get("/dashboard/chats")).text
+        forget = {"csrf": token, "chat": "telegram:-100", "confirm": "yes"}
+        await c.post("/dashboard/chats/forget", data=forget)
+        assert "Type telegram:-100 to confirm" in (await c.get("/dashboard/chats")).text
+        page = (await c.get("/dashboard/audit?action=dashboard")).text
+        assert "chat_deny" in page and "42" in page
+
+
 async def test_a_viewer_sees_every_page_but_cannot_act(bot: Orchestrator) -> None:
     async with signed_in(bot, "telegram:43", "viewer") as c:
         for page in PAGES:
@@ -167,7 +186,11 @@ async def test_a_viewer_sees_every_page_but_cannot_act(bot: Orchestrator) -> Non
             assert answer.status_code == 200, page
             assert "data-action" not in answer.text, page  # no action buttons shown
         token = csrf_of((await c.get("/dashboard/")).text)  # the logout form's
-        for url in ("/dashboard/schedules/evil2/pause", "/dashboard/config/reload"):
+        for url in (
+            "/dashboard/schedules/evil2/pause",
+            "/dashboard/config/reload",
+            "/dashboard/chats/allow",
+        ):
             assert (await c.post(url, data={"csrf": token})).status_code == 403
     assert not (await bot.scheduler.store.get("evil2")).paused  # type: ignore[union-attr]
 
