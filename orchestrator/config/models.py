@@ -291,6 +291,8 @@ class DashboardSettings(Model):
     secret_key: Credential = None
     link_minutes: float = Field(10, gt=0, le=24 * 60)  # a sign-in link works this long, once
     session_hours: float = Field(12, gt=0, le=24 * 30)
+    # Cost shown on the usage page: price per million tokens by model name (any currency).
+    prices: dict[str, float] = Field(default_factory=dict)
 
 
 class LimitSettings(Model):

@@ -88,7 +88,7 @@ bots:
 sessions: {{backend: redis, url: "{redis_url}", key_prefix: {prefix}}}
 scheduler: {{path: "{tmp / "schedules.json"}"}}
 admins: ["telegram:{ADMIN}"]
-dashboard: {{viewers: ["telegram:{VIEWER}"]}}
+dashboard: {{viewers: ["telegram:{VIEWER}"], prices: {{test-model: 2.5}}}}
 http: {{port: 0}}
 limits: {{messages_per_minute_per_user: {rate}}}
 mcp_servers:
@@ -226,7 +226,7 @@ async def test_each_page_shows_real_data_and_is_captured(world: World) -> None:
         "audit": ["tool_call", "time/get_current_time", "admin_command"],
         "config": ["api_key: '***'", "clickup"],
         "delivery": [job, "telegram:-100"],
-        "usage": ["test-model", "chat"],
+        "usage": ["test-model", "chat", "0.0001"],  # 45 tokens at 2.5 a million
         "servers": ["create_task", "get_current_time"],
         "doctor": ["token valid", "up, 6 tools"],
     }
@@ -289,3 +289,16 @@ async def test_a_config_change_is_shown_as_a_diff_and_reloaded(world: World) -> 
     assert "messages_per_minute_per_user" in flash
     assert world.bot.config.limits.messages_per_minute_per_user == 30
     assert "matches the running config" in await world.browser.text()
+
+
+async def test_a_server_restarted_from_the_browser_comes_back(world: World) -> None:
+    await world.page("/servers")
+    flash = await world.browser.submit("#server-time button[data-action=restart]")
+    assert "Restarting time" in flash
+
+    async def back_up() -> bool:
+        [time_server] = [s for s in world.bot.services.hub.status() if s.name == "time"]
+        return time_server.restarts == 1 and time_server.state == "up"
+
+    assert await until(back_up)
+    assert "1 restarts" in await world.page("/servers")

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from orchestrator.admin.audit_read import AuditFilter, read_audit
 from orchestrator.config import Config
 from orchestrator.console.pages import console_of, render, signed_in
+from orchestrator.queue.keys import QueueKeys
 
 
 async def redis_state(config: Config) -> dict[str, Any]:
@@ -25,11 +26,17 @@ async def redis_state(config: Config) -> dict[str, Any]:
         started = time.monotonic()
         await client.ping()
         workers: Any = await client.zrange(f"{config.sessions.key_prefix}:q:workers", 0, -1)
+        queued: list[int] = []
+        if config.scale.mode == "distributed":  # jobs waiting per partition (XLEN: cheap)
+            keys = QueueKeys(config.sessions.key_prefix, config.scale.partitions)
+            for partition in range(config.scale.partitions):
+                queued.append(int(await client.xlen(keys.stream(partition))))
         return {
             "configured": True,
             "up": True,
             "ms": round((time.monotonic() - started) * 1000, 1),
             "workers": [w.decode() if isinstance(w, bytes) else str(w) for w in workers],
+            "queued": queued,
         }
     except (OSError, aioredis.RedisError) as exc:
         return {"configured": True, "up": False, "error": type(exc).__name__}

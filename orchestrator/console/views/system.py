@@ -43,8 +43,12 @@ async def usage(request: Request) -> Response:
         who, _, day = rest.rpartition(":")
         rows.append({"scope": scope, "who": who, "day": day, "tokens": tokens})
     rows.sort(key=lambda r: (r["day"], r["scope"], -r["tokens"]), reverse=True)
-    models = metrics.totals(metrics.TOKENS)
-    return render(request, "usage", person, rows=rows, models=sorted(models.items()))
+    prices = console_of(request).host.config.dashboard.prices
+    models = [
+        {"model": m, "tokens": n, "cost": n / 1e6 * prices[m] if m in prices else None}
+        for m, n in sorted(metrics.totals(metrics.TOKENS).items())
+    ]
+    return render(request, "usage", person, rows=rows, models=models)
 
 
 async def servers(request: Request) -> Response:
