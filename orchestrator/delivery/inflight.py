@@ -112,4 +112,7 @@ class Inflight:
                 log.warning(
                     "delivery_watch_failed platform=%s error=%s", self.platform, type(exc).__name__
                 )
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # a cancel a client call swallowed
+                raise asyncio.CancelledError
             await asyncio.sleep(every)
