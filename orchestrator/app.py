@@ -92,6 +92,10 @@ def build_orchestrator(config: Config, clock: Clock | None = None) -> Orchestrat
         orchestrator.queue = queue
     if config.scheduler.enabled:
         attach_scheduler(orchestrator, clock, queued_runner(queue) if queue else None)
+    if config.http is not None:  # /healthz, /metrics and the console (issue 33)
+        from orchestrator.web.routes import attach_web
+
+        attach_web(orchestrator)
     return orchestrator
 
 

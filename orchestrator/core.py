@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from orchestrator import metrics
 from orchestrator.admin.budgets import metering
 from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.admin.doctor.base import TargetLister
@@ -114,6 +116,10 @@ class Orchestrator:
         self.chat_rules = ChatToolRules(services.sessions)
         self.queue: JobQueue | None = None  # set in a front end: messages go to workers
         self.conversation = ConversationContext(lambda: self.config, services.context)
+        # What else this process runs beside the core (its web server): started last, stopped first.
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        self.web: Any = None  # its HTTP server when `http:` is set (orchestrator.web.routes)
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
@@ -153,6 +159,9 @@ class Orchestrator:
         # means answerable without a first-message delay.
         await asyncio.gather(self.services.hub.start(), self._warm_embedder(), self._open_memory())
         install_sighup(self)
+        metrics.watch_servers(lambda: self.services.hub.status())  # the hub a reload swapped in
+        for hook in self.on_start:
+            await hook()
         if self.scheduler is not None and self.config.scheduler.enabled:
             self._background.append(asyncio.create_task(self.scheduler.run_forever()))
         if hasattr(self.services.memory, "prune"):
@@ -197,6 +206,8 @@ class Orchestrator:
 
     async def stop(self) -> None:
         remove_sighup()
+        for hook in reversed(self.on_stop):
+            await hook()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -250,13 +261,16 @@ class Orchestrator:
         started = time.monotonic()
         message = self.in_conversation(message)
         bind_requester(message.platform, message.chat_id, message.user_id)
+        outcome = "ok"
         try:
             refusal = None if admitted else await self.admit(message)
             if refusal is not None:
+                metrics.message_handled(message.platform, "refused", time.monotonic() - started)
                 return [self._clean(r) for r in refusal]
             async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
                 replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
+            outcome = "error"
             log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
             replies = [
                 Reply(
@@ -271,6 +285,7 @@ class Orchestrator:
             (time.monotonic() - started) * 1000,
             len(replies),
         )
+        metrics.message_handled(message.platform, outcome, time.monotonic() - started)
         return [self._clean(r) for r in replies]
 
     def redact(self, text: str) -> str:
@@ -374,9 +389,12 @@ class Orchestrator:
         budgets = self.services.budgets
         if budgets is None:
             return None
-        return await budgets.refusal(
+        refusal = await budgets.refusal(
             self.config.limits, message.platform, message.chat_id, message.user_id
         )
+        if refusal:
+            metrics.budget_refused(message.platform)
+        return refusal
 
     async def _charge(self, message: ChatMessage, tokens: int) -> None:
         if self.services.budgets is not None:

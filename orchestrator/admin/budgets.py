@@ -10,6 +10,7 @@ when sessions use Redis.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from orchestrator import metrics
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.config import LimitSettings
 from orchestrator.llm.base import LLM, LLMTurn
@@ -60,7 +62,12 @@ class MeteredLLM:
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMTurn:
+        started = time.monotonic()
         turn = await self.inner.complete(messages, tools)
+        settings = getattr(self.inner, "settings", None)
+        metrics.model_called(
+            str(getattr(settings, "model", "") or ""), time.monotonic() - started, turn_tokens(turn)
+        )
         meter = _meter.get()
         if meter is not None:
             meter.tokens += turn_tokens(turn)

@@ -1,5 +1,5 @@
 """`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, doctor, health,
-audit, worker.
+audit, worker, dashboard.
 
 Each sub-command lives in its own module; this is the one place they are registered, and the
 one place a command ends: a closed pipe (`| head`), Ctrl-C or no network is one line on
@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from orchestrator.cli.audit import add_audit_parser
 from orchestrator.cli.chat import add_chat_parser
 from orchestrator.cli.check_config import add_check_config_parser
+from orchestrator.cli.dashboard import add_dashboard_parser
 from orchestrator.cli.doctor import add_doctor_parser
 from orchestrator.cli.health import add_health_parser
 from orchestrator.cli.route import add_route_parser
@@ -37,6 +38,7 @@ SUB_COMMANDS = (
     add_health_parser,
     add_audit_parser,
     add_worker_parser,
+    add_dashboard_parser,
 )
 
 

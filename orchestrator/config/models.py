@@ -282,6 +282,19 @@ class HttpSettings(Model):
         return f"http://{self.host}:{self.port}"
 
 
+class DashboardSettings(Model):
+    """The admin console (issue 33): admins come from `admins`; `viewers` may look, not act.
+    `secret_key` signs sign-in links and session cookies (set it when several processes serve
+    the console behind one address; unset, each process draws its own at start)."""
+
+    viewers: list[str] = Field(default_factory=list)  # platform:user_id or user_id
+    secret_key: Credential = None
+    link_minutes: float = Field(10, gt=0, le=24 * 60)  # a sign-in link works this long, once
+    session_hours: float = Field(12, gt=0, le=24 * 30)
+    # Cost shown on the usage page: price per million tokens by model name (any currency).
+    prices: dict[str, float] = Field(default_factory=dict)
+
+
 class LimitSettings(Model):
     messages_per_minute_per_user: int = Field(20, ge=1)
     max_message_chars: int = Field(4000, ge=1)
@@ -342,6 +355,7 @@ class Config(Model):
     context: ContextSettings = Field(default_factory=ContextSettings)  # issue 31
     reactions: ReactionSettings = Field(default_factory=ReactionSettings)  # issue 31
     http: HttpSettings | None = None  # the console, /metrics, the OAuth callback (issues 32, 33)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)  # issue 33
 
     # Secret values (orchestrator.config.secrets decides which); masked in every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)

@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+from orchestrator import metrics
 from orchestrator.delivery.base import DeliveryStore, InboundRequest
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Inflight:
         """Claim the event (and its other keys); record it. False for a duplicate."""
         if not await self.store.claim(key, *also):
             log.info("duplicate_dropped platform=%s key=%s", self.platform, key)
+            metrics.duplicate_dropped(self.platform)
             return False
         self._held.add(key)
         await self.store.open(InboundRequest(key, self.platform, dict(payload)), self.owner)
@@ -74,6 +76,7 @@ class Inflight:
                 continue  # another process took it first
             self._held.add(request.key)
             request.resumes = await self.store.count_resume(request.key)
+            metrics.request_resumed(self.platform)
             log.info(
                 "request_resumed platform=%s key=%s resumes=%d",
                 self.platform,
@@ -109,4 +112,7 @@ class Inflight:
                 log.warning(
                     "delivery_watch_failed platform=%s error=%s", self.platform, type(exc).__name__
                 )
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # a cancel a client call swallowed
+                raise asyncio.CancelledError
             await asyncio.sleep(every)

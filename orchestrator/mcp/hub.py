@@ -25,6 +25,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
+from orchestrator import metrics
 from orchestrator.audit import audit
 from orchestrator.config import Config, ServerSettings
 from orchestrator.config.secrets import secret_values
@@ -102,6 +103,11 @@ class ServerConnection:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         self.state = "stopped"
+
+    def restart(self) -> None:
+        """End the running session; the supervisor starts the server again (the console)."""
+        log.info("mcp_server_restart_requested server=%s", self.name)
+        self._dead.set()
 
     async def _supervise(self) -> None:
         attempt = 0
@@ -371,6 +377,7 @@ class McpHub:
             raise
         finally:
             elapsed_ms = (time.monotonic() - started) * 1000
+            metrics.tool_called(server, tool, outcome, elapsed_ms / 1000)
             log.info(
                 "tool_call server=%s tool=%s ms=%d outcome=%s arg_keys=%s",
                 server,

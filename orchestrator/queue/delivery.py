@@ -52,7 +52,9 @@ async def post(
             continue
         if state is PartState.UNCONFIRMED:
             action = "resend" if sender.idempotent else "skip"
-            await outbox.report_unconfirmed(job.id, part.index, action)
+            target = f"{job.target_platform}:{job.target_chat_id}"
+            topic = job.message.thread_id or ""
+            await outbox.report_unconfirmed(job.id, part.index, action, target, topic)
             if not sender.idempotent:
                 continue
         try:

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
+from orchestrator import metrics
 from orchestrator.messages import Reply
 from orchestrator.queue.job import replies_from_json, replies_to_json
 from orchestrator.queue.keys import QueueKeys
@@ -48,7 +49,12 @@ class Outbox(Protocol):
 
     async def claim_part(self, job_id: str, index: int) -> PartState: ...
 
-    async def report_unconfirmed(self, job_id: str, index: int, action: str) -> None: ...
+    async def report_unconfirmed(
+        self, job_id: str, index: int, action: str, target: str = "", thread: str = ""
+    ) -> None:
+        """Record a part no one can confirm; `target` (platform:chat_id) and `thread` let the
+        console resend it."""
+        ...
 
     async def part_sent(self, job_id: str, index: int, platform_id: str) -> None: ...
 
@@ -79,11 +85,20 @@ class RedisOutbox:
         value = await self.client.get(key)
         return PartState.UNCONFIRMED if value in (None, SENDING) else PartState.SENT
 
-    async def report_unconfirmed(self, job_id: str, index: int, action: str) -> None:
+    async def report_unconfirmed(
+        self, job_id: str, index: int, action: str, target: str = "", thread: str = ""
+    ) -> None:
         log.warning("send_unconfirmed job=%s part=%d action=%s", job_id, index, action)
+        metrics.unconfirmed_send(action)
         await self.client.xadd(
             self.keys.unconfirmed,
-            {"job": job_id, "part": str(index), "action": action},
+            {
+                "job": job_id,
+                "part": str(index),
+                "action": action,
+                "target": target,
+                "thread": thread,
+            },
             maxlen=10_000,
             approximate=True,
         )

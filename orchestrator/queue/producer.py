@@ -16,6 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from orchestrator import metrics
 from orchestrator.messages import ChatMessage
 from orchestrator.queue.job import Job, message_job
 from orchestrator.queue.keys import GROUP, QueueKeys
@@ -70,6 +71,7 @@ class RedisJobQueue:
             )
         if entry is None:
             log.info("duplicate_dropped platform=%s key=%s", job.message.platform, job.id)
+            metrics.duplicate_dropped(job.message.platform)
             return False
         log.info(
             "job_enqueued job=%s chat=%s partition=%d entry=%s",

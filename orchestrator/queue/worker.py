@@ -22,6 +22,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from orchestrator import metrics
 from orchestrator.config import ScaleSettings
 from orchestrator.queue.base import NoSender, ReplySender
 from orchestrator.queue.delivery import Handle, answers, post
@@ -85,6 +86,7 @@ class Worker:
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._held: dict[int, Held] = {}
         self._attempts: dict[bytes, int] = {}
+        self._lag_seen: set[str] = set()  # jobs whose wait was measured (bounded below)
 
     @property
     def partitions(self) -> list[int]:
@@ -222,6 +224,11 @@ class Worker:
                 raise LeaseLost
 
         async with self._slots:
+            if job.id not in self._lag_seen:  # a retried entry waited for its own reasons
+                if len(self._lag_seen) > 10_000:
+                    self._lag_seen.clear()
+                self._lag_seen.add(job.id)
+                metrics.queue_lag(partition, time.time() - job.enqueued_at)
             try:
                 replies = await answers(job, self.handle, self.outbox)
                 parts = await post(job, replies, self.senders, self.outbox, still_ours)

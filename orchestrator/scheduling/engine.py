@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from orchestrator import metrics
 from orchestrator.clock import Clock
 from orchestrator.config import SchedulerSettings
 from orchestrator.errors import OrchestratorError
@@ -318,6 +319,7 @@ class Scheduler:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of a run is reported, not raised
             await self.claims.finish(schedule.id, slot)
+            metrics.schedule_ran("failed")
             paused = await self._failed(schedule, slot, exc)
             await history.record(error=_reason(exc), paused_after=paused)
             return
@@ -325,6 +327,7 @@ class Scheduler:
             lease.cancel()
         await self.claims.finish(schedule.id, slot)
         log.info("schedule_ran id=%s scheduled=%s ok=1", schedule.id, slot.isoformat())
+        metrics.schedule_ran("ok")
         await history.record()
         # A one-shot that ran stays, finished (no next run), so /runs shows what it did.
         await self.store.patch(schedule.id, consecutive_failures=0, last_run_at=slot)

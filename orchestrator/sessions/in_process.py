@@ -33,5 +33,9 @@ class InProcessSessionStore:
             await self.save(chat_key, session)
             return session
 
+    async def keys(self) -> list[str]:
+        """Every conversation with a session (the console lists waiting approvals)."""
+        return list(self._data)
+
     async def close(self) -> None:
         return None

@@ -189,5 +189,15 @@ class RedisSessionStore:
         self._keep_read(chat_key, value.encode())
         return session
 
+    async def keys(self, limit: int = 10_000) -> list[str]:
+        """Conversations with a session (SCAN, at most `limit`): the console's approvals page."""
+        head = self.key("")
+        found: list[str] = []
+        async for raw in self.client.scan_iter(match=f"{head}*", count=500):
+            found.append((raw.decode() if isinstance(raw, bytes) else str(raw))[len(head) :])
+            if len(found) >= limit:
+                break
+        return found
+
     async def close(self) -> None:
         await self.client.aclose()

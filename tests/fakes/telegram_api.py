@@ -348,7 +348,8 @@ class FakeTelegram:
         chat = self.chats.get(str(params.get("chat_id")))
         if chat is None:
             raise BadRequest("chat not found")
-        return chat
+        # A ChatFullInfo: the Bot API always sends these two (python-telegram-bot requires them).
+        return {"accent_color_id": 0, "max_reaction_count": 11, **chat}
 
     # -- files and voice (issue 31) -------------------------------------------------------------
     def media_update(self, kind: str, data: bytes, **options: Any) -> int:

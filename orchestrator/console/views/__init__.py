@@ -1,0 +1,1 @@
+"""One module per console page: read the stores, hand plain values to a template."""
