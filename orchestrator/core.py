@@ -63,6 +63,7 @@ from orchestrator.routing.suggest import suggestion_text
 from orchestrator.scheduling.base import SchedulerLoop
 from orchestrator.services import ReloadOutcome, Services
 from orchestrator.sessions.model import PendingConfirmation, Session, Turn
+from orchestrator.tasks import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ class Orchestrator:
                 await self.services.memory.prune()  # type: ignore[union-attr]
             except Exception as exc:  # noqa: BLE001 - retention must never stop the bot
                 log.warning("memory_prune_failed error=%s", type(exc).__name__)
+            stop_if_cancelled()
             await asyncio.sleep(every_seconds)
 
     async def stop(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from orchestrator import metrics
 from orchestrator.delivery.base import DeliveryStore, InboundRequest
+from orchestrator.tasks import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,5 @@ class Inflight:
                 log.warning(
                     "delivery_watch_failed platform=%s error=%s", self.platform, type(exc).__name__
                 )
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # a cancel a client call swallowed
-                raise asyncio.CancelledError
+            stop_if_cancelled()  # a cancel a client call swallowed
             await asyncio.sleep(every)

@@ -38,6 +38,7 @@ from orchestrator.scheduling.errors import (
 from orchestrator.scheduling.history import RunHistory
 from orchestrator.scheduling.store import Schedule, ScheduleStore, new_schedule_id
 from orchestrator.scheduling.when import When, next_runs, shortest_gap
+from orchestrator.tasks import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -306,6 +307,7 @@ class Scheduler:
                 log.warning(
                     "schedule_lease_renew_failed id=%s error=%s", schedule_id, type(exc).__name__
                 )
+            stop_if_cancelled()
 
     async def _fire(self, schedule: Schedule, slot: datetime) -> None:
         """Run one slot under a renewed lease; a cancelled run (this process stopping) keeps
