@@ -25,6 +25,7 @@ from orchestrator.commands.admin import register_admin_commands
 from orchestrator.commands.builtin import register_builtin_commands, run_target
 from orchestrator.commands.memory import register_memory_commands
 from orchestrator.commands.model_tools import builtin_tools
+from orchestrator.commands.signin import register_signin_commands
 from orchestrator.commands.registry import (
     CommandContext,
     CommandRegistry,
@@ -117,6 +118,7 @@ class Orchestrator:
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
+        register_signin_commands(self.commands, self)
 
     # -- adapters (where scheduled runs post) --------------------------------------------------
     def attach(self, adapter: ChatAdapter) -> None:
@@ -211,6 +213,8 @@ class Orchestrator:
         if self.services.delivery is not None:
             await self.services.delivery.close()
         await self.conversation.close()
+        if self.services.oauth is not None:
+            await self.services.oauth.close()
         if self.queue is not None:
             await self.queue.close()
         llm = self.services.llm

@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+from orchestrator.commands.signin import oauth_status_lines
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param, split_command
 from orchestrator.errors import ToolError, UsageError
 from orchestrator.llm.approvals import ApprovalRules
@@ -53,7 +54,7 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command("status", "Show each tool server: up/down, tools, last error, restarts")
     async def status(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        return [Reply(status_text(app))]
+        return [Reply("\n".join([status_text(app), *await oauth_status_lines(app)]))]
 
     @reg.command(
         "confirm",
