@@ -84,11 +84,25 @@ async def oauth_stand() -> AsyncIterator[Stand]:
     late.inner = server.streamable_http_app(
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
-    try:
+    # The session manager runs in a task of its own: its cancel scope must be entered and left
+    # in one task (a pytest fixture sets up and tears down in different ones).
+    import asyncio
+
+    running, done = asyncio.Event(), asyncio.Event()
+
+    async def manage() -> None:
         async with server.session_manager.run():
-            yield Stand(auth_server, mcp_url)
+            running.set()
+            await done.wait()
+
+    manager = asyncio.create_task(manage())
+    await running.wait()
+    try:
+        yield Stand(auth_server, mcp_url)
     finally:
         await mcp_web.stop()
+        done.set()
+        await manager
         await as_web.stop()
 
 
@@ -97,3 +111,42 @@ async def follow(link: str, user: str) -> httpx2.Response:
     sign-in link and the redirect to the bot's callback."""
     async with httpx2.AsyncClient(cookies={"as_user": user}, follow_redirects=True) as browser:
         return await browser.get(link)
+
+
+@dataclass
+class BotSide:
+    """The bot's half: its callback server, its gate, and the sign-in links it sent."""
+
+    gate: Any
+    web: WebServer
+    links: Any  # asyncio.Queue[SignInLink]
+
+    async def next_link(self, seconds: float = 10) -> Any:
+        import asyncio
+
+        return await asyncio.wait_for(self.links.get(), seconds)
+
+
+@asynccontextmanager
+async def bot_side(vault: Any) -> AsyncIterator[BotSide]:
+    import asyncio
+
+    from orchestrator.identity.gate import OAuthGate
+    from orchestrator.identity.routes import callback_url, oauth_routes
+    from orchestrator.identity.signins import SignIns
+    from orchestrator.identity.vault_base import Sealer
+    from orchestrator.web import build_app
+
+    signins = SignIns()
+    web = WebServer(build_app(oauth_routes(signins)), HttpSettings(port=0))
+    await web.start()
+    links: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def notify(link: Any) -> None:
+        await links.put(link)
+
+    gate = OAuthGate(vault, Sealer(KEY), signins, callback_url(web.base_url), notify)
+    try:
+        yield BotSide(gate, web, links)
+    finally:
+        await web.stop()

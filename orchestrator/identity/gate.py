@@ -11,9 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mcp.client.auth import OAuthClientProvider
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthMetadata,
+)
 from pydantic import AnyUrl
 
 from orchestrator.config import OAuthSettings, ServerSettings
@@ -27,6 +33,8 @@ from orchestrator.identity.storage import (
 from orchestrator.identity.vault_base import BOT_SLOT, Sealer, TokenVault
 
 log = logging.getLogger(__name__)
+
+METADATA_SLOT = "_metadata"  # the authorization server's metadata, as discovered
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +53,34 @@ Notify = Callable[[SignInLink], Awaitable[None]]
 
 
 class StoredOAuthProvider(OAuthClientProvider):
-    """The SDK's provider, also restoring when a stored access token expires, so a restarted
-    process refreshes an expired token instead of sending it and being told to sign in again."""
+    """The SDK's provider, also restoring across restarts what the SDK keeps in memory only:
+    when the stored access token expires and the authorization server's metadata (its token
+    endpoint). So a restarted process refreshes an expired token at the right endpoint instead
+    of sending it, being refused, and asking the person to sign in again."""
+
+    records: SlotRecords | None = None
 
     async def _initialize(self) -> None:
         await super()._initialize()
         tokens = self.context.current_tokens
         if tokens is not None and tokens.expires_in is not None:
             self.context.update_token_expiry(tokens)
+        found = await self.records.read(METADATA_SLOT) if self.records is not None else None
+        if found and self.context.oauth_metadata is None:
+            self.context.oauth_metadata = OAuthMetadata.model_validate(found["metadata"])
+            self.context.auth_server_url = found.get("auth_server_url")
+
+    async def _handle_token_response(self, response: Any) -> None:
+        await super()._handle_token_response(response)
+        metadata = self.context.oauth_metadata
+        if self.records is not None and metadata is not None:
+            await self.records.write(
+                METADATA_SLOT,
+                {
+                    "metadata": metadata.model_dump(mode="json", exclude_none=True),
+                    "auth_server_url": self.context.auth_server_url,
+                },
+            )
 
 
 def slot_for(settings: ServerSettings, platform: str, user_id: str) -> str:
@@ -133,13 +161,15 @@ class OAuthGate:
             token_endpoint_auth_method="none",
             scope=" ".join(auth.scopes) or None,
         )
-        return StoredOAuthProvider(
+        provider = StoredOAuthProvider(
             server_url=settings.url,
             client_metadata=metadata,
             storage=self.storage(server, auth, slot),
             redirect_handler=redirect,
             callback_handler=callback,
         )
+        provider.records = records
+        return provider
 
     async def state(self, server: str, slot: str) -> str:
         return await self.records(server).state(slot)
@@ -150,8 +180,6 @@ class OAuthGate:
         return [s for s in await self.vault.slots(server) if await records.state(s) == SIGNED_IN]
 
     async def logout(self, server: str, slot: str) -> bool:
-        from mcp.shared.auth import OAuthToken  # noqa: F401 - the type the storage returns
-
         storage = VaultTokenStorage(self.records(server), slot)
         return await storage.forget()
 
