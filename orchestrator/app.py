@@ -16,12 +16,12 @@ from orchestrator.context.factory import make_context_store
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.factory import make_delivery_store
 from orchestrator.embedding.lazy import LazyEmbedder
-from orchestrator.llm.base import LLM
 from orchestrator.identity.factory import build_gate
 from orchestrator.identity.gate import OAuthGate
 from orchestrator.identity.notify import chat_notifier
 from orchestrator.identity.people import oauth_connections, refused_connections
 from orchestrator.identity.vault_base import TokenKeyMissing
+from orchestrator.llm.base import LLM
 from orchestrator.mcp.hub import ConnectionFactory, McpHub
 from orchestrator.memory.factory import make_memory_store
 from orchestrator.queue.base import ReplySender

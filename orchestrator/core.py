@@ -25,13 +25,13 @@ from orchestrator.commands.admin import register_admin_commands
 from orchestrator.commands.builtin import register_builtin_commands, run_target
 from orchestrator.commands.memory import register_memory_commands
 from orchestrator.commands.model_tools import builtin_tools
-from orchestrator.commands.signin import register_signin_commands
 from orchestrator.commands.registry import (
     CommandContext,
     CommandRegistry,
     parse_args,
     split_command,
 )
+from orchestrator.commands.signin import register_signin_commands
 from orchestrator.config import ChatPolicy, Config
 from orchestrator.context.base import ContextLine
 from orchestrator.context.keeper import ConversationContext

@@ -7,8 +7,8 @@ import logging
 import time
 from typing import Any
 
-from orchestrator.commands.signin import oauth_status_lines
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param, split_command
+from orchestrator.commands.signin import oauth_status_lines
 from orchestrator.errors import ToolError, UsageError
 from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.mcp.tools import ToolSpec
@@ -138,8 +138,10 @@ async def call_tool_reply(
     if spec is None and not any(
         t.server == server and t.name == tool for t in app.services.hub.catalogue()
     ):
-        known = server in {s.name for s in app.services.hub.status()}
-        hint = f"/tools {server}" if known else "/tools"
+        states = {s.name: s.state for s in app.services.hub.status()}
+        hint = f"/tools {server}" if server in states else "/tools"
+        if states.get(server) == "needs sign-in":  # its tools are listed once someone signs in
+            hint = f"/login {server}"
         return Reply(
             f"There is no tool {server}/{tool} available right now. See {hint}.", ReplyKind.ERROR
         )

@@ -24,7 +24,9 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     def unknown(name: str) -> list[Reply]:
         names = ", ".join(sorted(oauth_servers())) or "none are configured"
-        return [Reply(f"{name} is not a server you sign in to (those are: {names}).", ReplyKind.ERROR)]
+        return [
+            Reply(f"{name} is not a server you sign in to (those are: {names}).", ReplyKind.ERROR)
+        ]
 
     @reg.command(
         "login",

@@ -30,9 +30,7 @@ async def _nobody(link: object) -> None:
 def make_vault(config: Config) -> TokenVault:
     sessions = config.sessions
     if sessions.backend == "redis" and sessions.url:
-        client = aioredis.Redis.from_url(
-            sessions.url, client_name=f"{sessions.key_prefix}:oauth"
-        )
+        client = aioredis.Redis.from_url(sessions.url, client_name=f"{sessions.key_prefix}:oauth")
         return RedisVault(client, f"{sessions.key_prefix}:{config.orchestrator.name}")
     return FileVault(Path(config.scheduler.path).parent / TOKEN_FILE)
 

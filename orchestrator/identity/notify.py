@@ -18,11 +18,7 @@ Post = Callable[[str, str, Sequence[Reply]], Awaitable[bool]]
 
 def link_text(link: SignInLink) -> str:
     minutes = max(1, round(link.timeout / 60))
-    head = (
-        f"Your sign-in to {link.server} has expired or was revoked. "
-        if link.again
-        else ""
-    )
+    head = f"Your sign-in to {link.server} has expired or was revoked. " if link.again else ""
     return (
         f"{head}Sign in to {link.server} so I can act as you there:\n{link.url}\n"
         f"The link works for {minutes} min; your request goes on once you have signed in."
@@ -48,7 +44,9 @@ def chat_notifier(adapters: Callable[[], Mapping[str, Any]], post: Post) -> Noti
             else:
                 await post(platform, user_id, private)
         except Exception as exc:  # noqa: BLE001 - the chat note below says what to do
-            log.warning("oauth_link_send_failed server=%s error=%s", link.server, type(exc).__name__)
+            log.warning(
+                "oauth_link_send_failed server=%s error=%s", link.server, type(exc).__name__
+            )
         requester = current_requester()
         if requester.chat_id and requester.chat_id != user_id and requester.platform == platform:
             note = (

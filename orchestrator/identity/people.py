@@ -149,8 +149,6 @@ class PersonalServer:
         self._on_change()
 
 
-
-
 class RefusedServer:
     """An OAuth server that cannot start (no token key): down, saying why, for everyone."""
 

@@ -32,8 +32,6 @@ def oauth_routes(signins: SignIns) -> list[BaseRoute]:
             params.get("error", ""),
         )
         headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-        return HTMLResponse(
-            PAGE.format(text=escape(outcome.text)), outcome.status, headers=headers
-        )
+        return HTMLResponse(PAGE.format(text=escape(outcome.text)), outcome.status, headers=headers)
 
     return [Route(CALLBACK_PATH, callback, methods=["GET"])]
