@@ -1,5 +1,5 @@
 """`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, doctor, health,
-audit, worker.
+audit, worker, mcp.
 
 Each sub-command lives in its own module; this is the one place they are registered, and the
 one place a command ends: a closed pipe (`| head`), Ctrl-C or no network is one line on
@@ -20,6 +20,7 @@ from orchestrator.cli.chat import add_chat_parser
 from orchestrator.cli.check_config import add_check_config_parser
 from orchestrator.cli.doctor import add_doctor_parser
 from orchestrator.cli.health import add_health_parser
+from orchestrator.cli.mcp_login import add_mcp_parser
 from orchestrator.cli.route import add_route_parser
 from orchestrator.cli.run import add_run_parser
 from orchestrator.cli.schedule import add_schedule_parser
@@ -37,6 +38,7 @@ SUB_COMMANDS = (
     add_health_parser,
     add_audit_parser,
     add_worker_parser,
+    add_mcp_parser,
 )
 
 
