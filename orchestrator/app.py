@@ -67,6 +67,11 @@ def build_oauth(config: Config) -> tuple[OAuthGate | None, ConnectionFactory | N
     return gate, oauth_connections(gate) if gate is not None else None
 
 
+def build_hub(config: Config) -> McpHub:
+    """The hub alone (CLI commands): OAuth servers with their stored sign-ins."""
+    return McpHub(config.mcp_servers, build_oauth(config)[1])
+
+
 def build_services(config: Config, clock: Clock | None = None) -> Services:
     settings = config.orchestrator
     gate, oauth = build_oauth(config)

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.admin.doctor.base import Level
+from orchestrator.admin.doctor.oauth import check_oauth
 from orchestrator.app import build_services
 from orchestrator.audit import bind_requester
 from orchestrator.cli import main
+from orchestrator.cli.doctor import run_doctor
 from orchestrator.config import load_config
 from scripts.with_redis import free_port
 from tests.helpers import eventually
@@ -69,6 +72,10 @@ async def test_an_admin_signs_the_bot_in_on_the_host_and_the_bot_uses_it(
             assert result.text == "notes of ops-bot: buy milk (ops-bot)"
             assert services.oauth is not None
             assert await services.oauth.state("notes", "bot") == "signed in"
+            findings = await check_oauth(load_config(path))
+            assert [(f.level, f.detail) for f in findings] == [
+                (Level.OK, "notes: as the bot, signed in")
+            ]
         finally:
             await services.hub.stop()
             await services.oauth.close() if services.oauth else None
@@ -85,6 +92,12 @@ async def test_a_bot_server_nobody_signed_in_is_down_saying_how_to_sign_in(
             status = services.hub.status()[0]
             assert status.state == "down"
             assert "orchestrator mcp login notes" in status.last_error
+            findings = [f for f in await run_doctor(str(tmp_path / "orchestrator.yaml"))]
+            oauth = [f for f in findings if f.check == "oauth"]
+            assert [(f.level, f.detail) for f in oauth] == [
+                (Level.FAIL, "notes: as the bot, needs sign-in")
+            ]
+            assert oauth[0].fix == "stop the bot and run: orchestrator mcp login notes"
         finally:
             await services.hub.stop()
 
@@ -100,3 +113,5 @@ async def test_without_a_token_key_oauth_servers_stay_down_with_the_reason(
     assert "need an encryption key for their tokens in $ORCHESTRATOR_TOKEN_KEY" in status.last_error
     args = ["mcp", "login", "notes", "-c", str(tmp_path / "orchestrator.yaml")]
     assert await asyncio.to_thread(main, args) == 2
+    findings = await check_oauth(load_config(tmp_path / "orchestrator.yaml"))
+    assert findings[0].level == Level.FAIL and "$ORCHESTRATOR_TOKEN_KEY" in findings[0].detail
