@@ -35,3 +35,10 @@ def oauth_routes(signins: SignIns) -> list[BaseRoute]:
         return HTMLResponse(PAGE.format(text=escape(outcome.text)), outcome.status, headers=headers)
 
     return [Route(CALLBACK_PATH, callback, methods=["GET"])]
+
+
+def identity_routes(services: object) -> list[BaseRoute]:
+    """The callback route when the running app has OAuth servers (`process_routes` adds these),
+    else none."""
+    gate = getattr(services, "oauth", None)
+    return oauth_routes(gate.signins) if gate is not None else []

@@ -176,17 +176,22 @@ async def test_a_revoked_token_sends_a_new_sign_in_link_and_the_call_goes_on(
 async def test_a_person_who_never_signs_in_gets_a_clear_error_and_nothing_waits(
     stand: Stand, bot: BotSide
 ) -> None:
-    hub = await hub_for(stand, bot, sign_in_timeout_seconds=0.5)
+    hub = await hub_for(stand, bot, sign_in_timeout_seconds=2)
     try:
+        assert (await signed_in_call(hub, bot, "2", "bob")).startswith("notes of bob")
         task = await call_as(hub, "1")
         link = await bot.next_link()
-        with pytest.raises(ServerDown, match="was not completed within 0.5 s; send /login notes"):
+        # While Ann's request waits for her sign-in, Bob's calls go on: nothing else waits.
+        bobs = await asyncio.wait_for(await call_as(hub, "2"), 20)
+        assert bobs.text.startswith("notes of bob") and not task.done()
+        with pytest.raises(ServerDown, match="was not completed within 2 s; send /login notes"):
             await asyncio.wait_for(task, 20)
         assert bot.gate.signins.waiting("notes") == []
-        assert hub.connections["notes"]._people == {}  # type: ignore[attr-defined]
+        people = hub.connections["notes"]._people  # type: ignore[attr-defined]
+        assert list(people) == ["telegram:2"]  # Ann has no session left behind
         late = await follow(link.url, "alice")  # the link followed after it expired
         assert late.status_code == 400
-        assert stand.auth_server.grants == []
+        assert stand.auth_server.grants == ["authorization_code"]  # Bob's only
     finally:
         await hub.stop()
 
