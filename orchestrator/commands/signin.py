@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+from orchestrator.audit import bind_requester
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
 from orchestrator.identity.gate import slot_for
 from orchestrator.identity.storage import SIGNED_IN
@@ -53,10 +54,18 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
         connection = getattr(app.services.hub, "connections", {}).get(name)
         if connection is None or not hasattr(connection, "session_for"):
             return [Reply(f"{name} is not running.", ReplyKind.ERROR)]
-        task = asyncio.create_task(_sign_in(connection, name, slot))
+        message = ctx.message
+        task = asyncio.create_task(
+            _sign_in(connection, name, slot, message.platform, message.user_id)
+        )
         _background.add(task)
         task.add_done_callback(_background.discard)
-        return [Reply(f"I'm sending you a private message with the link to sign in to {name}.")]
+        return [
+            Reply(
+                f"I'm sending you a private message with the link to sign in to {name} (if it "
+                "does not arrive, open a private chat with me and send this again there)."
+            )
+        ]
 
     @reg.command(
         "logout",
@@ -95,7 +104,9 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
         return [Reply("\n".join(lines))]
 
 
-async def _sign_in(connection: Any, name: str, slot: str) -> None:
+async def _sign_in(connection: Any, name: str, slot: str, platform: str, user_id: str) -> None:
+    # Answered already in the chat: the link goes by private message only, with no chat note.
+    bind_requester(platform, user_id, user_id)
     try:
         await connection.session_for(slot)
     except Exception as exc:  # noqa: BLE001 - the person was told by private message

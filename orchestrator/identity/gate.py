@@ -23,7 +23,7 @@ from mcp.shared.auth import (
 from pydantic import AnyUrl
 
 from orchestrator.config import OAuthSettings, ServerSettings
-from orchestrator.identity.signins import PendingSignIn, SignIns
+from orchestrator.identity.signins import PendingSignIn, SignInError, SignIns
 from orchestrator.identity.storage import (
     REFRESH_FAILED,
     SIGNED_IN,
@@ -142,13 +142,18 @@ class OAuthGate:
                 str(again).lower(),
             )
             if not interactive:
-                from orchestrator.identity.signins import SignInError
-
                 raise SignInError(
                     f"{server} needs a sign-in by an admin: orchestrator mcp login {server}"
                 )
-            waiting.append(self.signins.expect(server, slot, url))
-            await self.notify(SignInLink(server, slot, url, again, auth.sign_in_timeout_seconds))
+            pending = self.signins.expect(server, slot, url)
+            try:
+                await self.notify(
+                    SignInLink(server, slot, url, again, auth.sign_in_timeout_seconds)
+                )
+            except BaseException:
+                self.signins.cancel(pending)  # the link never reached anyone: nothing waits
+                raise
+            waiting.append(pending)
 
         async def callback() -> AuthorizationCodeResult:
             return await self.signins.wait(waiting.pop(), auth.sign_in_timeout_seconds)

@@ -9,6 +9,7 @@ from typing import Any
 
 from orchestrator.audit import current_requester
 from orchestrator.identity.gate import Notify, SignInLink
+from orchestrator.identity.signins import SignInError
 from orchestrator.messages import Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -37,22 +38,30 @@ def chat_notifier(adapters: Callable[[], Mapping[str, Any]], post: Post) -> Noti
             log.warning("oauth_link_undeliverable server=%s platform=%s", link.server, platform)
             return
         private = [Reply(link_text(link), ReplyKind.NOTICE)]
+        requester = current_requester()
+        in_group = requester.platform == platform and requester.chat_id not in ("", user_id)
         try:
             send_private = getattr(adapter, "send_private", None)
             if send_private is not None:
                 await send_private(user_id, private)
             else:
                 await post(platform, user_id, private)
-        except Exception as exc:  # noqa: BLE001 - the chat note below says what to do
+        except Exception as exc:  # noqa: BLE001 - said in the chat, and the request ends
             log.warning(
                 "oauth_link_send_failed server=%s error=%s", link.server, type(exc).__name__
             )
-        requester = current_requester()
-        if requester.chat_id and requester.chat_id != user_id and requester.platform == platform:
-            note = (
-                f"I sent you a private message to sign in to {link.server}. If it did not "
-                f"arrive, open a private chat with me and send /login {link.server}."
-            )
+            if in_group:
+                note = (
+                    f"I could not send you a private message to sign in to {link.server}: "
+                    f"open a private chat with me, send /login {link.server}, then ask again."
+                )
+                await post(platform, requester.chat_id, [Reply(note, ReplyKind.NOTICE)])
+            raise SignInError(
+                f"the sign-in link for {link.server} could not be sent by private message; "
+                f"open a private chat with the bot and send /login {link.server}"
+            ) from None
+        if in_group:
+            note = f"I sent you a private message to sign in to {link.server}."
             await post(platform, requester.chat_id, [Reply(note, ReplyKind.NOTICE)])
 
     return notify

@@ -82,6 +82,10 @@ class SignIns:
                 del self._pending[pending.state]
                 self._remember(pending.state)
 
+    def cancel(self, pending: PendingSignIn) -> None:
+        if self._pending.pop(pending.state, None) is not None:
+            self._remember(pending.state)
+
     def complete(
         self, state: str, code: str, iss: str | None = None, error: str = ""
     ) -> CallbackOutcome:

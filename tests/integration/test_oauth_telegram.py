@@ -85,9 +85,10 @@ async def test_people_sign_in_by_private_message_and_each_get_their_own_notes(
                         link = LINK.search(private)
                         assert link is not None, private
                         assert not LINK.search(" ".join(texts(fake, -100)))  # never in the group
-                        assert await eventually(
-                            lambda: bool(texts(fake, -100, "I sent you a private message to"))
-                        )
+                        if ask == "/run":  # /login answered in the group already
+                            assert await eventually(
+                                lambda: bool(texts(fake, -100, "I sent you a private message"))
+                            )
                         page = await follow(link.group(0), name)
                         assert page.status_code == 200, page.text
                         if ask == "/run":
@@ -119,3 +120,36 @@ async def test_people_sign_in_by_private_message_and_each_get_their_own_notes(
         assert tokens
         for text in (everything_sent, caplog.text, audit):
             assert not [t for t in tokens if t in text]
+
+
+async def test_a_private_message_the_platform_refuses_ends_the_request_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_TOKEN_KEY", KEY)
+    async with oauth_stand() as stand:
+        config = parse_config(config_yaml(tmp_path, stand.mcp_url, free_port()), env={})
+        orchestrator = build_orchestrator(config)
+        gate = orchestrator.services.oauth
+        assert gate is not None and config.http is not None
+        web = WebServer(build_app(oauth_routes(gate.signins)), config.http)
+        await web.start()
+        try:
+            async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+                # Someone signed in before: the tools are known.
+                fake.message_update(f"/login@{BOT_USERNAME} notes", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, 1, "Sign in to notes")))
+                link = LINK.search(texts(fake, 1, "Sign in to notes")[-1])
+                assert link is not None
+                assert (await follow(link.group(0), "alice")).status_code == 200
+                assert await eventually(lambda: hub_up(orchestrator))
+                # Bob never opened a private chat with the bot: Telegram refuses the message.
+                fake.fail_next("sendMessage", 403, "Forbidden: bot can't initiate conversation")
+                fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=2)
+                assert await eventually(lambda: bool(texts(fake, -100, "notes/my_notes failed")))
+                assert texts(fake, -100, "I could not send you a private message to sign in")
+                assert "open a private chat with the bot and send /login notes" in " ".join(
+                    texts(fake, -100, "notes/my_notes failed")
+                )
+                assert gate.signins.waiting("notes") == []  # nothing left waiting
+        finally:
+            await web.stop()
