@@ -10,7 +10,8 @@ import redis.asyncio as aioredis
 from orchestrator.config import Config
 from orchestrator.identity.gate import Notify, OAuthGate
 from orchestrator.identity.routes import callback_url
-from orchestrator.identity.signins import SignIns
+from orchestrator.identity.signins import SignInBook, SignIns
+from orchestrator.identity.signins_redis import RedisSignIns
 from orchestrator.identity.vault_base import Sealer, TokenKeyMissing, TokenVault
 from orchestrator.identity.vault_file import FileVault
 from orchestrator.identity.vault_redis import RedisVault
@@ -27,12 +28,15 @@ async def _nobody(link: object) -> None:
     return None
 
 
-def make_vault(config: Config) -> TokenVault:
+def make_vault(config: Config) -> tuple[TokenVault, SignInBook]:
+    """Redis when sessions use it (every process sees every sign-in and callback), else a
+    file and this process's memory."""
     sessions = config.sessions
     if sessions.backend == "redis" and sessions.url:
         client = aioredis.Redis.from_url(sessions.url, client_name=f"{sessions.key_prefix}:oauth")
-        return RedisVault(client, f"{sessions.key_prefix}:{config.orchestrator.name}")
-    return FileVault(Path(config.scheduler.path).parent / TOKEN_FILE)
+        prefix = f"{sessions.key_prefix}:{config.orchestrator.name}"
+        return RedisVault(client, prefix), RedisSignIns(client, prefix)
+    return FileVault(Path(config.scheduler.path).parent / TOKEN_FILE), SignIns()
 
 
 def build_gate(config: Config, notify: Notify = _nobody) -> OAuthGate | None:
@@ -49,6 +53,5 @@ def build_gate(config: Config, notify: Notify = _nobody) -> OAuthGate | None:
             "redirect lands on <http.public_url>/oauth/callback"
         )
     sealer = Sealer.from_env(envs[0], sorted(servers))
-    return OAuthGate(
-        make_vault(config), sealer, SignIns(), callback_url(config.http.base_url), notify
-    )
+    vault, signins = make_vault(config)
+    return OAuthGate(vault, sealer, signins, callback_url(config.http.base_url), notify)

@@ -23,7 +23,7 @@ from mcp.shared.auth import (
 from pydantic import AnyUrl
 
 from orchestrator.config import OAuthSettings, ServerSettings
-from orchestrator.identity.signins import PendingSignIn, SignInError, SignIns
+from orchestrator.identity.signins import PendingSignIn, SignInBook, SignInError
 from orchestrator.identity.storage import (
     REFRESH_FAILED,
     SIGNED_IN,
@@ -95,7 +95,7 @@ class OAuthGate:
         self,
         vault: TokenVault,
         sealer: Sealer,
-        signins: SignIns,
+        signins: SignInBook,
         redirect_uri: str,
         notify: Notify,
     ) -> None:
@@ -145,13 +145,13 @@ class OAuthGate:
                 raise SignInError(
                     f"{server} needs a sign-in by an admin: orchestrator mcp login {server}"
                 )
-            pending = self.signins.expect(server, slot, url)
+            pending = await self.signins.expect(server, slot, url)
             try:
                 await self.notify(
                     SignInLink(server, slot, url, again, auth.sign_in_timeout_seconds)
                 )
             except BaseException:
-                self.signins.cancel(pending)  # the link never reached anyone: nothing waits
+                await self.signins.cancel(pending)  # the link never reached anyone: nothing waits
                 raise
             waiting.append(pending)
 

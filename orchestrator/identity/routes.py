@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
-from orchestrator.identity.signins import SignIns
+from orchestrator.identity.signins import SignInBook
 
 CALLBACK_PATH = "/oauth/callback"
 
@@ -22,10 +22,10 @@ def callback_url(base_url: str) -> str:
     return base_url.rstrip("/") + CALLBACK_PATH
 
 
-def oauth_routes(signins: SignIns) -> list[BaseRoute]:
+def oauth_routes(signins: SignInBook) -> list[BaseRoute]:
     async def callback(request: Request) -> HTMLResponse:
         params = request.query_params
-        outcome = signins.complete(
+        outcome = await signins.complete(
             params.get("state", ""),
             params.get("code", ""),
             params.get("iss"),

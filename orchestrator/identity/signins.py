@@ -12,6 +12,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from mcp.shared.auth import AuthorizationCodeResult
@@ -33,9 +34,7 @@ class PendingSignIn:
     server: str
     slot: str
     started: float = field(default_factory=time.monotonic)
-    result: asyncio.Future[AuthorizationCodeResult] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    result: asyncio.Future[AuthorizationCodeResult] | None = None  # in this process only
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,45 @@ def state_of(authorization_url: str) -> str:
     return values[0]
 
 
+class SignInBook(Protocol):
+    """Sign-ins under way: in this process (`SignIns`), or in Redis (`RedisSignIns`) when the
+    callback may land on another process than the one whose request waits."""
+
+    async def expect(self, server: str, slot: str, authorization_url: str) -> PendingSignIn: ...
+
+    async def waiting(self, server: str) -> list[str]: ...
+
+    async def wait(self, pending: PendingSignIn, timeout: float) -> AuthorizationCodeResult: ...
+
+    async def cancel(self, pending: PendingSignIn) -> None: ...
+
+    async def complete(
+        self, state: str, code: str, iss: str | None = None, error: str = ""
+    ) -> CallbackOutcome: ...
+
+
+def expired(pending: PendingSignIn, timeout: float) -> SignInError:
+    log.info("oauth_sign_in_expired server=%s slot=%s", pending.server, pending.slot)
+    return SignInError(
+        f"the sign-in to {pending.server} was not completed within "
+        f"{_minutes(timeout)}; send /login {pending.server} and ask again"
+    )
+
+
+REPLAYED = CallbackOutcome(400, "This sign-in link was already used or has expired.")
+FORGED = CallbackOutcome(400, "This sign-in was not started here (unknown state).")
+
+
+def accepted(server: str) -> CallbackOutcome:
+    return CallbackOutcome(
+        200, f"Signed in to {server}. You can close this page and go back to the chat."
+    )
+
+
+def refused(server: str) -> CallbackOutcome:
+    return CallbackOutcome(400, f"The sign-in to {server} was refused.")
+
+
 class SignIns:
     """In this process: the callback must reach the process that started the sign-in."""
 
@@ -56,59 +94,55 @@ class SignIns:
         self._pending: dict[str, PendingSignIn] = {}
         self._used: OrderedDict[str, float] = OrderedDict()
 
-    def expect(self, server: str, slot: str, authorization_url: str) -> PendingSignIn:
+    async def expect(self, server: str, slot: str, authorization_url: str) -> PendingSignIn:
         state = state_of(authorization_url)
         if not state:
             raise SignInError(f"the sign-in link for {server} carries no state")
         pending = PendingSignIn(state, server, slot)
+        pending.result = asyncio.get_running_loop().create_future()
         self._pending[state] = pending
         return pending
 
-    def waiting(self, server: str) -> list[str]:
+    async def waiting(self, server: str) -> list[str]:
         """The slots with a sign-in under way for `server`."""
         return [p.slot for p in self._pending.values() if p.server == server]
 
     async def wait(self, pending: PendingSignIn, timeout: float) -> AuthorizationCodeResult:
+        assert pending.result is not None
         try:
             return await asyncio.wait_for(asyncio.shield(pending.result), timeout)
         except TimeoutError:
-            log.info("oauth_sign_in_expired server=%s slot=%s", pending.server, pending.slot)
-            raise SignInError(
-                f"the sign-in to {pending.server} was not completed within "
-                f"{_minutes(timeout)}; send /login {pending.server} and ask again"
-            ) from None
+            raise expired(pending, timeout) from None
         finally:
             if self._pending.get(pending.state) is pending:
                 del self._pending[pending.state]
                 self._remember(pending.state)
 
-    def cancel(self, pending: PendingSignIn) -> None:
+    async def cancel(self, pending: PendingSignIn) -> None:
         if self._pending.pop(pending.state, None) is not None:
             self._remember(pending.state)
 
-    def complete(
+    async def complete(
         self, state: str, code: str, iss: str | None = None, error: str = ""
     ) -> CallbackOutcome:
         if not state or state in self._used:
             log.warning("oauth_callback_refused reason=%s", "replayed" if state else "no_state")
-            return CallbackOutcome(400, "This sign-in link was already used or has expired.")
+            return REPLAYED
         pending = self._pending.pop(state, None)
         if pending is None:
             log.warning("oauth_callback_refused reason=unknown_state")
-            return CallbackOutcome(400, "This sign-in was not started here (unknown state).")
+            return FORGED
         self._remember(state)
-        if pending.result.done():
+        if pending.result is None or pending.result.done():
             return CallbackOutcome(400, "This sign-in has expired; start it again.")
         if error or not code:
             pending.result.set_exception(
                 SignInError(f"the sign-in to {pending.server} was refused ({error or 'no code'})")
             )
-            return CallbackOutcome(400, f"The sign-in to {pending.server} was refused.")
+            return refused(pending.server)
         pending.result.set_result(AuthorizationCodeResult(code=code, state=state, iss=iss))
         log.info("oauth_callback_accepted server=%s slot=%s", pending.server, pending.slot)
-        return CallbackOutcome(
-            200, f"Signed in to {pending.server}. You can close this page and go back to the chat."
-        )
+        return accepted(pending.server)
 
     def _remember(self, state: str) -> None:
         self._used[state] = time.monotonic()

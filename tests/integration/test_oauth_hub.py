@@ -17,13 +17,19 @@ import httpx2
 import pytest
 
 from orchestrator.audit import bind_requester
+from orchestrator.config import HttpSettings
 from orchestrator.errors import ServerDown
+from orchestrator.identity.gate import OAuthGate, SignInLink
 from orchestrator.identity.people import oauth_connections
+from orchestrator.identity.routes import callback_url, oauth_routes
+from orchestrator.identity.signins_redis import RedisSignIns
 from orchestrator.identity.storage import REFRESH_FAILED, SIGNED_IN
+from orchestrator.identity.vault_base import Sealer
 from orchestrator.identity.vault_file import FileVault
 from orchestrator.identity.vault_redis import RedisVault
 from orchestrator.mcp.hub import McpHub
-from tests.oauth_kit import BotSide, Stand, bot_side, follow, oauth_stand
+from orchestrator.web import WebServer, build_app
+from tests.oauth_kit import KEY, BotSide, Stand, bot_side, follow, oauth_stand
 
 
 @pytest.fixture
@@ -186,7 +192,7 @@ async def test_a_person_who_never_signs_in_gets_a_clear_error_and_nothing_waits(
         assert bobs.text.startswith("notes of bob") and not task.done()
         with pytest.raises(ServerDown, match="was not completed within 2 s; send /login notes"):
             await asyncio.wait_for(task, 20)
-        assert bot.gate.signins.waiting("notes") == []
+        assert await bot.gate.signins.waiting("notes") == []
         people = hub.connections["notes"]._people  # type: ignore[attr-defined]
         assert list(people) == ["telegram:2"]  # Ann has no session left behind
         late = await follow(link.url, "alice")  # the link followed after it expired
@@ -225,3 +231,49 @@ async def test_tokens_in_redis_are_encrypted_per_server_and_person(
         assert_no_token_leaked(stand, *(v.decode() for v in stored.values()))
         assert await bot.gate.logout("notes", "telegram:7")
         assert await bot.gate.state("notes", "telegram:7") == "needs sign-in"
+
+
+async def test_the_callback_may_reach_another_process_than_the_waiting_request(
+    stand: Stand, redis_client: Any, redis_url: str, key_prefix: str
+) -> None:
+    """Distributed mode: the request waits in a worker, the browser lands on a front end."""
+    import redis.asyncio as aioredis
+
+    front_redis = aioredis.Redis.from_url(redis_url)
+    front = WebServer(
+        build_app(oauth_routes(RedisSignIns(front_redis, key_prefix))), HttpSettings(port=0)
+    )
+    await front.start()
+    links: asyncio.Queue[SignInLink] = asyncio.Queue()
+
+    async def notify(link: SignInLink) -> None:
+        await links.put(link)
+
+    worker = OAuthGate(
+        RedisVault(redis_client, key_prefix),
+        Sealer(KEY),
+        RedisSignIns(redis_client, key_prefix),
+        callback_url(front.base_url),
+        notify,
+    )
+    hub = McpHub({"notes": stand.server("person")}, oauth_connections(worker))
+    await hub.start()
+    try:
+        task = await call_as(hub, "1")
+        link = await asyncio.wait_for(links.get(), 10)
+        assert await worker.signins.waiting("notes") == ["telegram:1"]
+        page = await follow(link.url, "alice")
+        assert page.status_code == 200 and str(page.url).startswith(front.base_url)
+        assert (await asyncio.wait_for(task, 20)).text.startswith("notes of alice")
+        async with httpx2.AsyncClient() as browser:
+            replayed = await browser.get(str(page.url))
+            forged = await browser.get(
+                front.base_url + "/oauth/callback", params={"code": "x", "state": "forged"}
+            )
+        assert replayed.status_code == 400 and "already used" in replayed.text
+        assert forged.status_code == 400 and "unknown state" in forged.text
+        assert await worker.signins.waiting("notes") == []
+    finally:
+        await hub.stop()
+        await front.stop()
+        await front_redis.aclose()

@@ -150,6 +150,6 @@ async def test_a_private_message_the_platform_refuses_ends_the_request_saying_wh
                 assert "open a private chat with the bot and send /login notes" in " ".join(
                     texts(fake, -100, "notes/my_notes failed")
                 )
-                assert gate.signins.waiting("notes") == []  # nothing left waiting
+                assert await gate.signins.waiting("notes") == []  # nothing left waiting
         finally:
             await web.stop()

@@ -97,12 +97,12 @@ def test_a_missing_or_malformed_key_is_refused_with_how_to_make_one(
 def test_a_callback_is_accepted_once_and_a_forged_state_never() -> None:
     async def scenario() -> None:
         signins = SignIns()
-        pending = signins.expect("docs", "telegram:1", "https://as/authorize?state=abc&x=1")
-        assert signins.complete("forged", "code").status == 400
-        assert signins.complete("abc", "code-1").status == 200
+        pending = await signins.expect("docs", "telegram:1", "https://as/authorize?state=abc&x=1")
+        assert (await signins.complete("forged", "code")).status == 400
+        assert (await signins.complete("abc", "code-1")).status == 200
         assert (await signins.wait(pending, 1)).code == "code-1"
-        assert signins.complete("abc", "code-1").status == 400  # replayed
-        assert signins.waiting("docs") == []
+        assert (await signins.complete("abc", "code-1")).status == 400  # replayed
+        assert await signins.waiting("docs") == []
 
     import asyncio
 
