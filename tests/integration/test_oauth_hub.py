@@ -277,3 +277,32 @@ async def test_the_callback_may_reach_another_process_than_the_waiting_request(
         await hub.stop()
         await front.stop()
         await front_redis.aclose()
+
+
+async def test_a_refresh_the_server_refuses_sends_that_person_a_new_sign_in_link(
+    stand: Stand, bot: BotSide
+) -> None:
+    hub = await hub_for(stand, bot)
+    assert (await signed_in_call(hub, bot, "1", "alice")).startswith("notes of alice")
+    assert (await signed_in_call(hub, bot, "2", "bob")).startswith("notes of bob")
+    await hub.stop()
+    # Ann's access token has expired and the server revoked her refresh token meanwhile.
+    stand.auth_server.revoke_subject("alice")
+    records = bot.gate.records("notes")
+    record = await records.read("telegram:1")
+    assert record is not None
+    await records.write("telegram:1", {**record, "expires_at": 0})
+    hub = await hub_for(stand, bot)
+    try:
+        task = await call_as(hub, "1")
+        link = await bot.next_link()
+        assert link.again and link.slot == "telegram:1"
+        assert stand.auth_server.grants[-1] == "refresh_token"  # tried, refused
+        assert await bot.gate.state("notes", "telegram:1") == REFRESH_FAILED
+        # Bob is not affected: his calls go on with his own token meanwhile.
+        bobs = await asyncio.wait_for(await call_as(hub, "2"), 20)
+        assert bobs.text.startswith("notes of bob")
+        assert (await follow(link.url, "alice")).status_code == 200
+        assert (await asyncio.wait_for(task, 20)).text.startswith("notes of alice")
+    finally:
+        await hub.stop()
