@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from mcp.shared.dispatcher import ProgressFnT
@@ -60,6 +60,7 @@ class PersonalServer:
         self._on_change = on_change
         self._people: dict[str, ServerConnection] = {}
         self._opening: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         # A person's first session waits for their sign-in as long as the sign-in may take.
         self._session_settings = settings.model_copy(
             update={
@@ -134,10 +135,15 @@ class PersonalServer:
             # A dead session is not restarted in the background (a sign-in needs the person):
             # the person's next call opens a fresh one.
             self._people.pop(slot, None)
-            asyncio.get_running_loop().create_task(connection.stop())
+            self._later(connection.stop())
             return
         if connection is not None and connection.tools != self.tools:
-            asyncio.get_running_loop().create_task(self._learned(connection.tools))
+            self._later(self._learned(connection.tools))
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._tasks.discard)
 
     async def _learned(self, tools: list[ToolSpec]) -> None:
         if tools == self.tools:
