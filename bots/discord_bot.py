@@ -398,6 +398,12 @@ class OrchestratorBot(discord.Client):
         channel = self.get_channel(target) or await self.fetch_channel(target)
         await self.post(channel, replies)  # type: ignore[arg-type]
 
+    async def send_private(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """A direct message to one person (sign-in links, issue 32): the DM channel is opened
+        (or found) with Create DM, then posted to like any channel."""
+        channel = await self.create_dm(discord.Object(int(user_id)))
+        await self.post(channel, replies)
+
     # -- slash commands -----------------------------------------------------------------------
     def slash_command(self, command: Command) -> app_commands.Command[Any, Any, Any]:
         async def callback(interaction: discord.Interaction, **kwargs: Any) -> None:

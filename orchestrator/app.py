@@ -16,8 +16,13 @@ from orchestrator.context.factory import make_context_store
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.factory import make_delivery_store
 from orchestrator.embedding.lazy import LazyEmbedder
+from orchestrator.identity.factory import build_gate
+from orchestrator.identity.gate import OAuthGate
+from orchestrator.identity.notify import chat_notifier
+from orchestrator.identity.people import oauth_connections, refused_connections
+from orchestrator.identity.vault_base import TokenKeyMissing
 from orchestrator.llm.base import LLM
-from orchestrator.mcp.hub import McpHub
+from orchestrator.mcp.hub import ConnectionFactory, McpHub
 from orchestrator.memory.factory import make_memory_store
 from orchestrator.queue.base import ReplySender
 from orchestrator.queue.keys import QueueKeys
@@ -52,8 +57,24 @@ def build_budgets(config: Config, clock: Clock | None = None) -> TokenBudgets:
     return TokenBudgets(clock=clock)
 
 
+def build_oauth(config: Config) -> tuple[OAuthGate | None, ConnectionFactory | None]:
+    """The OAuth gate and the hub's factory for servers behind OAuth (issue 32). Without a
+    token key those servers stay down with the reason; the rest of the bot runs."""
+    try:
+        gate = build_gate(config)
+    except TokenKeyMissing as exc:
+        return None, refused_connections(str(exc))
+    return gate, oauth_connections(gate) if gate is not None else None
+
+
+def build_hub(config: Config) -> McpHub:
+    """The hub alone (CLI commands): OAuth servers with their stored sign-ins."""
+    return McpHub(config.mcp_servers, build_oauth(config)[1])
+
+
 def build_services(config: Config, clock: Clock | None = None) -> Services:
     settings = config.orchestrator
+    gate, oauth = build_oauth(config)
     llm = build_llm(settings.llm_settings)
     memory = make_memory_store(settings.memory_system)
     semantic = settings.tool_routing.strategy == "semantic"
@@ -67,17 +88,18 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
             threshold=settings.tool_routing.confidence_threshold,
         )
     return Services(
-        hub=McpHub.from_config(config),
+        hub=McpHub(config.mcp_servers, oauth),
         sessions=make_session_store(config.sessions, bot=settings.name),
         llm=llm,
         embedder=embedder,
         memory=memory,
         router=router,
-        hub_factory=McpHub.from_config,
+        hub_factory=lambda c: McpHub(c.mcp_servers, oauth),
         delivery=make_delivery_store(config),
         llm_factory=build_llm,
         budgets=build_budgets(config, clock),
         context=make_context_store(config),
+        oauth=gate,
     )
 
 
@@ -87,6 +109,10 @@ def build_orchestrator(config: Config, clock: Clock | None = None) -> Orchestrat
     With `scale.mode: distributed`, scheduled runs are queued for workers, and a front end
     (`scale.role: frontend`) queues every message instead of answering it."""
     orchestrator = Orchestrator(config, build_services(config, clock))
+    if orchestrator.services.oauth is not None:  # sign-in links by private message
+        orchestrator.services.oauth.notify = chat_notifier(
+            lambda: orchestrator.adapters, orchestrator.post
+        )
     queue = build_job_queue(config) if config.scale.mode == "distributed" else None
     if queue is not None and config.scale.role == "frontend":
         orchestrator.queue = queue

@@ -33,6 +33,7 @@ from orchestrator.commands.registry import (
     parse_args,
     split_command,
 )
+from orchestrator.commands.signin import register_signin_commands
 from orchestrator.config import ChatPolicy, Config
 from orchestrator.context.base import ContextLine
 from orchestrator.context.keeper import ConversationContext
@@ -124,6 +125,7 @@ class Orchestrator:
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
+        register_signin_commands(self.commands, self)
 
     # -- adapters (where scheduled runs post) --------------------------------------------------
     def attach(self, adapter: ChatAdapter) -> None:
@@ -224,6 +226,8 @@ class Orchestrator:
         if self.services.delivery is not None:
             await self.services.delivery.close()
         await self.conversation.close()
+        if self.services.oauth is not None:
+            await self.services.oauth.close()
         if self.queue is not None:
             await self.queue.close()
         llm = self.services.llm

@@ -17,6 +17,7 @@ from orchestrator.context.base import ContextStore
 from orchestrator.context.keeper import ConversationContext
 from orchestrator.delivery.base import DeliveryStore
 from orchestrator.embedding.base import Embedder
+from orchestrator.identity.gate import OAuthGate
 from orchestrator.llm.agent import BuiltinTool
 from orchestrator.llm.base import LLM
 from orchestrator.mcp.base import ToolHub
@@ -49,6 +50,7 @@ class Services:
     llm_factory: LLMFactory | None = None  # builds the LLM for reloaded llm_settings
     budgets: TokenBudgets | None = None  # LLM tokens per chat / user per day
     context: ContextStore | None = None  # conversation context (issue 31)
+    oauth: OAuthGate | None = None  # sign-ins to MCP servers behind OAuth (issue 32)
 
 
 @dataclass(frozen=True, slots=True)

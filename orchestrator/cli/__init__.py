@@ -1,5 +1,5 @@
 """`orchestrator <sub-command>`: chat, check-config, run, tools, route, schedule, doctor, health,
-audit, worker, dashboard.
+audit, worker, dashboard, mcp.
 
 Each sub-command lives in its own module; this is the one place they are registered, and the
 one place a command ends: a closed pipe (`| head`), Ctrl-C or no network is one line on
@@ -21,6 +21,7 @@ from orchestrator.cli.check_config import add_check_config_parser
 from orchestrator.cli.dashboard import add_dashboard_parser
 from orchestrator.cli.doctor import add_doctor_parser
 from orchestrator.cli.health import add_health_parser
+from orchestrator.cli.mcp_login import add_mcp_parser
 from orchestrator.cli.route import add_route_parser
 from orchestrator.cli.run import add_run_parser
 from orchestrator.cli.schedule import add_schedule_parser
@@ -39,6 +40,7 @@ SUB_COMMANDS = (
     add_audit_parser,
     add_worker_parser,
     add_dashboard_parser,
+    add_mcp_parser,
 )
 
 

@@ -37,13 +37,13 @@ def cmd_doctor(ns: argparse.Namespace) -> int:
 async def run_doctor(path: str | None) -> list[Finding]:
     from orchestrator.admin.doctor.base import fail
     from orchestrator.admin.doctor.runner import diagnose
-    from orchestrator.mcp.hub import McpHub
+    from orchestrator.app import build_hub
 
     try:
         config = load_config(config_path(path))
     except ConfigError as exc:
         return [fail("config", p, "fix this line and run doctor again") for p in exc.problems]
-    hub = McpHub.from_config(config)
+    hub = build_hub(config)
 
     async def statuses() -> Sequence[ServerStatus]:
         await hub.start()

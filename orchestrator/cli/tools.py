@@ -25,7 +25,7 @@ def add_tools_parser(subparsers: SubParsers) -> None:
 
 
 def cmd_tools(ns: argparse.Namespace) -> int:
-    from orchestrator.mcp.hub import McpHub  # not loaded by the other commands
+    from orchestrator.app import build_hub  # not loaded by the other commands
 
     config = load_or_report(ns.config)
     if config is None:
@@ -42,7 +42,7 @@ def cmd_tools(ns: argparse.Namespace) -> int:
     level = hub_log.level
     hub_log.setLevel(logging.CRITICAL)
     try:
-        doc = asyncio.run(_collect(McpHub.from_config(config)))
+        doc = asyncio.run(_collect(build_hub(config)))
     finally:
         hub_log.setLevel(level)
     down = [s for s in doc["servers"] if s["state"] not in ("up", "disabled")]

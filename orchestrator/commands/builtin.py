@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param, split_command
+from orchestrator.commands.signin import oauth_status_lines
 from orchestrator.errors import ToolError, UsageError
 from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.mcp.tools import ToolSpec
@@ -53,7 +54,7 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
 
     @reg.command("status", "Show each tool server: up/down, tools, last error, restarts")
     async def status(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        return [Reply(status_text(app))]
+        return [Reply("\n".join([status_text(app), *await oauth_status_lines(app)]))]
 
     @reg.command(
         "confirm",
@@ -137,8 +138,10 @@ async def call_tool_reply(
     if spec is None and not any(
         t.server == server and t.name == tool for t in app.services.hub.catalogue()
     ):
-        known = server in {s.name for s in app.services.hub.status()}
-        hint = f"/tools {server}" if known else "/tools"
+        states = {s.name: s.state for s in app.services.hub.status()}
+        hint = f"/tools {server}" if server in states else "/tools"
+        if states.get(server) == "needs sign-in":  # its tools are listed once someone signs in
+            hint = f"/login {server}"
         return Reply(
             f"There is no tool {server}/{tool} available right now. See {hint}.", ReplyKind.ERROR
         )

@@ -76,6 +76,27 @@ class EnvVar(Model):
     value: str = ""
 
 
+class OAuthSettings(Model):
+    """`auth:` of a `type: http` server behind OAuth 2.1 (issue 32). `bot`: one sign-in for the
+    whole bot (`orchestrator mcp login <server>`); `person`: each teammate signs in and their
+    calls use their own token. Without `client_id` the bot registers itself (dynamic client
+    registration)."""
+
+    type: Literal["oauth"]
+    identity: Literal["bot", "person"] = "bot"
+    client_id: str | None = None
+    client_secret: Credential = None
+    scopes: list[str] = Field(default_factory=list)
+    key_env: str = "ORCHESTRATOR_TOKEN_KEY"  # the env var holding the Fernet key for tokens
+    sign_in_timeout_seconds: float = Field(600, gt=0)  # a waiting request gives up after this
+
+    @model_validator(mode="after")
+    def _secret_needs_id(self) -> OAuthSettings:
+        if self.client_secret and not self.client_id:
+            raise ValueError("`client_secret` needs the `client_id` it belongs to")
+        return self
+
+
 class ServerSettings(Model):
     type: Literal["existing", "custom", "stdio", "http"] = "stdio"
     package: str | None = None
@@ -96,6 +117,7 @@ class ServerSettings(Model):
     safe_tools: list[str] = Field(default_factory=list)
     approve_unannotated: bool = False
     description: str = ""
+    auth: OAuthSettings | None = None  # OAuth 2.1 sign-in (issue 32), `type: http` only
 
     @field_validator("env", mode="before")
     @classmethod
@@ -111,6 +133,8 @@ class ServerSettings(Model):
     def _launchable(self) -> ServerSettings:
         if self.type == "http" and not self.url:
             raise ValueError("type http needs a `url`")
+        if self.auth is not None and self.type != "http":
+            raise ValueError("`auth` (OAuth) works only on `type: http` servers")
         if self.type == "existing" and not (self.package or self.command):
             raise ValueError("type existing needs a `package` (npm) or a `command`")
         if self.type in ("custom", "stdio") and not self.command:

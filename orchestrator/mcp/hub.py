@@ -61,9 +61,14 @@ class ServerConnection:
     """One MCP server, supervised: connect, watch, mark down, back off, restart."""
 
     def __init__(
-        self, name: str, settings: ServerSettings, on_change: Callable[[], None] = lambda: None
+        self,
+        name: str,
+        settings: ServerSettings,
+        on_change: Callable[[], None] = lambda: None,
+        auth: Any = None,
     ) -> None:
         self.name = name
+        self.auth = auth  # the SDK's OAuth provider (orchestrator.identity), else None
         self.settings = settings
         self.session: ClientSession | None = None
         self.tools: list[ToolSpec] = []
@@ -138,7 +143,7 @@ class ServerConnection:
         """Run one session until stop or death; True if it got as far as listing tools."""
         self._dead.clear()
         async with (
-            open_transport(self.settings, errlog) as (read, write),
+            open_transport(self.settings, errlog, self.auth) as (read, write),
             ClientSession(read, write, message_handler=self._on_message) as session,
         ):
             await asyncio.wait_for(session.initialize(), self.settings.startup_timeout_seconds)
@@ -287,19 +292,29 @@ def _result_content(result: Any) -> tuple[str, tuple[OutFile, ...]]:
     return "\n".join(parts), tuple(files)
 
 
+# Builds the connection of a server behind OAuth (orchestrator.identity wires it in app.py).
+ConnectionFactory = Callable[[str, ServerSettings, Callable[[], None]], ServerConnection]
+
+
 class McpHub:
     """All configured MCP servers behind one catalogue (implements the ToolHub protocol)."""
 
-    def __init__(self, servers: Mapping[str, ServerSettings]) -> None:
+    def __init__(
+        self, servers: Mapping[str, ServerSettings], oauth: ConnectionFactory | None = None
+    ) -> None:
         self.version = 0  # bumped whenever the catalogue may have changed
         self._listeners: list[Callable[[], None]] = []
-        self.connections = {
-            name: ServerConnection(name, s, self._changed) for name, s in servers.items()
-        }
+        self._oauth = oauth
+        self.connections = {name: self._connection(name, s) for name, s in servers.items()}
 
     @classmethod
     def from_config(cls, config: Config) -> McpHub:
         return cls(config.mcp_servers)
+
+    def _connection(self, name: str, settings: ServerSettings) -> ServerConnection:
+        if settings.auth is not None and self._oauth is not None:
+            return self._oauth(name, settings, self._changed)
+        return ServerConnection(name, settings, self._changed)
 
     def _changed(self) -> None:
         self.version += 1
@@ -333,7 +348,7 @@ class McpHub:
         removed = [n for n in old if n not in servers]
         changed = [n for n in servers if n in old and old[n].settings != servers[n]]
         await asyncio.gather(*(old[n].stop() for n in (*removed, *changed)))
-        fresh = {n: ServerConnection(n, servers[n], self._changed) for n in (*added, *changed)}
+        fresh = {n: self._connection(n, servers[n]) for n in (*added, *changed)}
         self.connections = {n: fresh.get(n) or old[n] for n in servers}
         await asyncio.gather(*(c.start() for c in fresh.values()))
         if added or removed or changed:

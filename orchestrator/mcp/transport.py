@@ -17,14 +17,15 @@ from orchestrator.config import ServerSettings
 
 @asynccontextmanager
 async def open_transport(
-    settings: ServerSettings, errlog: IO[str]
+    settings: ServerSettings, errlog: IO[str], auth: Any = None
 ) -> AsyncIterator[tuple[Any, Any]]:
-    """Yield (read, write) streams; the subprocess or HTTP session ends when the block exits."""
+    """Yield (read, write) streams; the subprocess or HTTP session ends when the block exits.
+    `auth`: an httpx2 auth (the SDK's OAuth provider) for HTTP servers behind OAuth."""
     if settings.type == "http":
         from mcp.shared._httpx_utils import create_mcp_http_client
 
         async with (
-            create_mcp_http_client(headers=dict(settings.headers)) as http,
+            create_mcp_http_client(headers=dict(settings.headers), auth=auth) as http,
             streamable_http_client(str(settings.url), http_client=http) as streams,
         ):
             yield streams[0], streams[1]

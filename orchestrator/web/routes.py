@@ -1,5 +1,5 @@
 """The routes of this process's one HTTP server: `/healthz`, `/metrics` and the console under
-`/dashboard` (the OAuth callback joins them here too), and their start beside the core."""
+`/dashboard` and the OAuth callback `/oauth/callback`, and their start beside the core."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from orchestrator.console.app import console_app, make_signer
 from orchestrator.console.auth import LinkSigner
 from orchestrator.console.command import register_dashboard_command
 from orchestrator.console.host import ConsoleHost
+from orchestrator.identity.routes import identity_routes
 from orchestrator.web.server import WebServer, build_app
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def process_routes(
         Route("/healthz", health_endpoint(host)),
         Route("/metrics", metrics_endpoint),
     ]
+    if host is not None:
+        routes += identity_routes(host.services)  # /oauth/callback when OAuth servers exist
     if host is not None and signer is not None:
         routes += [
             Route("/dashboard", to_console),

@@ -262,6 +262,7 @@ class FakeDiscord:
             "GET", "/api/v10/channels/{channel}/messages/{message}", self._get_message
         )
         app.router.add_route("GET", "/api/v10/users/@me", self._me)
+        app.router.add_route("POST", "/api/v10/users/@me/channels", self._open_dm)
         app.router.add_route("GET", "/api/v10/guilds/{guild}/channels", self._guild_channels)
         app.router.add_route("POST", "/api/v10/webhooks/{id}/{token}", self._webhook)
         app.router.add_route("GET", "/api/v10/users/@me/guilds", self._my_guilds)
@@ -438,6 +439,32 @@ class FakeDiscord:
         if channel is None:
             return error(404, "Unknown Channel", 10003)
         return json_response(channel)
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        """Create DM (Discord: returns the existing DM channel with that recipient, if any)."""
+        if (early := await self.record(request)) is not None:
+            return early
+        recipient = str((self.calls[-1].body or {}).get("recipient_id") or "")
+        if not recipient.isdigit():
+            return form_error([("recipient_id", "BASE_TYPE_REQUIRED", "This field is required")])
+        for channel in self.channels.values():
+            if channel["type"] == 1 and [u["id"] for u in channel["recipients"]] == [recipient]:
+                return json_response(channel)
+        user = {
+            "id": recipient,
+            "username": f"user{recipient[-4:]}",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+        }
+        dm_id = str(900000000000000000 + len(self.channels))
+        self.channels[dm_id] = {
+            "id": dm_id,
+            "type": 1,
+            "recipients": [user],
+            "last_message_id": None,
+        }
+        return json_response(self.channels[dm_id])
 
     async def _me(self, request: web.Request) -> web.Response:
         if (early := await self.record(request)) is not None:

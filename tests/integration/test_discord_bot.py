@@ -212,3 +212,17 @@ async def test_the_admins_list_grants_config_to_a_listed_member_only(tmp_path: P
         await orchestrator.stop()
     assert "admins:" in shown and f"discord:{ANN['id']}" in shown
     assert "/config is for admins only." in refused  # `telegram:<id>` does not count here
+
+
+async def test_a_private_message_opens_the_persons_dm_channel(wire: DiscordWire) -> None:
+    """Sign-in links (issue 32) go by DM: Create DM, then a post in that channel."""
+    await wire.bot.send_private(BOB["id"], [Reply("Sign in to docs: https://as.example/a?x=1")])
+    opened = [c for c in wire.api.calls if c.path == "/api/v10/users/@me/channels"]
+    assert [str(c.body["recipient_id"]) for c in opened] == [BOB["id"]]  # type: ignore[index]
+    dm = next(
+        c
+        for c in wire.api.channels.values()
+        if c["type"] == 1 and c["recipients"][0]["id"] == BOB["id"]
+    )
+    (sent,) = await wire.sent_at_least(1, dm["id"])
+    assert sent["content"].startswith("Sign in to docs: https://as.example/a?x=1")

@@ -27,6 +27,7 @@ from orchestrator.admin.doctor.checks import (
     platform_targets,
     schedule_findings,
 )
+from orchestrator.admin.doctor.oauth import check_oauth
 from orchestrator.admin.doctor.transcription import check_transcription
 from orchestrator.config import Config
 from orchestrator.mcp.base import ServerStatus
@@ -76,6 +77,7 @@ async def diagnose(
         ("redis", partial(check_redis, config)),
         ("memory", partial(check_chroma, config)),
         ("transcription", partial(check_transcription, config)),  # files and voice (issue 31)
+        ("oauth", partial(check_oauth, config)),  # sign-ins to MCP servers (issue 32)
     ]
     for name in ("telegram", "discord"):
         if name not in configured:
