@@ -15,8 +15,6 @@ import pytest
 from orchestrator.admin.audit_sink import audit_trail
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
-from orchestrator.identity.routes import oauth_routes
-from orchestrator.web import WebServer, build_app
 from scripts.with_redis import free_port
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
 from tests.helpers import eventually, running_bot
@@ -64,56 +62,51 @@ async def test_people_sign_in_by_private_message_and_each_get_their_own_notes(
         orchestrator = build_orchestrator(config)
         gate = orchestrator.services.oauth
         assert gate is not None and config.http is not None
-        web = WebServer(build_app(oauth_routes(gate.signins)), config.http)
-        await web.start()
-        try:
-            with audit_trail(config):
-                async with FakeTelegram() as fake, running_bot(fake, orchestrator):
-                    fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=1)
-                    assert await eventually(lambda: bool(texts(fake, -100, "See /login notes")))
-                    # The first person signs in with /login (nobody knows the tools before), the
-                    # second simply asks: their request waits for their sign-in, then goes on.
-                    for user, name, ask in ((1, "alice", "/login"), (2, "bob", "/run")):
-                        command = "login notes" if ask == "/login" else "run notes my_notes"
-                        fake.message_update(
-                            f"/{command.split()[0]}@{BOT_USERNAME} "
-                            + " ".join(command.split()[1:]),
-                            user_id=user,
+        # The callback is served by the bot's own HTTP server (the `http:` section).
+        with audit_trail(config):
+            async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+                fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, -100, "See /login notes")))
+                # The first person signs in with /login (nobody knows the tools before), the
+                # second simply asks: their request waits for their sign-in, then goes on.
+                for user, name, ask in ((1, "alice", "/login"), (2, "bob", "/run")):
+                    command = "login notes" if ask == "/login" else "run notes my_notes"
+                    fake.message_update(
+                        f"/{command.split()[0]}@{BOT_USERNAME} " + " ".join(command.split()[1:]),
+                        user_id=user,
+                    )
+                    assert await eventually(lambda u=user: bool(texts(fake, u, "Sign in")))
+                    private = texts(fake, user, "Sign in to notes")[-1]
+                    link = LINK.search(private)
+                    assert link is not None, private
+                    assert not LINK.search(" ".join(texts(fake, -100)))  # never in the group
+                    if ask == "/run":  # /login answered in the group already
+                        assert await eventually(
+                            lambda: bool(texts(fake, -100, "I sent you a private message"))
                         )
-                        assert await eventually(lambda u=user: bool(texts(fake, u, "Sign in")))
-                        private = texts(fake, user, "Sign in to notes")[-1]
-                        link = LINK.search(private)
-                        assert link is not None, private
-                        assert not LINK.search(" ".join(texts(fake, -100)))  # never in the group
-                        if ask == "/run":  # /login answered in the group already
-                            assert await eventually(
-                                lambda: bool(texts(fake, -100, "I sent you a private message"))
-                            )
-                        page = await follow(link.group(0), name)
-                        assert page.status_code == 200, page.text
-                        if ask == "/run":
-                            assert await eventually(
-                                lambda n=name: bool(texts(fake, -100, f"notes of {n}"))
-                            )
-                        else:
-                            assert await eventually(lambda: bool(gate and hub_up(orchestrator)))
-                    fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=1)
-                    assert await eventually(lambda: bool(texts(fake, -100, "notes of alice")))
-                    fake.message_update(f"/logins@{BOT_USERNAME}", user_id=1)
-                    assert await eventually(lambda: bool(texts(fake, -100, "Sign-ins:")))
-                    assert "notes (as you): signed in" in texts(fake, -100, "Sign-ins:")[-1]
-                    fake.message_update(f"/status@{BOT_USERNAME}", user_id=1)
-                    assert await eventually(lambda: bool(texts(fake, -100, "as each person")))
-                    assert "notes: as each person, 2 signed in" in texts(fake, -100, "Servers:")[-1]
-                    fake.message_update(f"/config@{BOT_USERNAME}", user_id=1)
-                    assert await eventually(lambda: bool(texts(fake, -100, "mcp_servers")))
-                    fake.message_update(f"/logout@{BOT_USERNAME} notes", user_id=1)
-                    assert await eventually(lambda: bool(texts(fake, -100, "Signed out of notes.")))
-                    assert await gate.state("notes", "telegram:1") == "needs sign-in"
-                    assert await gate.state("notes", "telegram:2") == "signed in"
-                    everything_sent = json.dumps(fake.sent())
-        finally:
-            await web.stop()
+                    page = await follow(link.group(0), name)
+                    assert page.status_code == 200, page.text
+                    if ask == "/run":
+                        assert await eventually(
+                            lambda n=name: bool(texts(fake, -100, f"notes of {n}"))
+                        )
+                    else:
+                        assert await eventually(lambda: bool(gate and hub_up(orchestrator)))
+                fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, -100, "notes of alice")))
+                fake.message_update(f"/logins@{BOT_USERNAME}", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, -100, "Sign-ins:")))
+                assert "notes (as you): signed in" in texts(fake, -100, "Sign-ins:")[-1]
+                fake.message_update(f"/status@{BOT_USERNAME}", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, -100, "as each person")))
+                assert "notes: as each person, 2 signed in" in texts(fake, -100, "Servers:")[-1]
+                fake.message_update(f"/config@{BOT_USERNAME}", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, -100, "mcp_servers")))
+                fake.message_update(f"/logout@{BOT_USERNAME} notes", user_id=1)
+                assert await eventually(lambda: bool(texts(fake, -100, "Signed out of notes.")))
+                assert await gate.state("notes", "telegram:1") == "needs sign-in"
+                assert await gate.state("notes", "telegram:2") == "signed in"
+                everything_sent = json.dumps(fake.sent())
         audit = (tmp_path / "audit.jsonl").read_text()
         assert "notes/my_notes" in audit  # the calls were audited, without any token
         tokens = stand.auth_server.all_tokens()
@@ -131,25 +124,21 @@ async def test_a_private_message_the_platform_refuses_ends_the_request_saying_wh
         orchestrator = build_orchestrator(config)
         gate = orchestrator.services.oauth
         assert gate is not None and config.http is not None
-        web = WebServer(build_app(oauth_routes(gate.signins)), config.http)
-        await web.start()
-        try:
-            async with FakeTelegram() as fake, running_bot(fake, orchestrator):
-                # Someone signed in before: the tools are known.
-                fake.message_update(f"/login@{BOT_USERNAME} notes", user_id=1)
-                assert await eventually(lambda: bool(texts(fake, 1, "Sign in to notes")))
-                link = LINK.search(texts(fake, 1, "Sign in to notes")[-1])
-                assert link is not None
-                assert (await follow(link.group(0), "alice")).status_code == 200
-                assert await eventually(lambda: hub_up(orchestrator))
-                # Bob never opened a private chat with the bot: Telegram refuses the message.
-                fake.fail_next("sendMessage", 403, "Forbidden: bot can't initiate conversation")
-                fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=2)
-                assert await eventually(lambda: bool(texts(fake, -100, "notes/my_notes failed")))
-                assert texts(fake, -100, "I could not send you a private message to sign in")
-                assert "open a private chat with the bot and send /login notes" in " ".join(
-                    texts(fake, -100, "notes/my_notes failed")
-                )
-                assert await gate.signins.waiting("notes") == []  # nothing left waiting
-        finally:
-            await web.stop()
+        # The callback is served by the bot's own HTTP server (the `http:` section).
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            # Someone signed in before: the tools are known.
+            fake.message_update(f"/login@{BOT_USERNAME} notes", user_id=1)
+            assert await eventually(lambda: bool(texts(fake, 1, "Sign in to notes")))
+            link = LINK.search(texts(fake, 1, "Sign in to notes")[-1])
+            assert link is not None
+            assert (await follow(link.group(0), "alice")).status_code == 200
+            assert await eventually(lambda: hub_up(orchestrator))
+            # Bob never opened a private chat with the bot: Telegram refuses the message.
+            fake.fail_next("sendMessage", 403, "Forbidden: bot can't initiate conversation")
+            fake.message_update(f"/run@{BOT_USERNAME} notes my_notes", user_id=2)
+            assert await eventually(lambda: bool(texts(fake, -100, "notes/my_notes failed")))
+            assert texts(fake, -100, "I could not send you a private message to sign in")
+            assert "open a private chat with the bot and send /login notes" in " ".join(
+                texts(fake, -100, "notes/my_notes failed")
+            )
+            assert await gate.signins.waiting("notes") == []  # nothing left waiting
