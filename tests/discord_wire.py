@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bots.discord_bot import OrchestratorBot, create_bot
+from bots.discord.client import OrchestratorBot, create_bot
 from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from tests.fakes.discord_api import APP_ID, BOT_USER, GUILD_ID, FakeDiscord

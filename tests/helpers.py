@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bots.telegram_bot import create_application
+from bots.telegram.app import create_application
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, parse_config
 from orchestrator.core import Orchestrator

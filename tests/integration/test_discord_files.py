@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bots.discord_bot import message_payload
+from bots.discord.resume import message_payload
 from orchestrator.delivery.base import InboundRequest
 from orchestrator.delivery.redis_store import RedisDeliveryStore
 from orchestrator.messages import ChatMessage

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 
-from bots.discord_sender import DiscordSender, discord_sender
+from bots.discord.sender import DiscordSender, discord_sender
 from orchestrator.config import DiscordSettings, parse_config
 from orchestrator.messages import Choice, Reply, ReplyKind
 from orchestrator.queue.base import SendNotDelivered

@@ -10,8 +10,8 @@ import discord
 import pytest
 import redis.asyncio as aioredis
 
-from bots.discord_sender import DiscordSender
-from bots.telegram_sender import TelegramSender
+from bots.discord.sender import DiscordSender
+from bots.telegram.sender import TelegramSender
 from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply

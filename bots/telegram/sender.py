@@ -24,8 +24,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.request import HTTPXRequest
 
 from bots.reactions import TELEGRAM_EMOJI
-from bots.telegram_media import upload
-from bots.telegram_render import TelegramPart, render_markdown
+from bots.telegram.media import upload
+from bots.telegram.render import TelegramPart, render_markdown
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.messages import OutFile, Reply, ReplyKind
 from orchestrator.queue.base import OutPart, SendNotDelivered
