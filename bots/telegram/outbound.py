@@ -118,7 +118,12 @@ class Outbound:
             for f_index, file in enumerate(reply.files):  # a tool's images and files
                 part_id = f"{r_index}.f{f_index}"
                 if part_id not in done and self.app is not None:
-                    posted = await send_file(self.app.bot, chat_id, file, reply_to)
+                    try:
+                        posted = await send_file(self.app.bot, chat_id, file, reply_to, thread_id)
+                    except TopicUnavailable:  # closed after the text went out: into the chat
+                        thread_id = reply_to = None
+                        await self._send_part(chat_id, TelegramPart(TOPIC_GONE_TEXT), None)
+                        posted = await send_file(self.app.bot, chat_id, file, None)
                     if key is not None:
                         await self.store.mark_sent(key, part_id, posted or UNKNOWN)
 

@@ -89,7 +89,8 @@ class TelegramSender:
         for _ in range(MAX_FLOOD_WAITS):
             try:
                 if isinstance(part.body, OutFile):  # a tool's image or file (issue 31)
-                    sent = await upload(self.bot, int(chat_id), part.body, params)
+                    topic = int(thread_id) if thread_id else None
+                    sent = await upload(self.bot, int(chat_id), part.body, params, topic)
                     return str(sent.message_id)
                 sent = await self.bot.send_message(
                     int(chat_id),

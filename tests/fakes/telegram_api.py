@@ -370,6 +370,7 @@ class FakeTelegram:
 
     def _uploaded(self, params: dict[str, Any], field_name: str, limit: int) -> Any:
         upload = check_upload(params, field_name, limit)
+        _refuse(self.topics.check(params))  # a forum topic, as sendMessage checks it
         self.uploads.append({"method": field_name, **params})
         message = self._message(params)
         message.pop("text")

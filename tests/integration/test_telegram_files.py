@@ -21,6 +21,7 @@ from tests.media_kit import media_orchestrator, text_pdf
 from tests.servers.file_tools import CSV, tiny_png
 
 PRIVATE = {"chat_id": 42, "chat_type": "private"}
+FORUM, TOPIC = -100, 77
 
 
 def said(fake: FakeTelegram, part: str) -> list[dict[str, Any]]:
@@ -161,6 +162,38 @@ async def test_a_tool_image_and_an_embedded_file_are_sent_as_photo_and_document(
     assert document["document"]["data"] == CSV
     tool_messages = [m for m in llm.requests[-1]["body"]["messages"] if m["role"] == "tool"]
     assert any("file sent to the chat: tasks.csv" in m["content"] for m in tool_messages)
+
+
+async def test_a_tool_image_and_file_asked_in_a_forum_topic_are_sent_in_that_topic() -> None:
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Here you go.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            fake.topics.add(FORUM, TOPIC)
+            fake.message_update(f"@{BOT_USERNAME} chart and export please", thread_id=TOPIC)
+            assert await eventually(lambda: len(fake.uploads) == 2)
+            assert await eventually(lambda: bool(said(fake, "Summary")))
+    uploads = fake.sent("sendPhoto") + fake.sent("sendDocument")
+    assert [(u["chat_id"], u["message_thread_id"]) for u in uploads] == [(FORUM, TOPIC)] * 2
+    assert {p.get("message_thread_id") for p in fake.sent()} == {TOPIC}
+
+
+async def test_files_for_a_topic_closed_after_the_answer_went_out_are_sent_in_the_chat() -> None:
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Here you go.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            fake.topics.add(FORUM, TOPIC)
+            fake.hold("sendPhoto")
+            fake.message_update(f"@{BOT_USERNAME} chart and export please", thread_id=TOPIC)
+            assert await eventually(lambda: bool(said(fake, "Here you go.")))
+            fake.topics.close(FORUM, TOPIC)  # closed by an admin between the text and the photo
+            fake.release("sendPhoto")
+            assert await eventually(lambda: len(fake.uploads) == 2)
+    refused = [c for c in fake.calls if c.method == "sendPhoto" and c.result is None]
+    assert [c.params["message_thread_id"] for c in refused] == [TOPIC]  # TOPIC_CLOSED
+    assert len(said(fake, "could not post in the topic")) == 1
+    assert all("message_thread_id" not in u for u in fake.uploads)  # then into the chat, once
 
 
 async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_once_on_restart(
