@@ -501,7 +501,10 @@ class Orchestrator:
         if result.pending is not None:
             pid = result.pending.id
             choices = (Choice("Run all", f"/confirm {pid}"), Choice("Cancel", f"/cancel {pid}"))
-            return [Reply(result.text, choices=choices, for_user_id=message.user_id)]
+            # Files a tool made before the pause go with the question: the model was told they
+            # were sent, and the plan (kept as JSON) holds no bytes.
+            files = tuple(result.files)
+            return [Reply(result.text, choices=choices, for_user_id=message.user_id, files=files)]
         files = tuple(result.files)
         return [Reply(result.text, files=files), Reply(summary_line(result), ReplyKind.SUMMARY)]
 

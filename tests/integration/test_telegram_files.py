@@ -196,6 +196,40 @@ async def test_files_for_a_topic_closed_after_the_answer_went_out_are_sent_in_th
     assert all("message_thread_id" not in u for u in fake.uploads)  # then into the chat, once
 
 
+async def test_a_plan_paused_for_approval_keeps_the_document_and_the_files_made_before_it(
+    redis_url: str, key_prefix: str
+) -> None:
+    """The plan waits in Redis (as a restart would find it); after Run all the tool phase still
+    reads the document, and the chart made before the pause was sent with the question."""
+    notes = b"# Notes\nThe launch code name is BLUEBIRD.\n"
+
+    def after_export(body: dict[str, Any]) -> dict[str, Any]:
+        seen.append("\n".join(str(m.get("content")) for m in body["messages"]))
+        return text("Exported.")
+
+    seen: list[str] = []
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), after_export]
+    sessions = f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{key_prefix}'}}\n"
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(
+            llm.base_url, file_tools=True, write_tools="[export]", extra=sessions
+        )
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            caption = f"@{BOT_USERNAME} chart these notes and export them"
+            fake.media_update("document", notes, caption=caption, file_name="notes.md")
+            assert await eventually(lambda: bool(said(fake, "need your approval")))
+            assert await eventually(lambda: len(fake.sent("sendPhoto")) == 1)
+            question = said(fake, "need your approval")[0]
+            buttons = question["reply_markup"]["inline_keyboard"][0]
+            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
+            fake.callback_update(confirm, message_id=fake.message_id_of("need your approval"))
+            assert await eventually(lambda: bool(said(fake, "Exported.")))
+            assert await eventually(lambda: len(fake.sent("sendDocument")) == 1)
+    [after] = seen
+    assert '<attached_file name="notes.md">' in after and "BLUEBIRD" in after
+    assert len(llm.requests) == 3 and len(fake.uploads) == 2  # the chart once, the CSV once
+
+
 async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_once_on_restart(
     redis_url: str, key_prefix: str, redis_client: object
 ) -> None:
