@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from bots.discord.events import MessageEvents
+from bots.discord.relay import RelayedChoice
 from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 
@@ -33,6 +34,7 @@ class OrchestratorBot(MessageEvents):
     # -- set-up -------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
         self.orchestrator.attach(self)
+        self.add_dynamic_items(RelayedChoice)  # clicks on a worker's buttons (distributed mode)
         if self.settings.sync == "global":
             await self.tree.sync()
         elif self.settings.sync == "guild":
