@@ -235,6 +235,11 @@ class Orchestrator:
         call this instead of `handle`); True when kept. Never raises."""
         return await self.conversation.observe(self.in_conversation(message))
 
+    async def observe_edit(self, message: ChatMessage) -> bool:
+        """An edited message: if it was kept as conversation context, the kept text becomes
+        the edited one (True). Nothing is answered or run again. Never raises."""
+        return await self.conversation.revise(self.in_conversation(message))
+
     async def admit(self, message: ChatMessage) -> list[Reply] | None:
         """Count a person's message against their rate as it arrives, before it waits behind
         their earlier ones: None to go on, else what to answer instead (one notice a burst,

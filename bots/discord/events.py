@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 import discord
@@ -66,7 +67,9 @@ class MessageEvents(Sending):
             async with turn:
                 taken = self.reactions.taken(chat_message, react)  # 👀, then ✅ or ❌
                 if media:  # read (transcribe) once: a replay was dropped by `begin` above
-                    read = await self.files.read(message, chat_message)
+                    read = await self.typing_while(
+                        message.channel, self.files.read(message, chat_message)
+                    )
                     if isinstance(read, Reply):
                         await self.post(message.channel, [read], reference=message, key=key)
                         self.reactions.ended(taken, chat_message, [read], react)
@@ -99,7 +102,9 @@ class MessageEvents(Sending):
             )
             async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
                 if payload.get("files") and request.replies is None:  # read them again
-                    read = await self.files.reread(channel, chat_message)
+                    read = await self.typing_while(
+                        channel, self.files.reread(channel, chat_message)
+                    )
                     if isinstance(read, Reply):
                         await self.post(channel, [read], reference=original, key=request.key)  # type: ignore[arg-type]
                         return
@@ -107,6 +112,17 @@ class MessageEvents(Sending):
                 await self._answer(request.key, channel, chat_message, original, request)
         finally:
             await self.inflight.end(request.key)
+
+    async def typing_while(
+        self, channel: Any, reading: Coroutine[Any, Any, ChatMessage | Reply]
+    ) -> ChatMessage | Reply:
+        """Files read (a voice note transcribed) with "typing..." shown in the channel or
+        thread meanwhile."""
+        typing = asyncio.create_task(keep_typing(channel))
+        try:
+            return await reading
+        finally:
+            typing.cancel()
 
     async def _answer(
         self,

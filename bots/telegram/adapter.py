@@ -8,6 +8,7 @@ core; button presses are answered only for the asker or an admin.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -179,7 +180,7 @@ class TelegramAdapter(Working):
             taken = self.reactions.tracker.taken(chat_message, react)  # 👀: never waited on
             prior = self._resumed.get(key)
             if media and (prior is None or prior.replies is None):  # read (transcribe) once
-                read = await self.files.read(context.bot, message, chat_message)
+                read = await self.read_typing(context.bot, message, chat_message)
                 if isinstance(read, Reply):
                     sent = prior.sent if prior is not None else None  # resumed: once
                     await self.deliver(
@@ -198,14 +199,34 @@ class TelegramAdapter(Working):
             replies = await self.answer(key, chat_message, message.chat.id, message.message_id)
             self.reactions.tracker.ended(taken, chat_message, replies, react)  # 👍 or 👎
 
+    async def read_typing(
+        self, bot: Any, message: Message, base: ChatMessage
+    ) -> ChatMessage | Reply:
+        """Read a message's file (a voice note is transcribed) with typing shown meanwhile, in
+        the message's topic."""
+        typing = asyncio.create_task(self._keep_typing(message.chat.id, topic_of(message)))
+        try:
+            return await self.files.read(bot, message, base)
+        finally:
+            typing.cancel()
+
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """An edited message is not answered: its original was (a command in it ran once), and
-        answering the edit would run it again."""
+        """An edited message is never answered: its original was (a command in it ran once),
+        and answering the edit would run it again. If it was kept as conversation context,
+        the kept text becomes the edited one."""
         message = update.effective_message
-        if message is not None:
-            log.info(
-                "telegram_edit_ignored chat=%s message=%s", message.chat.id, message.message_id
-            )
+        if message is None:
+            return
+        revised = False
+        if message.text is not None:
+            edited = self.to_chat_message(message, context.bot.username)
+            revised = await self.orchestrator.observe_edit(edited)
+        log.info(
+            "telegram_edit_not_answered chat=%s message=%s context_revised=%s",
+            message.chat.id,
+            message.message_id,
+            revised,
+        )
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -65,6 +65,30 @@ async def test_a_voice_message_replayed_by_the_gateway_is_transcribed_and_answer
     assert "when is the deploy" in llm.requests[0]["body"]["messages"][-1]["content"]
 
 
+async def test_typing_shows_in_the_thread_while_a_voice_message_is_transcribed() -> None:
+    voice = b"OggS\x00thread-voice"
+    with FakeOpenAI(default=text("Retro is on Friday.")) as llm:
+        async with FakeTranscription() as stt:
+            stt.hold()  # the transcription is slow: it answers when released
+            orchestrator = media_orchestrator(llm.base_url, transcription_url=stt.base_url)
+            await orchestrator.start()
+            try:
+                async with discord_wire(orchestrator) as wire:
+                    thread = wire.thread_create(REPORTS, "retro")
+                    note = wire.api.attachment(thread, "voice-message.ogg", voice, "audio/ogg")
+                    wire.message("", channel=thread, mention=True, attachments=[note])
+                    typing = f"/channels/{thread}/typing"
+                    await wire.until(lambda: len(stt.requests) == 1)
+                    await wire.until(lambda: any(c.path.endswith(typing) for c in wire.api.calls))
+                    assert llm.requests == []  # typing while transcribing, before the model
+                    stt.release()
+                    await wire.until(lambda: bool(said(wire, "Retro is on Friday")))
+            finally:
+                await orchestrator.stop()
+    assert [m["channel_id"] for m in said(wire, "Retro is on Friday")] == [thread]
+    assert wire.sent(REPORTS) == []
+
+
 async def test_a_tool_image_and_file_are_posted_as_attachments() -> None:
     script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Done.")]
     with FakeOpenAI(script=script) as llm:

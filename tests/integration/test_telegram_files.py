@@ -124,6 +124,24 @@ async def test_a_voice_message_is_transcribed_shown_once_and_answered_like_text(
     assert "when is the standup" in asked(llm, 0)
 
 
+async def test_typing_shows_in_the_topic_while_a_voice_note_is_transcribed() -> None:
+    with FakeOpenAI(default=text("Standup is at ten.")) as llm:
+        async with FakeTranscription() as stt, FakeTelegram() as fake:
+            stt.hold()  # the transcription is slow: it answers when released
+            orchestrator = media_orchestrator(llm.base_url, transcription_url=stt.base_url)
+            async with running_bot(fake, orchestrator):
+                fake.topics.add(FORUM, TOPIC)
+                fake.media_update("voice", b"OggS-standup", caption=f"@{BOT_USERNAME}")
+                fake.topics.mark(fake.updates[-1]["message"], TOPIC)  # sent in topic 77
+                assert await eventually(lambda: len(stt.requests) == 1)
+                assert await eventually(lambda: bool(fake.sent("sendChatAction")))
+                assert llm.requests == []  # typing while transcribing, before the model
+                stt.release()
+                assert await eventually(lambda: bool(said(fake, "Standup is at ten.")))
+    actions = fake.sent("sendChatAction")
+    assert {(a["action"], a["message_thread_id"]) for a in actions} == {("typing", TOPIC)}
+
+
 async def test_voice_without_a_transcription_section_says_how_to_enable_it() -> None:
     with FakeOpenAI(default=text("never")) as llm:
         async with FakeTelegram() as fake, running_bot(fake, media_orchestrator(llm.base_url)):
