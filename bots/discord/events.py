@@ -82,6 +82,23 @@ class MessageEvents(Sending):
         finally:
             await self.inflight.end(key)
 
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edited message is never answered (its original was, once); if it was kept as
+        conversation context, the kept text becomes the edited one."""
+        message = payload.message
+        if self.user is None or message.author.bot or message.author.id == self.user.id:
+            return
+        edited = self.chat_message(
+            message.author, message.channel, message.content, str(message.id)
+        )
+        revised = await self.orchestrator.observe_edit(edited)
+        log.info(
+            "discord_edit_not_answered channel=%s message=%s context_revised=%s",
+            edited.chat_id,
+            message.id,
+            revised,
+        )
+
     async def resume(self, request: InboundRequest) -> None:
         """Answer a message a dead process had recorded but not finished, once: reuse its
         computed replies, skip the parts it sent, reply to the original message by id."""
