@@ -96,6 +96,10 @@ class DiscordSender:
             raise
         return str(sent.id)
 
+    async def show_typing(self, chat_id: str, thread_id: str | None = None) -> None:
+        """"typing…" while a worker runs the job, in its channel or thread (issue 31)."""
+        await self.client.get_partial_messageable(int(thread_id or chat_id)).typing()
+
     async def react(self, chat_id: str, message_id: str, outcome: Outcome) -> None:
         """Issue 31: ✅ or ❌ on the asking message, then the front end's 👀 taken off."""
         channel = self.client.get_partial_messageable(int(chat_id))

@@ -20,6 +20,7 @@ from telegram import (
     ReactionTypeEmoji,
     ReplyParameters,
 )
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -119,6 +120,11 @@ class TelegramSender:
                     raise SendNotDelivered("telegram unreachable") from exc
                 raise
         raise SendNotDelivered("telegram flood control did not clear")
+
+    async def show_typing(self, chat_id: str, thread_id: str | None = None) -> None:
+        """"typing…" while a worker runs the job, in its topic (issue 31)."""
+        topic = int(thread_id) if thread_id else None
+        await self.bot.send_chat_action(int(chat_id), ChatAction.TYPING, message_thread_id=topic)
 
     async def react(self, chat_id: str, message_id: str, outcome: Outcome) -> None:
         """Issue 31: the asking message's reaction (it replaces the front end's 👀)."""

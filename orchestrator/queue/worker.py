@@ -31,6 +31,7 @@ from orchestrator.queue.leases import Membership, PartitionLease
 from orchestrator.queue.outbox import Outbox
 from orchestrator.queue.producer import ensure_groups
 from orchestrator.queue.reactions import AfterPost
+from orchestrator.queue.working import typing_shown
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,8 @@ class Worker:
 
         async with self._slots:
             try:
-                replies = await answers(job, self.handle, self.outbox)
+                async with typing_shown(job, self.senders):  # issue 31
+                    replies = await answers(job, self.handle, self.outbox)
                 parts = await post(job, replies, self.senders, self.outbox, still_ours)
                 if self.after_post is not None:
                     await self.after_post(job, replies)

@@ -1,9 +1,11 @@
 """Distributed mode keeps the topic or thread: a message from a Telegram forum topic, queued by a
 front end and answered by a worker through the real `Bot`, lands in that topic; a worker's
-Discord sender posts into the thread. A tool's files go there too."""
+Discord sender posts into the thread. A tool's files and the typing shown while a worker runs
+the job go there too."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import discord
@@ -16,7 +18,9 @@ from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, OutFile, Reply
 from orchestrator.queue.keys import QueueKeys
+from orchestrator.queue.outbox import RedisOutbox
 from orchestrator.queue.producer import RedisJobQueue
+from orchestrator.queue.worker import Worker
 from tests.discord_wire import ANN, REPORTS
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
@@ -111,3 +115,42 @@ async def test_a_workers_file_for_a_discord_thread_is_attached_in_the_thread(
     assert posted["channel_id"] == thread
     assert [a["filename"] for a in posted["attachments"]] == ["chart.png"]
     assert discord_api.files[posted["attachments"][0]["id"]] == CHART.data
+
+
+async def test_a_worker_shows_typing_in_the_topic_while_it_answers(
+    fake: FakeTelegram, sender: TelegramSender, redis_client: aioredis.Redis, key_prefix: str
+) -> None:
+    fake.topics.add(-100, 77)
+
+    async def slow_core(message: ChatMessage) -> list[Reply]:  # answers once typing is shown
+        assert await eventually(lambda: bool(fake.sent("sendChatAction")), 10)
+        return [Reply("typed, then answered")]
+
+    keys = QueueKeys(key_prefix, SETTINGS.partitions)
+    asked = ChatMessage("telegram", "-100", "1", "weekly report", message_id="7", thread_id="77")
+    await RedisJobQueue(redis_client, keys, 600).enqueue_message(asked)
+    outbox = RedisOutbox(redis_client, keys, 600)
+    worker = Worker(redis_client, keys, SETTINGS, slow_core, {"telegram": sender}, outbox, "w")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        assert await eventually(lambda: worker.done == 1, 15)
+    finally:
+        stop.set()
+        await task
+    actions = fake.sent("sendChatAction")
+    assert {(a["action"], a["message_thread_id"]) for a in actions} == {("typing", 77)}
+    [answer] = [p for p in fake.sent() if "typed, then answered" in p["text"]]
+    assert answer["message_thread_id"] == 77
+
+
+async def test_a_discord_worker_shows_typing_in_the_thread(discord_api: FakeDiscord) -> None:
+    thread = discord_api.add_thread(REPORTS, "weekly")
+    sender = DiscordSender(DiscordSettings(token=discord_api.token))
+    await sender.start()
+    try:
+        await sender.show_typing(REPORTS, thread)
+    finally:
+        await sender.close()
+    typing = [c for c in discord_api.calls if c.path.endswith("/typing")]
+    assert [c.path.rsplit("/", 2)[-2] for c in typing] == [thread]
