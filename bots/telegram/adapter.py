@@ -218,7 +218,7 @@ class TelegramAdapter(Working):
         if message is None:
             return
         revised = False
-        if message.text is not None:
+        if message.text is not None or message.caption is not None:  # a caption may be kept
             edited = self.to_chat_message(message, context.bot.username)
             revised = await self.orchestrator.observe_edit(edited)
         log.info(
