@@ -252,6 +252,11 @@ class Orchestrator:
         call this instead of `handle`); True when kept. Never raises."""
         return await self.conversation.observe(self.in_conversation(message))
 
+    async def observe_edit(self, message: ChatMessage) -> bool:
+        """An edited message: if it was kept as conversation context, the kept text becomes
+        the edited one (True). Nothing is answered or run again. Never raises."""
+        return await self.conversation.revise(self.in_conversation(message))
+
     async def admit(self, message: ChatMessage) -> list[Reply] | None:
         """Count a person's message against their rate as it arrives, before it waits behind
         their earlier ones: None to go on, else what to answer instead (one notice a burst,
@@ -525,7 +530,10 @@ class Orchestrator:
         if result.pending is not None:
             pid = result.pending.id
             choices = (Choice("Run all", f"/confirm {pid}"), Choice("Cancel", f"/cancel {pid}"))
-            return [Reply(result.text, choices=choices, for_user_id=message.user_id)]
+            # Files a tool made before the pause go with the question: the model was told they
+            # were sent, and the plan (kept as JSON) holds no bytes.
+            files = tuple(result.files)
+            return [Reply(result.text, choices=choices, for_user_id=message.user_id, files=files)]
         files = tuple(result.files)
         return [Reply(result.text, files=files), Reply(summary_line(result), ReplyKind.SUMMARY)]
 

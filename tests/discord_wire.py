@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
 
-from bots.discord_bot import OrchestratorBot, create_bot
+from bots.discord.client import OrchestratorBot, create_bot
 from orchestrator.config import DiscordSettings
 from orchestrator.core import Orchestrator
 from tests.fakes.discord_api import APP_ID, BOT_USER, GUILD_ID, FakeDiscord
@@ -151,6 +152,15 @@ class DiscordWire:
             payload.update(guild_id=GUILD_ID, member=member(author, with_user=False))
         self.dispatch_message(payload)
         return payload
+
+    def edit(self, sent: dict[str, Any], content: str) -> None:
+        """Its author edits a message: the fake holds the new text, then MESSAGE_UPDATE."""
+        stored = next(m for m in self.api.messages if m["id"] == sent["id"])
+        stored.update(content=content, edited_timestamp=datetime.now(UTC).isoformat())
+        payload = self.api.public(stored)
+        if stored["channel_id"] != DM_CHANNEL:
+            payload.update(guild_id=GUILD_ID, member=member(stored["author"], with_user=False))
+        self.bot._connection.parse_message_update(payload)  # type: ignore[arg-type]
 
     def thread_create(self, parent: str, name: str) -> str:
         """A thread opened in a channel: the fake holds it, then THREAD_CREATE (f31a)."""

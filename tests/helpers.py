@@ -7,13 +7,13 @@ import json
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bots.telegram_bot import create_application
+from bots.telegram.app import create_application
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, parse_config
 from orchestrator.core import Orchestrator
@@ -34,6 +34,16 @@ async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bo
             return True
         await asyncio.sleep(0.02)
     return condition()
+
+
+async def async_eventually(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> bool:
+    """`eventually` for a condition that must await (a store read)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await condition():
+            return True
+        await asyncio.sleep(0.02)
+    return await condition()
 
 
 def clickup_server_yaml(clickup_url: str, extra: str = "") -> str:

@@ -18,9 +18,11 @@ def media_orchestrator(
     transcription_url: str | None = None,
     extra: str = "",
     file_tools: bool = False,
+    write_tools: str = "",
 ) -> Orchestrator:
     """A real core with a fake LLM, no memory; optionally a vision model, a transcription
-    endpoint and the file-returning MCP server."""
+    endpoint and the file-returning MCP server (`write_tools`: its tools that wait for a
+    Run all press, e.g. "[export]")."""
     import sys
 
     vision = ", accepts_images: true" if images else ""
@@ -39,6 +41,8 @@ def media_orchestrator(
             f"mcp_servers:\n  files:\n    type: custom\n    command: {sys.executable}\n"
             f"    args: ['{FILE_TOOLS}']\n"
         )
+        if write_tools:
+            yaml += f"    write_tools: {write_tools}\n"
     return build_orchestrator(parse_config(yaml + extra, env={}))
 
 

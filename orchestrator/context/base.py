@@ -48,6 +48,11 @@ class ContextStore(Protocol):
         """The lines still within `bounds` at `now`, oldest first."""
         ...
 
+    async def replace(self, key: str, line: ContextLine) -> bool:
+        """An edited message: the kept line with `line.id` takes `line`'s author and text (it
+        keeps its place and time); False when no such line is kept."""
+        ...
+
     async def clear(self, key: str) -> int:
         """Drop this conversation's lines; how many there were."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from dataclasses import replace
 
 from orchestrator.context.base import ContextBounds, ContextLine, within
 
@@ -28,6 +29,14 @@ class InProcessContextStore:
 
     async def recent(self, key: str, bounds: ContextBounds, now: float) -> list[ContextLine]:
         return within(list(self._lines.get(key, ())), bounds, now)
+
+    async def replace(self, key: str, line: ContextLine) -> bool:
+        lines = self._lines.get(key)
+        for index, kept in enumerate(lines or ()):
+            if lines is not None and line.id and kept.id == line.id:
+                lines[index] = replace(kept, author=line.author, text=line.text)
+                return True
+        return False
 
     async def clear(self, key: str) -> int:
         return len(self._lines.pop(key, ()))

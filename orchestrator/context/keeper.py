@@ -58,22 +58,42 @@ class ConversationContext:
             and not message.is_private
         )
 
-    async def observe(self, message: ChatMessage) -> bool:
-        """Keep a message the bot saw but was not asked; True when kept. Never raises."""
+    def _line(self, message: ChatMessage) -> ContextLine | None:
+        """The line a message would be kept as; None when there is nothing to keep."""
         text = message.text.strip()
         if self.store is None or not self.enabled_for(message) or not text or text[0] == "/":
-            return False  # nothing to keep, or a command meant for another bot
+            return None  # nothing to keep, or a command meant for another bot
         limit = self._config().context.max_chars_per_message
         if len(text) > limit:
             text = text[: limit - 1] + CUT_MARK
         author = message.user_name or message.user_id or "someone"
-        line = ContextLine(author, text, time.time(), message.message_id or "")
+        return ContextLine(author, text, time.time(), message.message_id or "")
+
+    async def observe(self, message: ChatMessage) -> bool:
+        """Keep a message the bot saw but was not asked; True when kept. Never raises."""
+        line = self._line(message)
+        if line is None or self.store is None:
+            return False
         try:
             await self.store.add(conversation_key(message), line, self._bounds())
         except Exception as exc:  # noqa: BLE001 - context is an aid, never a blocker
             log.warning("context_add_failed chat=%s error=%s", message.chat_key, type(exc).__name__)
             return False
         return True
+
+    async def revise(self, message: ChatMessage) -> bool:
+        """An edited message: if it was kept, its kept text becomes the new one (in place);
+        True when a line changed. Nothing is kept anew and nothing runs. Never raises."""
+        line = self._line(message)
+        if line is None or self.store is None or not line.id:
+            return False
+        try:
+            return await self.store.replace(conversation_key(message), line)
+        except Exception as exc:  # noqa: BLE001
+            log.warning(
+                "context_replace_failed chat=%s error=%s", message.chat_key, type(exc).__name__
+            )
+            return False
 
     async def recent(self, message: ChatMessage) -> list[ContextLine]:
         """The conversation's recent lines (oldest first), for the model; [] when off."""

@@ -29,6 +29,21 @@ end
 return 0
 """
 
+# KEYS: the list. ARGV: the line id, its new author and text. The line keeps its place and time.
+_REPLACE = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i, raw in ipairs(items) do
+  local ok, line = pcall(cjson.decode, raw)
+  if ok and type(line) == 'table' and line['id'] == ARGV[1] then
+    line['author'] = ARGV[2]
+    line['text'] = ARGV[3]
+    redis.call('LSET', KEYS[1], i - 1, cjson.encode(line))
+    return 1
+  end
+end
+return 0
+"""
+
 
 class RedisContextStore:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
@@ -36,6 +51,7 @@ class RedisContextStore:
         self._prefix = prefix
         self._down = False
         self._add_once = client.register_script(_ADD_ONCE)
+        self._replace = client.register_script(_REPLACE)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:context:{key}"
@@ -79,6 +95,19 @@ class RedisContextStore:
             except (ValueError, KeyError, TypeError):
                 log.warning("context_line_unreadable key=%s", key)
         return within(lines, bounds, now)
+
+    async def replace(self, key: str, line: ContextLine) -> bool:
+        if not line.id:
+            return False
+        try:
+            found = await self._replace(
+                keys=[self._key(key)], args=[line.id, line.author, line.text]
+            )
+        except UNAVAILABLE as exc:
+            self._failed("replace", exc)
+            return False
+        self._down = False
+        return bool(found)
 
     async def clear(self, key: str) -> int:
         name = self._key(key)

@@ -30,7 +30,9 @@ class OutPart:
 
 
 class ReplySender(Protocol):
-    """A platform's HTTP API as a worker uses it: no gateway, no polling."""
+    """A platform's HTTP API as a worker uses it: no gateway, no polling. A sender may also
+    offer `async show_typing(chat_id, thread_id)`, kept up while a person's job runs
+    (`queue/working.py`)."""
 
     platform: str
     idempotent: bool  # the platform drops a resent part by `key` (Discord's enforce_nonce)

@@ -32,6 +32,7 @@ from orchestrator.queue.leases import Membership, PartitionLease
 from orchestrator.queue.outbox import Outbox
 from orchestrator.queue.producer import ensure_groups
 from orchestrator.queue.reactions import AfterPost
+from orchestrator.queue.working import typing_shown
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,8 @@ class Worker:
                 self._lag_seen.add(job.id)
                 metrics.queue_lag(partition, time.time() - job.enqueued_at)
             try:
-                replies = await answers(job, self.handle, self.outbox)
+                async with typing_shown(job, self.senders):  # issue 31
+                    replies = await answers(job, self.handle, self.outbox)
                 parts = await post(job, replies, self.senders, self.outbox, still_ours)
                 if self.after_post is not None:
                     await self.after_post(job, replies)

@@ -14,25 +14,42 @@ doctor.
 sendMessage checks what Telegram checks: an empty or over-long text (4096 characters after
 entity parsing) and, with parse_mode HTML or MarkdownV2, markup it cannot parse answer 400 with
 Telegram's own descriptions ("can't parse entities: ..."). getChat knows the chats in `chats`.
-Point python-telegram-bot at it with `base_url=fake.base_url`.
+Point python-telegram-bot at it with `base_url=fake.base_url`. What a message is checked for is
+in `telegram_checks`, files and uploads in `telegram_files`, forum topics in `telegram_topics`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import itertools
 import json
-import re
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.faults import Faults
+from tests.fakes.telegram_checks import (
+    REACTION_EMOJI,
+    BadRequest,
+    auto_entities,
+    check_markup,
+    check_text,
+    content_of,
+    refuse,
+)
+from tests.fakes.telegram_files import (
+    DOCUMENT_LIMIT,
+    PHOTO_LIMIT,
+    check_upload,
+    download,
+    get_file,
+    media_message,
+    sent_file_doc,
+    upload_of,
+)
 from tests.fakes.telegram_topics import ForumTopics
 
 BOT_ID = 777000
@@ -162,7 +179,7 @@ class FakeTelegram:
         }
         self.topics.mark(message, thread_id)
         if entities is None:
-            entities = _auto_entities(text)
+            entities = auto_entities(text)
         if entities:
             message["entities"] = entities
         if reply_to_bot:
@@ -179,7 +196,7 @@ class FakeTelegram:
         """The sender edits the message of an earlier update: same message id, new text."""
         original = next(u for u in self.delivered if u["update_id"] == update_id)["message"]
         edited = {**original, "text": text, "edit_date": int(time.time())}
-        entities = _auto_entities(text)
+        entities = auto_entities(text)
         if entities:
             edited["entities"] = entities
         return self._push({"edited_message": edited})
@@ -333,15 +350,15 @@ class FakeTelegram:
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
         if params.get("chat_id") in (None, ""):
             raise BadRequest("chat_id is empty")
-        _refuse(self.topics.check(params))
+        refuse(self.topics.check(params))
         check_text(str(params.get("text") or ""), params.get("parse_mode"))
         check_markup(params.get("reply_markup"))
         message = self._message(params)
-        self.messages[(str(params["chat_id"]), message["message_id"])] = _content(params)
+        self.messages[(str(params["chat_id"]), message["message_id"])] = content_of(params)
         return message
 
     async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:  # noqa: N802
-        _refuse(self.topics.check(params))
+        refuse(self.topics.check(params))
         return True
 
     async def _m_getChat(self, params: dict[str, Any]) -> Any:  # noqa: N802
@@ -371,6 +388,7 @@ class FakeTelegram:
 
     def _uploaded(self, params: dict[str, Any], field_name: str, limit: int) -> Any:
         upload = check_upload(params, field_name, limit)
+        refuse(self.topics.check(params))  # a forum topic, as sendMessage checks it
         self.uploads.append({"method": field_name, **params})
         message = self._message(params)
         message.pop("text")
@@ -389,7 +407,7 @@ class FakeTelegram:
         where = (str(params["chat_id"]), int(params["message_id"]))
         if where not in self.messages:
             raise BadRequest("message to edit not found")
-        content = _content(params)
+        content = content_of(params)
         if content == self.messages[where]:
             raise BadRequest(
                 "message is not modified: specified new message content and reply markup are "
@@ -452,233 +470,4 @@ class FakeTelegram:
         return {"has_custom_certificate": False, **self.webhook}
 
 
-def _auto_entities(text: str) -> list[dict[str, Any]]:
-    """Entities Telegram would attach: a leading bot command and @mentions."""
-    entities = []
-    if text.startswith("/"):
-        length = len(text.split()[0])
-        entities.append({"type": "bot_command", "offset": 0, "length": length})
-    start = 0
-    while (at := text.find("@", start)) != -1:
-        end = at + 1
-        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-            end += 1
-        if end - at > 1 and not (entities and entities[0]["length"] > at):
-            entities.append({"type": "mention", "offset": at, "length": end - at})
-        start = end
-    return entities
-
-
-# Telegram's reaction emoji (ReactionTypeEmoji, Bot API 7.x): no ✅ or ❌ among them.
-# Compared without U+FE0F (clients may add the variation selector, as PTB does).
-REACTION_EMOJI = frozenset(
-    "👍 👎 ❤ 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 "
-    "🤣 ⚡ 🍌 🏆 💔 🤨 😐 🍓 🍾 💋 🖕 😈 😴 😭 🤓 👻 👨‍💻 👀 🎃 🙈 😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 "
-    "☃ 💅 🤪 🗿 🆒 💘 🙉 🦄 😘 💊 🙊 😎 👾 🤷‍♂ 🤷 🤷‍♀ 😡".split()
-)
-
-
-class BadRequest(Exception):
-    """A 400 answer; the text is Telegram's description after "Bad Request: "."""
-
-
-def _refuse(description: str | None) -> None:
-    if description is not None:
-        raise BadRequest(description)
-
-
-HTML_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-    "tg-spoiler", "tg-emoji", "blockquote",
-}  # fmt: skip
-MARKDOWN_V2_RESERVED = "_*[]()~`>#+-=|{}.!"
-
-
-class _HtmlCheck(HTMLParser):
-    """Parses Telegram's HTML subset as strictly as Telegram does; collects the visible text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.visible: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in HTML_TAGS:
-            raise BadRequest(f'can\'t parse entities: Unsupported start tag "{tag}"')
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open[-1] != tag:
-            raise BadRequest(f'can\'t parse entities: Unexpected end tag "{tag}"')
-        self.open.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.visible.append(data)
-
-
-def _content(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: params.get(k) for k in ("text", "parse_mode", "entities", "reply_markup")}
-
-
-def check_markup(markup: Any) -> None:
-    """Raise BadRequest where Telegram refuses an inline keyboard (the only markup we send)."""
-    if markup is None:
-        return
-    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise BadRequest("can't parse reply keyboard markup JSON object")
-    for row in rows:
-        for button in row:
-            if not isinstance(button, dict) or not str(button.get("text") or "").strip():
-                raise BadRequest("can't parse inline keyboard button: Text buttons are unallowed")
-            actions = [k for k in ("callback_data", "url") if k in button]
-            if len(actions) != 1:
-                raise BadRequest("can't parse inline keyboard button: exactly one action")
-            if len(str(button.get("callback_data", "")).encode()) > 64:
-                raise BadRequest("BUTTON_DATA_INVALID")
-
-
-def check_text(text: str, parse_mode: str | None) -> None:
-    """Raise BadRequest where Telegram's sendMessage would answer 400."""
-    visible = text
-    if parse_mode == "HTML":
-        checker = _HtmlCheck()
-        checker.feed(text)
-        checker.close()
-        if checker.open:
-            raise BadRequest(
-                "can't parse entities: Can't find end tag corresponding to start tag "
-                f'"{checker.open[-1]}"'
-            )
-        visible = html.unescape("".join(checker.visible))
-    elif parse_mode == "MarkdownV2":
-        unescaped = re.sub(r"\\.", "", text)
-        for char in unescaped:
-            if char in MARKDOWN_V2_RESERVED and char not in "*_~`[]()|":
-                raise BadRequest(
-                    f"can't parse entities: Character '{char}' is reserved and must be escaped "
-                    "with the preceding '\\'"
-                )
-        visible = unescaped
-    if not visible.strip():
-        raise BadRequest("message text is empty")
-    if len(visible.encode("utf-16-le")) // 2 > 4096:
-        raise BadRequest("message is too long")
-
-
-# -- files and voice (issue 31): getFile, the file download path, sendPhoto/sendDocument ----------
-FILE_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: "file is too big" past 20 MB
-PHOTO_LIMIT = 10 * 1024 * 1024
-DOCUMENT_LIMIT = 50 * 1024 * 1024
-CAPTION_LIMIT = 1024
-
-
-def upload_of(value: web.FileField) -> dict[str, Any]:
-    data = value.file.read()
-    return {"filename": value.filename, "content_type": value.content_type, "data": data}
-
-
-def media_message(
-    fake: FakeTelegram,
-    kind: str,
-    data: bytes,
-    message_id: int,
-    *,
-    chat_id: int = -100,
-    chat_type: str = "supergroup",
-    user_id: int = 1,
-    caption: str | None = None,
-    file_name: str | None = None,
-    mime_type: str | None = None,
-    file_size: int | None = None,
-) -> dict[str, Any]:
-    """kind: document | photo | voice | audio | video. `file_size` may claim more than `data`
-    holds (a file too large to fetch is announced by its size, never downloaded)."""
-    file_id = f"file{len(fake.files) + 1}"
-    fake.files[file_id] = data
-    size = len(data) if file_size is None else file_size
-    base = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size}
-    media: Any
-    if kind == "photo":
-        small = {**base, "file_id": f"{file_id}s", "width": 90, "height": 90}
-        fake.files[f"{file_id}s"] = data[:100]
-        media = [small, {**base, "width": 800, "height": 600}]
-    elif kind == "voice":
-        media = {**base, "duration": 3, "mime_type": mime_type or "audio/ogg"}
-    elif kind == "video":
-        media = {**base, "width": 640, "height": 360, "duration": 5}
-    elif kind == "audio":
-        media = {**base, "duration": 3, "mime_type": mime_type or "audio/mpeg"}
-        if file_name:
-            media["file_name"] = file_name
-    else:
-        media = {**base, "file_name": file_name or "file.txt"}
-        if mime_type:
-            media["mime_type"] = mime_type
-    message: dict[str, Any] = {
-        "message_id": message_id,
-        "date": int(time.time()),
-        "chat": {"id": chat_id, "type": chat_type, "title": "Team"},
-        "from": fake.user(user_id),
-        kind: media,
-    }
-    if caption is not None:
-        message["caption"] = caption
-        entities = _auto_entities(caption)
-        if entities:
-            message["caption_entities"] = entities
-    return message
-
-
-def get_file(fake: FakeTelegram, params: dict[str, Any]) -> dict[str, Any]:
-    file_id = str(params.get("file_id") or "")
-    if file_id not in fake.files:
-        raise BadRequest("invalid file_id")
-    data = fake.files[file_id]
-    if len(data) > FILE_DOWNLOAD_LIMIT:
-        raise BadRequest("file is too big")
-    return {
-        "file_id": file_id,
-        "file_unique_id": f"u{file_id}",
-        "file_size": len(data),
-        "file_path": f"documents/{file_id}.bin",
-    }
-
-
-def download(fake: FakeTelegram, request: web.Request) -> web.Response:
-    if request.match_info["token"] != fake.token:
-        return web.Response(status=401)
-    path = request.match_info["path"]
-    file_id = path.removeprefix("documents/").removesuffix(".bin")
-    if file_id not in fake.files:
-        return web.Response(status=404, text="Not Found")
-    fake.downloads.append(file_id)
-    return web.Response(body=fake.files[file_id], content_type="application/octet-stream")
-
-
-def check_upload(params: dict[str, Any], field_name: str, limit: int) -> dict[str, Any]:
-    """What Telegram checks of a sendPhoto/sendDocument: a chat, the file as a multipart part
-    (or a file_id/URL string), its size, the caption's length."""
-    if params.get("chat_id") in (None, ""):
-        raise BadRequest("chat_id is empty")
-    upload = params.get(field_name)
-    if upload is None:
-        raise BadRequest(f"there is no {field_name} in the request")
-    if not isinstance(upload, dict):
-        raise BadRequest("wrong remote file identifier specified")  # we only upload bytes
-    if not upload["data"]:
-        raise BadRequest("file must be non-empty")
-    if len(upload["data"]) > limit:
-        raise BadRequest(
-            "file is too big" if field_name == "document" else "PHOTO_INVALID_DIMENSIONS"
-        )
-    if len(str(params.get("caption") or "")) > CAPTION_LIMIT:
-        raise BadRequest("message caption is too long")
-    return upload
-
-
-def sent_file_doc(field_name: str, upload: dict[str, Any]) -> Any:
-    base = {"file_id": f"sent{id(upload)}", "file_unique_id": "s", "file_size": len(upload["data"])}
-    if field_name == "photo":
-        return [{**base, "width": 100, "height": 100}]
-    return {**base, "file_name": upload["filename"], "mime_type": upload["content_type"]}
+__all__ = ["BOT_ID", "BOT_USERNAME", "FakeTelegram", "check_text"]

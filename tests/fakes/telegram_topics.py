@@ -2,9 +2,10 @@
 
 A forum is a supergroup with `is_forum`; its topics have a `message_thread_id`. A message sent in
 a topic carries `message_thread_id` and `is_topic_message: true`; General (thread 1) and plain
-groups carry neither. sendMessage and sendChatAction with a `message_thread_id` answer 400 when
-the id is not an integer, the chat is no forum or has no such topic ("message thread not found",
-also after the topic is deleted), and when the topic is closed ("TOPIC_CLOSED").
+groups carry neither. sendMessage, sendChatAction, sendPhoto and sendDocument with a
+`message_thread_id` answer 400 when the id is not an integer, the chat is no forum or has no
+such topic ("message thread not found", also after the topic is deleted), and when the topic is
+closed ("TOPIC_CLOSED").
 """
 
 from __future__ import annotations

@@ -5,11 +5,14 @@ multipart/form-data body with a `file` part (a file name whose extension is one 
 mp4, mpeg, mpga, m4a, ogg, oga, opus, wav, webm) and a `model` field, and optional `language`,
 `prompt`, `response_format` (json, text, srt, verbose_json, vtt) and `temperature`. A bad
 request answers 400 with OpenAI's error shape. `transcripts` maps audio bytes to their words;
-`down = True` answers 503 (a server that is up but failing); every request is recorded.
+`down = True` answers 503 (a server that is up but failing); every request is recorded; after
+`hold()` a valid request is recorded, then waits for `release()` before it is answered (a slow
+transcription, for what the bot shows meanwhile).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +37,16 @@ class FakeTranscription:
         self.default = "hello from a voice note"
         self.requests: list[Transcription] = []
         self.down = False
+        self._gate: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+
+    def hold(self) -> None:
+        self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
 
     @property
     def base_url(self) -> str:
@@ -78,6 +89,8 @@ class FakeTranscription:
             return _error(400, f"Invalid response_format: {response_format}")
         data = upload.file.read()
         self.requests.append(Transcription(upload.filename, upload.content_type, data, fields))
+        if self._gate is not None:
+            await self._gate.wait()
         words = self.transcripts.get(data, self.default)
         if response_format == "text":
             return web.Response(text=words)

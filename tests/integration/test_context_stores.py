@@ -73,6 +73,18 @@ async def test_a_redelivered_message_is_kept_once(store: ContextStore) -> None:
     assert len(await store.recent("t:2", BOUNDS, now=1003.0)) == 1
 
 
+async def test_an_edited_message_replaces_its_kept_text_in_place(store: ContextStore) -> None:
+    await store.add("t:1", ContextLine("Ann", "ship on Monday", 1000.25, "m1"), BOUNDS)
+    await store.add("t:1", ContextLine("Bob", "ok", 1001.0, "m2"), BOUNDS)
+    edited = ContextLine("Ann B.", "ship on Tuesday ✅ (see /docs)", 1500.0, "m1")
+    assert await store.replace("t:1", edited)
+    assert not await store.replace("t:1", ContextLine("Ann", "never kept", 1500.0, "m9"))
+    assert not await store.replace("t:2", edited)  # another conversation keeps its own
+    kept = await store.recent("t:1", BOUNDS, now=1002.0)
+    assert kept == [ContextLine("Ann B.", "ship on Tuesday ✅ (see /docs)", 1000.25, "m1"), kept[1]]
+    assert kept[1].text == "ok"
+
+
 async def test_redis_lines_expire_with_the_age_bound(
     redis_url: str, key_prefix: str, redis_client: aioredis.Redis
 ) -> None:

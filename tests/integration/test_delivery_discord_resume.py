@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from bots.discord_bot import message_payload
+from bots.discord.resume import message_payload
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bots.telegram_bot import create_application
-from bots.telegram_webhook import webhook_server
+from bots.telegram.app import create_application
+from bots.telegram.webhook import webhook_server
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
 from orchestrator.core import Orchestrator

@@ -11,7 +11,7 @@ from typing import Any
 import discord
 import pytest
 
-from bots.discord_bot import create_bot
+from bots.discord.client import create_bot
 from orchestrator.app import build_orchestrator
 from orchestrator.commands.registry import CommandContext, Param
 from orchestrator.config import DiscordSettings, load_config

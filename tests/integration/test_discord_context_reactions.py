@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
+from orchestrator.messages import ChatMessage
 from tests.discord_wire import ANN, BOB, GENERAL, REPORTS, discord_wire
 from tests.fakes.openai_server import FakeOpenAI, error, text
+from tests.helpers import async_eventually
 
 
 def bot_for(llm_url: str, extra: str = ""):  # type: ignore[no-untyped-def]
@@ -45,6 +47,31 @@ async def test_mention_sees_channel_chatter_and_gets_reactions() -> None:
     assert "unrelated" not in prompt and prompt.endswith("Ann: what did we pick?")
     assert reactions.history[asked["id"]] == ["+👀", "+✅", "-👀"]
     assert len(llm.requests) == 2  # chatter is never answered
+
+
+async def test_an_edited_chatter_message_replaces_its_kept_text_and_is_never_answered() -> None:
+    with FakeOpenAI(default=text("Tuesday it is.")) as llm:
+        core = bot_for(llm.base_url)
+        await core.start()
+        try:
+            async with discord_wire(core) as wire:
+                first = wire.message("we ship on Monday", author=BOB)
+                seen = ChatMessage("discord", GENERAL, ANN["id"], "", message_id="x")
+
+                async def kept(words: str) -> bool:
+                    return any(words in line.text for line in await core.conversation.recent(seen))
+
+                assert await async_eventually(lambda: kept("Monday"))
+                wire.edit(first, "we ship on Tuesday")
+                assert await async_eventually(lambda: kept("Tuesday"))
+                asked = wire.message("when do we ship?", mention=True, author=ANN)
+                await wire.sent_at_least(2, GENERAL)
+                assert wire.sent(GENERAL)[0]["message_reference"]["message_id"] == asked["id"]
+        finally:
+            await core.stop()
+    prompt = llm.requests[0]["body"]["messages"][-1]["content"]
+    assert "Bob: we ship on Tuesday" in prompt and "Monday" not in prompt
+    assert len(llm.requests) == 1  # neither the chatter nor its edit was answered
 
 
 async def test_a_refused_reaction_never_holds_the_answer_and_chats_can_opt_out() -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bots.discord_bot import message_payload
+from bots.discord.resume import message_payload
 from orchestrator.delivery.base import InboundRequest
 from orchestrator.delivery.redis_store import RedisDeliveryStore
 from orchestrator.messages import ChatMessage
-from tests.discord_wire import ANN, DM_CHANNEL, DiscordWire, discord_wire
+from tests.discord_wire import ANN, DM_CHANNEL, REPORTS, DiscordWire, discord_wire
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.transcription_api import FakeTranscription
 from tests.media_kit import media_orchestrator
@@ -65,6 +65,30 @@ async def test_a_voice_message_replayed_by_the_gateway_is_transcribed_and_answer
     assert "when is the deploy" in llm.requests[0]["body"]["messages"][-1]["content"]
 
 
+async def test_typing_shows_in_the_thread_while_a_voice_message_is_transcribed() -> None:
+    voice = b"OggS\x00thread-voice"
+    with FakeOpenAI(default=text("Retro is on Friday.")) as llm:
+        async with FakeTranscription() as stt:
+            stt.hold()  # the transcription is slow: it answers when released
+            orchestrator = media_orchestrator(llm.base_url, transcription_url=stt.base_url)
+            await orchestrator.start()
+            try:
+                async with discord_wire(orchestrator) as wire:
+                    thread = wire.thread_create(REPORTS, "retro")
+                    note = wire.api.attachment(thread, "voice-message.ogg", voice, "audio/ogg")
+                    wire.message("", channel=thread, mention=True, attachments=[note])
+                    typing = f"/channels/{thread}/typing"
+                    await wire.until(lambda: len(stt.requests) == 1)
+                    await wire.until(lambda: any(c.path.endswith(typing) for c in wire.api.calls))
+                    assert llm.requests == []  # typing while transcribing, before the model
+                    stt.release()
+                    await wire.until(lambda: bool(said(wire, "Retro is on Friday")))
+            finally:
+                await orchestrator.stop()
+    assert [m["channel_id"] for m in said(wire, "Retro is on Friday")] == [thread]
+    assert wire.sent(REPORTS) == []
+
+
 async def test_a_tool_image_and_file_are_posted_as_attachments() -> None:
     script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Done.")]
     with FakeOpenAI(script=script) as llm:
@@ -82,6 +106,23 @@ async def test_a_tool_image_and_file_are_posted_as_attachments() -> None:
     assert wire.api.files[files[0]["id"]] == tiny_png()
     assert wire.api.files[files[1]["id"]] == CSV
     assert not wire.refusals()
+
+
+async def test_a_tool_image_and_file_asked_in_a_thread_are_attached_in_the_thread() -> None:
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Done.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True)
+        await orchestrator.start()
+        try:
+            async with discord_wire(orchestrator) as wire:
+                thread = wire.thread_create(REPORTS, "charts")
+                wire.message("chart and export", channel=thread, mention=True)
+                await wire.until(lambda: bool(said(wire, "Summary")))
+        finally:
+            await orchestrator.stop()
+    files = [(m["channel_id"], a["filename"]) for m in wire.sent() for a in m["attachments"]]
+    assert files == [(thread, "image-1.png"), (thread, "tasks.csv")]
+    assert wire.sent(REPORTS) == [] and not wire.refusals()
 
 
 async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_on_restart(

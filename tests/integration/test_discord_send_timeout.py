@@ -14,7 +14,7 @@ import discord
 import pytest
 from discord.user import ClientUser
 
-from bots.discord_bot import OrchestratorBot, create_bot
+from bots.discord.client import OrchestratorBot, create_bot
 from orchestrator.config import DiscordSettings
 from orchestrator.messages import Reply
 from tests.fakes.discord_api import FakeDiscord
@@ -49,7 +49,7 @@ def posts(api: FakeDiscord) -> list[str]:
 async def test_a_send_delivered_before_it_timed_out_is_posted_once(
     api: FakeDiscord, bot: OrchestratorBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bots.discord_bot")
+    caplog.set_level(logging.INFO, logger="bots.discord.sending")
     api.faults.stall_after_next(5.0, match="/messages")
     await bot.send(CHANNEL, [Reply(REPORT)])
     assert api.posted(CHANNEL) == [REPORT]

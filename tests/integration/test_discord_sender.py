@@ -1,4 +1,4 @@
-"""How a queue worker posts to Discord (bots/discord_sender.py): discord.py's HTTP client, no
+"""How a queue worker posts to Discord (bots/discord/sender.py): discord.py's HTTP client, no
 gateway, against the fake Discord REST API, which checks each body as Discord does."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 
-from bots.discord_sender import DiscordSender, discord_sender
+from bots.discord.sender import DiscordSender, discord_sender
 from orchestrator.config import DiscordSettings, parse_config
 from orchestrator.messages import Choice, Reply, ReplyKind
 from orchestrator.queue.base import SendNotDelivered
@@ -52,15 +52,24 @@ async def test_a_long_answer_goes_out_as_parts_replying_to_the_question(
     assert all(c.status == 200 for c in api.calls)  # each within Discord's limits
 
 
-async def test_choices_become_commands_because_a_worker_cannot_receive_presses(
+async def test_choices_become_buttons_that_a_front_end_relays(
     sender: DiscordSender, api: FakeDiscord
 ) -> None:
-    reply = Reply("Run it?", choices=(Choice("Run", "/confirm abc"), Choice("No", "/cancel abc")))
+    """A worker cannot receive clicks, so each button's custom_id carries its command and the
+    asker (the front end relays the click: tests/integration/test_discord_relay.py); a command
+    too long for a custom_id is written out instead."""
+    long = "/approve abc " + "server/" + "x" * 100
+    choices = (Choice("Run", "/confirm abc"), Choice("No", "/cancel abc"), Choice("Always", long))
+    reply = Reply("Run it?", choices=choices, for_user_id=ANN["id"])
     (part,) = sender.render([reply])
     await sender.send(REPORTS, part, None, "job2:0")
     (message,) = api.messages
-    assert message["content"] == "Run it?\nRun: `/confirm abc` · No: `/cancel abc`"
-    assert message["components"] == []
+    assert message["content"] == f"Run it?\nAlways: `{long}`"
+    buttons = [c for row in message["components"] for c in row["components"]]
+    assert [(b["label"], b["custom_id"]) for b in buttons] == [
+        ("Run", f"orc:{ANN['id']}:/confirm abc"),
+        ("No", f"orc:{ANN['id']}:/cancel abc"),
+    ]
 
 
 async def test_a_part_sent_again_after_an_unconfirmed_send_is_posted_once(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bots.discord_resume import message_from_payload, message_payload
+from bots.discord.resume import message_from_payload, message_payload
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.base import InboundRequest

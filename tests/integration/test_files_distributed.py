@@ -8,7 +8,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from bots.telegram_sender import TelegramSender
+from bots.telegram.sender import TelegramSender
 from orchestrator.config import ScaleSettings, TelegramSettings
 from orchestrator.messages import Attachment, ChatMessage, OutFile, Reply
 from orchestrator.queue.keys import QueueKeys

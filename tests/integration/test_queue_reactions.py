@@ -12,8 +12,8 @@ import discord
 import pytest
 import redis.asyncio as aioredis
 
-from bots.discord_sender import DiscordSender
-from bots.telegram_sender import TelegramSender
+from bots.discord.sender import DiscordSender
+from bots.telegram.sender import TelegramSender
 from orchestrator.app import build_orchestrator
 from orchestrator.config import DiscordSettings, ScaleSettings, TelegramSettings, parse_config
 from orchestrator.messages import ChatMessage, Reply, ReplyKind

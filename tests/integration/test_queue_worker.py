@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio as aioredis
 
-from bots.telegram_sender import TelegramSender
+from bots.telegram.sender import TelegramSender
 from orchestrator.app import build_orchestrator
 from orchestrator.config import ScaleSettings, TelegramSettings, parse_config
 from orchestrator.core import Orchestrator

@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bots import telegram_bot
-from bots.telegram_bot import create_application
+from bots.telegram import working as telegram_working
+from bots.telegram.app import create_application
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
 from orchestrator.core import Orchestrator
@@ -270,7 +270,7 @@ THINKING = re.compile(r"Working on it… \(\d+s: thinking\)")
 async def test_the_working_notice_says_what_the_request_is_doing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(telegram_bot, "PROGRESS_EVERY", 0.2)  # 10 s in production
+    monkeypatch.setattr(telegram_working, "PROGRESS_EVERY", 0.2)  # 10 s in production
 
     shown: list[FakeTelegram] = []
 

@@ -56,6 +56,27 @@ async def test_a_mention_sees_the_chatter_before_it_with_authors() -> None:
     assert prompt.endswith("</chat_context>\n\nCarol: what did we decide?")
 
 
+async def test_an_edited_chatter_message_replaces_its_kept_text_and_is_never_answered() -> None:
+    with FakeOpenAI(default=text("You ship on Tuesday.")) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, bot_for(llm.base_url)) as app:
+            adapter = app.bot_data["telegram_adapter"]
+
+            def handled(update_id: int) -> bool:
+                delivered = any(u["update_id"] == update_id for u in fake.delivered)
+                return delivered and not adapter.inflight._held
+
+            first = fake.message_update("we ship on Monday", user_id=1)
+            assert await eventually(lambda: handled(first))
+            edit = fake.edited_update(first, "we ship on Tuesday")
+            assert await eventually(lambda: handled(edit))
+            assert fake.sent() == [] and llm.requests == []  # an edit is never answered
+            fake.message_update(f"@{BOT_USERNAME} when do we ship?", user_id=3)
+            assert await eventually(lambda: bool(answers(fake, "You ship on Tuesday")))
+    prompt = llm.requests[0]["body"]["messages"][-1]["content"]
+    assert "Ann: we ship on Tuesday" in prompt and "Monday" not in prompt
+    assert len(llm.requests) == 1
+
+
 async def test_reactions_mark_the_request_taken_then_done_or_failed() -> None:
     script = [text("All good."), error(500, "model exploded")]
     with FakeOpenAI(script) as llm:

@@ -21,6 +21,7 @@ from tests.media_kit import media_orchestrator, text_pdf
 from tests.servers.file_tools import CSV, tiny_png
 
 PRIVATE = {"chat_id": 42, "chat_type": "private"}
+FORUM, TOPIC = -100, 77
 
 
 def said(fake: FakeTelegram, part: str) -> list[dict[str, Any]]:
@@ -123,6 +124,24 @@ async def test_a_voice_message_is_transcribed_shown_once_and_answered_like_text(
     assert "when is the standup" in asked(llm, 0)
 
 
+async def test_typing_shows_in_the_topic_while_a_voice_note_is_transcribed() -> None:
+    with FakeOpenAI(default=text("Standup is at ten.")) as llm:
+        async with FakeTranscription() as stt, FakeTelegram() as fake:
+            stt.hold()  # the transcription is slow: it answers when released
+            orchestrator = media_orchestrator(llm.base_url, transcription_url=stt.base_url)
+            async with running_bot(fake, orchestrator):
+                fake.topics.add(FORUM, TOPIC)
+                fake.media_update("voice", b"OggS-standup", caption=f"@{BOT_USERNAME}")
+                fake.topics.mark(fake.updates[-1]["message"], TOPIC)  # sent in topic 77
+                assert await eventually(lambda: len(stt.requests) == 1)
+                assert await eventually(lambda: bool(fake.sent("sendChatAction")))
+                assert llm.requests == []  # typing while transcribing, before the model
+                stt.release()
+                assert await eventually(lambda: bool(said(fake, "Standup is at ten.")))
+    actions = fake.sent("sendChatAction")
+    assert {(a["action"], a["message_thread_id"]) for a in actions} == {("typing", TOPIC)}
+
+
 async def test_voice_without_a_transcription_section_says_how_to_enable_it() -> None:
     with FakeOpenAI(default=text("never")) as llm:
         async with FakeTelegram() as fake, running_bot(fake, media_orchestrator(llm.base_url)):
@@ -161,6 +180,72 @@ async def test_a_tool_image_and_an_embedded_file_are_sent_as_photo_and_document(
     assert document["document"]["data"] == CSV
     tool_messages = [m for m in llm.requests[-1]["body"]["messages"] if m["role"] == "tool"]
     assert any("file sent to the chat: tasks.csv" in m["content"] for m in tool_messages)
+
+
+async def test_a_tool_image_and_file_asked_in_a_forum_topic_are_sent_in_that_topic() -> None:
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Here you go.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            fake.topics.add(FORUM, TOPIC)
+            fake.message_update(f"@{BOT_USERNAME} chart and export please", thread_id=TOPIC)
+            assert await eventually(lambda: len(fake.uploads) == 2)
+            assert await eventually(lambda: bool(said(fake, "Summary")))
+    uploads = fake.sent("sendPhoto") + fake.sent("sendDocument")
+    assert [(u["chat_id"], u["message_thread_id"]) for u in uploads] == [(FORUM, TOPIC)] * 2
+    assert {p.get("message_thread_id") for p in fake.sent()} == {TOPIC}
+
+
+async def test_files_for_a_topic_closed_after_the_answer_went_out_are_sent_in_the_chat() -> None:
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), text("Here you go.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            fake.topics.add(FORUM, TOPIC)
+            fake.hold("sendPhoto")
+            fake.message_update(f"@{BOT_USERNAME} chart and export please", thread_id=TOPIC)
+            assert await eventually(lambda: bool(said(fake, "Here you go.")))
+            fake.topics.close(FORUM, TOPIC)  # closed by an admin between the text and the photo
+            fake.release("sendPhoto")
+            assert await eventually(lambda: len(fake.uploads) == 2)
+    refused = [c for c in fake.calls if c.method == "sendPhoto" and c.result is None]
+    assert [c.params["message_thread_id"] for c in refused] == [TOPIC]  # TOPIC_CLOSED
+    assert len(said(fake, "could not post in the topic")) == 1
+    assert all("message_thread_id" not in u for u in fake.uploads)  # then into the chat, once
+
+
+async def test_a_plan_paused_for_approval_keeps_the_document_and_the_files_made_before_it(
+    redis_url: str, key_prefix: str
+) -> None:
+    """The plan waits in Redis (as a restart would find it); after Run all the tool phase still
+    reads the document, and the chart made before the pause was sent with the question."""
+    notes = b"# Notes\nThe launch code name is BLUEBIRD.\n"
+
+    def after_export(body: dict[str, Any]) -> dict[str, Any]:
+        seen.append("\n".join(str(m.get("content")) for m in body["messages"]))
+        return text("Exported.")
+
+    seen: list[str] = []
+    script = [tool_call("files__chart", {}), tool_call("files__export", {}), after_export]
+    sessions = f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{key_prefix}'}}\n"
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(
+            llm.base_url, file_tools=True, write_tools="[export]", extra=sessions
+        )
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            caption = f"@{BOT_USERNAME} chart these notes and export them"
+            fake.media_update("document", notes, caption=caption, file_name="notes.md")
+            assert await eventually(lambda: bool(said(fake, "need your approval")))
+            assert await eventually(lambda: len(fake.sent("sendPhoto")) == 1)
+            question = said(fake, "need your approval")[0]
+            buttons = question["reply_markup"]["inline_keyboard"][0]
+            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
+            fake.callback_update(confirm, message_id=fake.message_id_of("need your approval"))
+            assert await eventually(lambda: bool(said(fake, "Exported.")))
+            assert await eventually(lambda: len(fake.sent("sendDocument")) == 1)
+    [after] = seen
+    assert '<attached_file name="notes.md">' in after and "BLUEBIRD" in after
+    assert len(llm.requests) == 3 and len(fake.uploads) == 2  # the chart once, the CSV once
 
 
 async def test_a_voice_message_cut_off_by_a_crash_is_transcribed_and_answered_once_on_restart(

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from bots.telegram_bot import create_application
-from bots.telegram_webhook import webhook_server
+from bots.telegram.app import create_application
+from bots.telegram.webhook import webhook_server
 from orchestrator.cli import main as cli_main
 from orchestrator.config import TelegramSettings, WebhookSettings
 from tests.fakes.telegram_api import FakeTelegram

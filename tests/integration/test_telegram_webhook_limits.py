@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bots.telegram_bot import create_application
-from bots.telegram_webhook import MAX_BODY_BYTES, webhook_server
+from bots.telegram.app import create_application
+from bots.telegram.webhook import MAX_BODY_BYTES, webhook_server
 from orchestrator.config import TelegramSettings, WebhookSettings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import chat_orchestrator
@@ -116,14 +116,14 @@ async def test_body_over_the_limit_with_the_secret_is_refused_from_its_length() 
 async def test_body_that_is_not_an_update_gets_400_and_one_log_line(
     body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bots.telegram_webhook")
+    caplog.set_level(logging.INFO, logger="bots.telegram.webhook")
     async with webhook() as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head(len(body), secret=SECRET) + body)
         await writer.drain()
         assert await status_of(reader) == 400
         writer.close()
-    lines = [r.getMessage() for r in caplog.records if r.name == "bots.telegram_webhook"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bots.telegram.webhook"]
     assert [m for m in lines if "rejected" in m] == [
         f"telegram_webhook_rejected reason=not_an_update bytes={len(body)}"
     ]

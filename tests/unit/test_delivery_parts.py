@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bots.telegram_bot import strip_mention
-from bots.telegram_render import render_markdown
+from bots.telegram.adapter import strip_mention
+from bots.telegram.render import render_markdown
 from orchestrator.delivery.in_process import TtlSet
 from orchestrator.delivery.ordering import KeyedSequencer
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bots.rendering import split_markdown
-from bots.telegram_render import render_markdown
+from bots.telegram.render import render_markdown
 
 
 def random_markdown(rng: random.Random) -> str:

@@ -2,8 +2,10 @@
 
 Each part carries a nonce derived from its job and part number with `enforce_nonce` (discord.py
 sends it with every nonce), so Discord itself drops a resent part it already created: a part
-whose first send was never confirmed may be sent again safely. Buttons need the gateway
-connection that receives their clicks, so a worker writes the choices as commands instead.
+whose first send was never confirmed may be sent again safely. Buttons (Run all / Cancel) are
+posted as components whose custom_id carries the command; the front end, which has the gateway,
+relays a click into the queue (`bots/discord/relay.py`). A choice too long for a custom_id is
+written as its command instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import discord
 
+from bots.discord.relay import fits, relay_view
 from bots.reactions import DISCORD_EMOJI
 from bots.rendering import split_markdown
 from orchestrator.config import Config, DiscordSettings
@@ -48,8 +51,9 @@ class DiscordSender:
         parts: list[OutPart] = []
         for reply in replies:
             text = f"-# {reply.text}" if reply.kind is ReplyKind.SUMMARY else reply.text
-            if reply.choices:
-                text += "\n" + " · ".join(f"{c.label}: `{c.command}`" for c in reply.choices)
+            hints = [c for c in reply.choices if not fits(c, reply.for_user_id)]
+            if hints:
+                text += "\n" + " · ".join(f"{c.label}: `{c.command}`" for c in hints)
             rendered = split_markdown(text, DISCORD_LIMIT) or ["(empty)"]
             for index, body in enumerate(rendered):
                 parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
@@ -75,6 +79,9 @@ class DiscordSender:
             )
         if key:
             options["nonce"] = hashlib.sha1(key.encode()).hexdigest()[:25]
+        view = relay_view(part.reply) if part.last and part.reply.choices else None
+        if view is not None:
+            options["view"] = view
         try:
             if isinstance(part.body, OutFile):  # a tool's image or file (issue 31)
                 file = discord.File(io.BytesIO(part.body.data), filename=part.body.name)
@@ -88,6 +95,10 @@ class DiscordSender:
                 raise SendNotDelivered(f"discord refused: {exc.status}") from exc
             raise
         return str(sent.id)
+
+    async def show_typing(self, chat_id: str, thread_id: str | None = None) -> None:
+        """"typing…" while a worker runs the job, in its channel or thread (issue 31)."""
+        await self.client.get_partial_messageable(int(thread_id or chat_id)).typing()
 
     async def react(self, chat_id: str, message_id: str, outcome: Outcome) -> None:
         """Issue 31: ✅ or ❌ on the asking message, then the front end's 👀 taken off."""

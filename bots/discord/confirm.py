@@ -37,6 +37,19 @@ def member_is_admin(user: discord.abc.User) -> bool:
     return bool(perms and (perms.administrator or perms.manage_guild))
 
 
+def may_answer(
+    orchestrator: Orchestrator, chat_id: str, user: discord.abc.User, asker: str | None
+) -> bool:
+    """The person who asked (anyone, when no one is named) or an admin of the chat."""
+    if not asker or str(user.id) == asker:
+        return True
+    message = ChatMessage(PLATFORM, chat_id, str(user.id), "", is_admin=member_is_admin(user))
+    return is_admin(orchestrator.config, message)
+
+
+NOT_YOURS_TEXT = "Only the person who asked (or an admin) can answer this."
+
+
 class ConfirmView(discord.ui.View):
     """Buttons for a pending confirmation, answerable only by the asker or an admin."""
 
@@ -49,19 +62,12 @@ class ConfirmView(discord.ui.View):
             self.add_item(button)
 
     def allowed(self, user: discord.abc.User) -> bool:
-        if self.for_user_id is None or str(user.id) == self.for_user_id:
-            return True
-        message = ChatMessage(
-            PLATFORM, self.chat_id, str(user.id), "", is_admin=member_is_admin(user)
-        )
-        return is_admin(self.bot.orchestrator.config, message)
+        return may_answer(self.bot.orchestrator, self.chat_id, user, self.for_user_id)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if self.allowed(interaction.user):
             return True
-        await interaction.response.send_message(
-            "Only the person who asked (or an admin) can answer this.", ephemeral=True
-        )
+        await interaction.response.send_message(NOT_YOURS_TEXT, ephemeral=True)
         return False
 
     def _callback(self, command: str) -> Any:

@@ -17,7 +17,7 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest
 
-from bots.telegram_render import TelegramPart
+from bots.telegram.render import TelegramPart
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,13 @@ from telegram import (
     ReactionTypeEmoji,
     ReplyParameters,
 )
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
 from bots.reactions import TELEGRAM_EMOJI
-from bots.telegram_media import upload
-from bots.telegram_render import TelegramPart, render_markdown
+from bots.telegram.media import upload
+from bots.telegram.render import TelegramPart, render_markdown
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.messages import OutFile, Reply, ReplyKind
 from orchestrator.queue.base import OutPart, SendNotDelivered
@@ -89,7 +90,8 @@ class TelegramSender:
         for _ in range(MAX_FLOOD_WAITS):
             try:
                 if isinstance(part.body, OutFile):  # a tool's image or file (issue 31)
-                    sent = await upload(self.bot, int(chat_id), part.body, params)
+                    topic = int(thread_id) if thread_id else None
+                    sent = await upload(self.bot, int(chat_id), part.body, params, topic)
                     return str(sent.message_id)
                 sent = await self.bot.send_message(
                     int(chat_id),
@@ -118,6 +120,11 @@ class TelegramSender:
                     raise SendNotDelivered("telegram unreachable") from exc
                 raise
         raise SendNotDelivered("telegram flood control did not clear")
+
+    async def show_typing(self, chat_id: str, thread_id: str | None = None) -> None:
+        """"typing…" while a worker runs the job, in its topic (issue 31)."""
+        topic = int(thread_id) if thread_id else None
+        await self.bot.send_chat_action(int(chat_id), ChatAction.TYPING, message_thread_id=topic)
 
     async def react(self, chat_id: str, message_id: str, outcome: Outcome) -> None:
         """Issue 31: the asking message's reaction (it replaces the front end's 👀)."""

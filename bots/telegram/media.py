@@ -14,9 +14,10 @@ import logging
 from typing import Any
 
 from telegram import Bot, InputFile, Message, ReplyParameters
-from telegram.error import TelegramError, TimedOut
+from telegram.error import BadRequest, TelegramError, TimedOut
 from telegram.ext import filters
 
+from bots.telegram.topics import TopicUnavailable, topic_refused
 from orchestrator.config import Config
 from orchestrator.media.documents import (
     SUPPORTED,
@@ -125,21 +126,40 @@ async def _download(bot: Bot, file_id: str, name: str, size: int | None, limit: 
     return data
 
 
-async def send_file(bot: Bot, chat_id: int, file: OutFile, reply_to: int | None) -> str | None:
-    """A tool's image as a photo (sendPhoto), anything else as a document (sendDocument); the
-    message id, or None when the send timed out (maybe delivered: never sent again)."""
+async def send_file(
+    bot: Bot, chat_id: int, file: OutFile, reply_to: int | None, thread_id: int | None = None
+) -> str | None:
+    """A tool's image as a photo (sendPhoto), anything else as a document (sendDocument), into
+    topic `thread_id`; the message id, or None when the send timed out (maybe delivered: never
+    sent again). Raises TopicUnavailable when the topic is closed or gone."""
     params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     try:
-        sent = await upload(bot, chat_id, file, params)
+        sent = await upload(bot, chat_id, file, params, thread_id)
     except TimedOut:
         log.warning("telegram_file_timeout chat=%s file=%s action=not_resent", chat_id, file.name)
         return None
+    except BadRequest as exc:
+        if thread_id is not None and topic_refused(exc):
+            log.warning("telegram_topic_unavailable chat=%s thread=%s", chat_id, thread_id)
+            raise TopicUnavailable(str(exc)) from exc
+        raise
     return str(sent.message_id)
 
 
-async def upload(bot: Bot, chat_id: int, file: OutFile, params: ReplyParameters | None) -> Message:
-    """sendPhoto for an image Telegram takes as a photo, sendDocument for anything else."""
+async def upload(
+    bot: Bot,
+    chat_id: int,
+    file: OutFile,
+    params: ReplyParameters | None,
+    thread_id: int | None = None,
+) -> Message:
+    """sendPhoto for an image Telegram takes as a photo, sendDocument for anything else; in a
+    forum topic both carry its `message_thread_id`, as every other send does."""
     data = InputFile(file.data, filename=file.name)
     if file.is_image and len(file.data) <= PHOTO_MAX_BYTES:
-        return await bot.send_photo(chat_id, data, reply_parameters=params)
-    return await bot.send_document(chat_id, data, reply_parameters=params)
+        return await bot.send_photo(
+            chat_id, data, reply_parameters=params, message_thread_id=thread_id
+        )
+    return await bot.send_document(
+        chat_id, data, reply_parameters=params, message_thread_id=thread_id
+    )
