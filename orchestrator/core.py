@@ -25,6 +25,7 @@ from orchestrator.commands.admin import register_admin_commands
 from orchestrator.commands.builtin import register_builtin_commands, run_target
 from orchestrator.commands.memory import register_memory_commands
 from orchestrator.commands.model_tools import builtin_tools
+from orchestrator.commands.protocol import register_protocol_commands
 from orchestrator.commands.registry import (
     CommandContext,
     CommandRegistry,
@@ -40,7 +41,9 @@ from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool, LoopLimits
 from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.llm.prompt import build_messages
+from orchestrator.mcp.extras import RequestScope, bind_scope
 from orchestrator.mcp.names import ToolNameMap
+from orchestrator.mcp.questions import is_answer
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.media.prompt import documents, leading_notes, turn_text, user_content
 from orchestrator.memory.base import Memory
@@ -117,6 +120,7 @@ class Orchestrator:
         register_builtin_commands(self.commands, self)
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
+        self.questions = register_protocol_commands(self.commands, self)  # prompts ... (issue 32)
 
     # -- adapters (where scheduled runs post) --------------------------------------------------
     def attach(self, adapter: ChatAdapter) -> None:
@@ -137,6 +141,14 @@ class Orchestrator:
         else:
             await adapter.send(chat_id, cleaned)
         return True
+
+    async def post_private(self, platform: str, user_id: str, replies: Sequence[Reply]) -> bool:
+        """Post to a person privately; False when their platform's adapter cannot."""
+        send = getattr(self.adapters.get(platform), "send_private", None)
+        if send is None:
+            log.warning("private_post_dropped platform=%s reason=unsupported", platform)
+            return False
+        return bool(await send(user_id, [self._clean(r) for r in replies]))
 
     def in_conversation(self, message: ChatMessage) -> ChatMessage:
         """The message with its chat's topic sharing applied (`chats.<key>.topics`)."""
@@ -250,12 +262,17 @@ class Orchestrator:
         started = time.monotonic()
         message = self.in_conversation(message)
         bind_requester(message.platform, message.chat_id, message.user_id)
+        key = message.chat_key
+        bind_scope(RequestScope(message, lambda spec: tool_allowed(self.chat_policy(key), spec)))
         try:
             refusal = None if admitted else await self.admit(message)
             if refusal is not None:
                 return [self._clean(r) for r in refusal]
-            async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
+            if is_answer(message.text):  # the asker's own request waits on this answer
                 replies = await self._handle(message)
+            else:
+                async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
+                    replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
             log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
             replies = [

@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+from orchestrator.commands.protocol import prompt_help_lines
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param, split_command
 from orchestrator.errors import ToolError, UsageError
 from orchestrator.llm.approvals import ApprovalRules
@@ -28,6 +29,7 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
             if cmd.admin_only and not ctx.is_admin:
                 continue
             lines.append(f"{cmd.usage()} - {cmd.help}")
+        lines.extend(prompt_help_lines(app, ctx.message.chat_key))
         lines.append("Anything else is a request for the assistant.")
         return [Reply("\n".join(lines))]
 
@@ -188,6 +190,8 @@ def unapproved_run(app: AppHost, ctx: CommandContext, spec: ToolSpec) -> Reply |
         f"first: /approve <schedule id> {spec.key} (its creator or an admin).",
         ReplyKind.ERROR,
     )
+
+
 def usage_of(spec: ToolSpec, missing: list[str]) -> str:
     """`/run` without a required argument: name it and show a call that has it (the server's
     own validation error is a raw pydantic dump with a URL)."""
