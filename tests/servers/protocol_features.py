@@ -15,6 +15,7 @@ and sampling. Run as `python protocol_features.py` (stdio).
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import mcp_types as types
@@ -95,7 +96,7 @@ def build() -> MCPServer:
             return "Run a retrospective."
 
         server.add_prompt(Prompt.from_function(retro, name="retro", description="A retro"))
-        await ctx.notify_prompts_changed()
+        await ctx.session.send_prompt_list_changed()
         return "added"
 
     @server.tool(description="Add a resource")
@@ -103,11 +104,12 @@ def build() -> MCPServer:
         server.add_resource(
             TextResource(uri="notes://team/faq", name="faq", text="FAQ: ask in the channel.")
         )
-        await ctx.notify_resources_changed()
+        await ctx.session.send_resource_list_changed()
         return "added"
 
     return server
 
 
 if __name__ == "__main__":
+    warnings.simplefilter("ignore")  # sampling is deprecated in the newest protocol revision
     build().run("stdio")
