@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from telegram import (
@@ -55,6 +56,7 @@ from orchestrator.delivery.base import (
 from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.mcp.questions import is_answer
 from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.policy import is_admin
@@ -233,7 +235,7 @@ class TelegramAdapter:
             self.reactions.tracker.taken(chat_message, react)  # a worker sets 👍 / 👎
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
-        async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
+        async with self._turn(chat_message):
             taken = self.reactions.tracker.taken(chat_message, react)  # 👀: never waited on
             prior = self._resumed.get(key)
             if media and (prior is None or prior.replies is None):  # read (transcribe) once
@@ -255,6 +257,25 @@ class TelegramAdapter:
                     return
             replies = await self.answer(key, chat_message, message.chat.id, message.message_id)
             self.reactions.tracker.ended(taken, chat_message, replies, react)  # 👍 or 👎
+
+    def _turn(
+        self, message: ChatMessage, key: str | None = None
+    ) -> AbstractAsyncContextManager[Any]:
+        """This person's place in line; none for an answer to a server's question, which their
+        own waiting request needs now (issue 32)."""
+        if is_answer(message.text):
+            return contextlib.nullcontext()
+        return self.order.turn(key or f"{message.conversation_key}:{message.user_id}")
+
+    async def send_private(self, user_id: str, replies: Sequence[Reply]) -> bool:
+        """A private message (a sign-in or form link): the person's private chat with the bot,
+        whose id is their user id. False when they never started one (Telegram refuses)."""
+        try:
+            await self.deliver(int(user_id), replies)
+        except TelegramError as exc:
+            log.warning("telegram_private_failed user=%s error=%s", user_id, type(exc).__name__)
+            return False
+        return True
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is not answered: its original was (a command in it ran once), and
@@ -368,7 +389,7 @@ class TelegramAdapter:
             with contextlib.suppress(TelegramError):
                 await query.answer(refusal[0].text[:200] if refusal else None)
             return
-        async with self.order.turn(f"{presser.chat_key}:{presser.user_id}"):
+        async with self._turn(presser, f"{presser.chat_key}:{presser.user_id}"):
             with contextlib.suppress(TelegramError):  # too old after a restart: answer anyway
                 await query.answer()
             if await self.orchestrator.hand_off(presser):

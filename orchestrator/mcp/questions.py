@@ -86,7 +86,7 @@ def form_fields(schema: dict[str, Any]) -> list[FormField]:
             FormField(
                 name,
                 str(prop.get("type") or "string"),
-                str(prop.get("title") or prop.get("description") or name),
+                str(prop.get("description") or prop.get("title") or name),
                 name in required,
                 tuple(str(o) for o in options if o is not None),
             )
