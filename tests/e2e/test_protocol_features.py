@@ -5,10 +5,13 @@ strict fake model."""
 from __future__ import annotations
 
 import asyncio
+import io
+import queue
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from bots.console import ConsoleAdapter
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
@@ -226,3 +229,47 @@ async def test_sampling_is_off_by_default_and_rate_limited_when_on() -> None:
     assert sampled[0]["role"] == "system" and "Summarize" not in sampled[0]["content"]
     assert first[0].text == "Result: summary: short"
     assert "error" in second[0].text.lower()
+
+
+class Lines:
+    """A console's stdin that the test types into while the console runs."""
+
+    def __init__(self) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+
+    def type(self, line: str) -> None:
+        self._lines.put(line + "\n")
+
+    def close(self) -> None:
+        self._lines.put("")  # end of input
+
+    def readline(self) -> str:
+        return self._lines.get(timeout=30)
+
+
+async def test_the_console_asks_the_question_and_takes_the_typed_answer() -> None:
+    script = [
+        tool_call("features__rename_project", {}),
+        lambda body: text("Result: " + last_tool_result(body)),
+    ]
+    with FakeOpenAI(script) as llm:
+        bot = build_orchestrator(parse_config(config(llm.base_url), env={}))
+        out = io.StringIO()
+        console = ConsoleAdapter(bot, out=out, user_id="ann")
+        console.interactive = False
+        stdin = Lines()
+        await bot.start()
+        try:
+            running = asyncio.ensure_future(console.run(stdin))  # type: ignore[arg-type]
+            stdin.type("rename the project please")
+            assert await eventually(lambda: "/answer " in out.getvalue())
+            qid = out.getvalue().split("/answer ", 1)[1].split()[0]
+            stdin.type(f"/answer {qid} Zephyr")
+            assert await eventually(lambda: "Result: renamed to Zephyr" in out.getvalue())
+            stdin.close()
+            assert await running == 0
+        finally:
+            await bot.stop()
+    shown = out.getvalue()
+    assert "features asks: What should the project be called?" in shown
+    assert "[Decline] type: /answer" in shown
