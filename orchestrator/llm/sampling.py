@@ -70,7 +70,7 @@ class Sampler:
         refusal = await self._refusal(server, settings, scope)
         if refusal is not None:
             log.warning("sampling_refused server=%s reason=%s", server, refusal)
-            audit("sampling", tool=f"{server}/sampling", outcome="refused", detail=refusal)
+            _audit(server, scope, "refused", refusal)
             return types.ErrorData(
                 code=types.INVALID_REQUEST, message=f"sampling refused: {refusal}"
             )
@@ -87,14 +87,14 @@ class Sampler:
         try:
             turn = await llm.complete(messages, [])
         except LLMError as exc:
-            audit("sampling", tool=f"{server}/sampling", outcome="error")
+            _audit(server, scope, "error")
             return types.ErrorData(code=types.INTERNAL_ERROR, message=f"the model failed: {exc}")
         tokens = int(turn.usage.get("total_tokens", 0)) or int(
             turn.usage.get("prompt_tokens", 0)
         ) + int(turn.usage.get("completion_tokens", 0))
         await self._charge(scope, tokens)
         log.info("sampling_done server=%s tokens=%d", server, tokens)
-        audit("sampling", tool=f"{server}/sampling", outcome="ok", detail=f"tokens={tokens}")
+        _audit(server, scope, "ok", f"tokens={tokens}")
         model = str(getattr(getattr(llm, "settings", None), "model", "") or "bot-llm")
         return types.CreateMessageResult(
             role="assistant",
@@ -130,3 +130,17 @@ class Sampler:
             return
         m = scope.message
         await budgets.charge(m.platform, m.chat_id, m.user_id, tokens)
+
+
+def _audit(server: str, scope: RequestScope | None, outcome: str, detail: str = "") -> None:
+    """One record, for the requester (the server's request runs outside their task)."""
+    who = scope.message if scope is not None else None
+    audit(
+        "sampling",
+        tool=f"{server}/sampling",
+        outcome=outcome,
+        detail=detail,
+        platform=who.platform if who else None,
+        chat_id=who.chat_id if who else None,
+        user_id=who.user_id if who else None,
+    )

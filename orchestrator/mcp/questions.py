@@ -167,7 +167,7 @@ class Questions:
         finally:
             self._waiting.pop(qid, None)
         log.info("elicitation_answered server=%s id=%s action=%s", server, qid, result.action)
-        audit("elicitation", tool=f"{server}/elicitation", outcome=result.action)
+        _audit(server, scope, result.action)
         return result
 
     async def _link(
@@ -177,12 +177,12 @@ class Questions:
         private = await self._post(scope.message, [Reply(text, ReplyKind.NOTICE)], True)
         if not private:
             log.warning("elicitation_url_undelivered server=%s", server)
-            audit("elicitation", tool=f"{server}/elicitation", outcome="undelivered")
+            _audit(server, scope, "undelivered")
             return types.ElicitResult(action="decline")
         if not scope.message.is_private:
             note = f"{server} needs you to open a link; I sent it to you by private message."
             await self._post(scope.message, [Reply(note, ReplyKind.NOTICE)], False)
-        audit("elicitation", tool=f"{server}/elicitation", outcome="link_sent")
+        _audit(server, scope, "link_sent")
         return types.ElicitResult(action="accept")
 
     def answer(self, message: ChatMessage, qid: str, raw: str) -> list[Reply]:
@@ -228,3 +228,16 @@ def _unquote(value: str) -> str:
     except ValueError:
         return value
     return " ".join(parts) if parts else value
+
+
+def _audit(server: str, scope: RequestScope, outcome: str) -> None:
+    """One record, for the requester (the server's request runs outside their task)."""
+    who = scope.message
+    audit(
+        "elicitation",
+        tool=f"{server}/elicitation",
+        outcome=outcome,
+        platform=who.platform,
+        chat_id=who.chat_id,
+        user_id=who.user_id,
+    )

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import queue
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bots.console import ConsoleAdapter
+from orchestrator.admin.audit_sink import install_audit_sink
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
@@ -195,7 +198,9 @@ async def test_a_url_request_goes_as_a_link_by_private_message() -> None:
     assert replies[0].text == "Result: connect accept"
 
 
-async def test_sampling_is_off_by_default_and_rate_limited_when_on() -> None:
+async def test_sampling_is_off_by_default_and_rate_limited_budgeted_and_audited_when_on(
+    tmp_path: Path,
+) -> None:
     off_script = [
         tool_call("features__summarize", {"text": "a very long text"}),
         lambda body: text("Result: " + last_tool_result(body)),
@@ -216,13 +221,24 @@ async def test_sampling_is_off_by_default_and_rate_limited_when_on() -> None:
         lambda body: text("Result: " + last_tool_result(body)),  # over the rate: not sampled
     ]
     extra = "    sampling: true\n    sampling_per_minute: 1\n"
+    sink = install_audit_sink(parse_config(f"audit: {{path: '{tmp_path / 'a.jsonl'}'}}\n", env={}))
+    assert sink is not None
     with FakeOpenAI(on_script) as llm:
         bot, _ = await started(llm.base_url, server_extra=extra)
         try:
             first = await bot.handle(msg("summarize this text: a very long text"))
             second = await bot.handle(msg("summarize this text: another text"))
+            budgets = bot.services.budgets
+            assert budgets is not None
+            used = await budgets.counters.get(budgets._keys("test", "team", "ann")[1])
         finally:
             await bot.stop()
+            sink.close()
+    # Each model call of the fake reports 15 tokens: four for the requests, one for sampling.
+    assert used == 5 * 15
+    trail = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    sampling = [(r["user"], r["outcome"]) for r in trail if r["action"] == "sampling"]
+    assert sampling == [("ann", "ok"), ("ann", "refused")]
     sampled = llm.requests[1]["body"]["messages"]
     assert sampled[-1] == {"role": "user", "content": "a very long text"}
     assert "Summarize in one line." in sampled[1]["content"]  # the server's instructions, quoted
