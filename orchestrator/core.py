@@ -41,7 +41,7 @@ from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool, LoopLimits
 from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.llm.prompt import build_messages
-from orchestrator.mcp.extras import RequestScope, bind_scope
+from orchestrator.mcp.extras import RequestScope, bind_scope, named_resource_tools
 from orchestrator.mcp.names import ToolNameMap
 from orchestrator.mcp.questions import is_answer
 from orchestrator.mcp.tools import ToolSpec
@@ -601,7 +601,10 @@ class Orchestrator:
             len(past),
             ",".join(r.tool.key for r in routed),
         )
-        return [r.tool for r in routed]
+        picked = [r.tool for r in routed]
+        allowed = self.allowed_tools(message.chat_key)
+        named = named_resource_tools(message.text, self.services.hub, allowed)
+        return picked + [t for t in named if t not in picked]
 
     async def refresh_router(self) -> None:
         router = self.services.router

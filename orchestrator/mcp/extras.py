@@ -131,6 +131,16 @@ class FeatureHub(Protocol):
     async def read_resource(self, server: str, uri: str) -> str: ...
 
 
+def named_resource_tools(text: str, hub: object, catalogue: list[ToolSpec]) -> list[ToolSpec]:
+    """The `read_resource` tools of the servers whose resources the text names by URI: a URI
+    in a request always reaches the tool that reads it, whatever the ranking."""
+    features = feature_hub(hub)
+    if features is None or "://" not in text:
+        return []
+    servers = {r.server for r in features.resources() if r.uri in text}
+    return [t for t in catalogue if t.name == RESOURCE_TOOL and t.server in servers]
+
+
 def feature_hub(hub: object) -> FeatureHub | None:
     """The hub as a FeatureHub, or None for a hub without prompts and resources."""
     return hub if hasattr(hub, "prompts") and hasattr(hub, "hooks") else None  # type: ignore[return-value]

@@ -19,7 +19,7 @@ from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
-from tests.conftest import REPO
+from tests.conftest import REPO, time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
 from tests.helpers import eventually
 from tests.recording_adapter import RecordingAdapter
@@ -101,7 +101,8 @@ async def test_a_uri_in_a_request_routes_to_the_resource_tool_under_the_allow_li
         lambda body: text("Got: " + last_tool_result(body)),
     ]
     with FakeOpenAI(script) as llm:
-        bot, _ = await started(llm.base_url, chats=chats)
+        # Beside another server's tools, so the read_resource tool is picked, not the only one.
+        bot, _ = await started(llm.base_url, chats=time_server_yaml() + chats)
         try:
             listed = (await bot.handle(msg("/resources")))[0].text
             read = await bot.handle(msg("what does notes://team/handbook say about deploys?"))
