@@ -602,9 +602,11 @@ class Orchestrator:
             ",".join(r.tool.key for r in routed),
         )
         picked = [r.tool for r in routed]
-        allowed = self.allowed_tools(message.chat_key)
-        named = named_resource_tools(message.text, self.services.hub, allowed)
-        return picked + [t for t in named if t not in picked]
+        if "://" in message.text:  # a resource named by its URI gets its reader (issue 32)
+            allowed = self.allowed_tools(message.chat_key)
+            named = named_resource_tools(message.text, self.services.hub, allowed)
+            picked += [t for t in named if t not in picked]
+        return picked
 
     async def refresh_router(self) -> None:
         router = self.services.router
