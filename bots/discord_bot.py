@@ -20,6 +20,7 @@ import inspect
 import logging
 import secrets
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,7 @@ from orchestrator.delivery.base import InboundRequest, replies_from_data
 from orchestrator.delivery.in_process import InProcessDeliveryStore
 from orchestrator.delivery.inflight import Inflight, given_up
 from orchestrator.delivery.ordering import KeyedSequencer
+from orchestrator.mcp.questions import is_answer
 from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 
@@ -180,7 +182,11 @@ class OrchestratorBot(discord.Client):
         if not media and await self.orchestrator.hand_off(chat_message):
             self.reactions.taken(chat_message, react)  # a worker sets ✅ / ❌
             return  # a front end: a worker answers
-        turn = self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
+        turn: AbstractAsyncContextManager[Any] = (
+            contextlib.nullcontext()  # a server's question: the asker's request waits on it
+            if is_answer(chat_message.text)
+            else self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
+        )
         key = f"{PLATFORM}:message:{message.id}"
         payload = message_payload(message.channel.id, chat_message, files=media)
         if not await self.inflight.begin(key, payload):
