@@ -158,12 +158,13 @@ class Questions:
         timeout = self._timeout_for(server)
         log.info("elicitation_asked server=%s id=%s fields=%d", server, qid, len(fields))
         try:
-            await self._post(scope.message, [question.ask()], False)
+            if not await self._say(scope.message, [question.ask()], False):
+                raise TimeoutError  # nowhere to ask: declined at once
             result = await asyncio.wait_for(asyncio.shield(done), timeout)
         except TimeoutError:
             result = types.ElicitResult(action="decline")
             note = Reply(f"No answer to {server}'s question in time; declined.", ReplyKind.NOTICE)
-            await self._post(scope.message, [note], False)
+            await self._say(scope.message, [note], False)
         finally:
             self._waiting.pop(qid, None)
         log.info("elicitation_answered server=%s id=%s action=%s", server, qid, result.action)
@@ -174,16 +175,24 @@ class Questions:
         self, server: str, scope: RequestScope, params: types.ElicitRequestURLParams
     ) -> types.ElicitResult:
         text = f"{server} asks: {params.message}\nOpen this link to continue: {params.url}"
-        private = await self._post(scope.message, [Reply(text, ReplyKind.NOTICE)], True)
+        private = await self._say(scope.message, [Reply(text, ReplyKind.NOTICE)], True)
         if not private:
             log.warning("elicitation_url_undelivered server=%s", server)
             _audit(server, scope, "undelivered")
             return types.ElicitResult(action="decline")
         if not scope.message.is_private:
             note = f"{server} needs you to open a link; I sent it to you by private message."
-            await self._post(scope.message, [Reply(note, ReplyKind.NOTICE)], False)
+            await self._say(scope.message, [Reply(note, ReplyKind.NOTICE)], False)
         _audit(server, scope, "link_sent")
         return types.ElicitResult(action="accept")
+
+    async def _say(self, message: ChatMessage, replies: Sequence[Reply], private: bool) -> bool:
+        """Post, or False when it could not be posted (the question is then declined)."""
+        try:
+            return await self._post(message, replies, private)
+        except Exception as exc:  # noqa: BLE001 - a failed post declines, never breaks the call
+            log.warning("elicitation_post_failed error=%s", type(exc).__name__)
+            return False
 
     def answer(self, message: ChatMessage, qid: str, raw: str) -> list[Reply]:
         """`/answer <id> <value>` (a button, or typed): fill the current field, ask the next."""

@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import queue
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,17 @@ from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
-from tests.conftest import REPO, time_server_yaml
+from tests.conftest import time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
-from tests.helpers import eventually
+from tests.helpers import eventually, features_server_yaml
 from tests.recording_adapter import RecordingAdapter
-
-SERVER = REPO / "tests" / "servers" / "protocol_features.py"
 
 
 def config(llm_url: str, server_extra: str = "", chats: str = "") -> str:
     return (
         f"orchestrator:\n  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         "  memory_system: {type: none}\nscheduler: {enabled: false}\n"
-        f"mcp_servers:\n  features:\n    type: custom\n    command: {sys.executable}\n"
-        f"    args: ['{SERVER}']\n{server_extra}{chats}"
+        f"mcp_servers:\n{features_server_yaml(extra=server_extra)}{chats}"
     )
 
 

@@ -8,8 +8,7 @@ from typing import Any
 from orchestrator.core import Orchestrator
 from tests.discord_wire import ANN, BOB, GENERAL, discord_wire
 from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
-from tests.helpers import chat_orchestrator
-from tests.integration.test_telegram_elicitation import FEATURES
+from tests.helpers import chat_orchestrator, features_server_yaml
 
 
 def labels(message: dict[str, Any]) -> list[str]:
@@ -22,7 +21,7 @@ async def test_a_servers_question_is_answered_with_buttons_by_the_asker() -> Non
         lambda body: text("Result: " + last_tool_result(body)),
     ]
     with FakeOpenAI(script) as llm:
-        bot: Orchestrator = chat_orchestrator(llm.base_url, FEATURES)
+        bot: Orchestrator = chat_orchestrator(llm.base_url, features_server_yaml())
         await bot.start()
         try:
             async with discord_wire(bot) as wire:

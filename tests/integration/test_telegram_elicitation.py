@@ -3,18 +3,13 @@ for the asker only, pressed while their own request waits; a URL request as a pr
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from tests.conftest import REPO
 from tests.fakes.openai_server import FakeOpenAI, last_tool_result, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
-from tests.helpers import chat_orchestrator, eventually, running_bot
+from tests.helpers import chat_orchestrator, eventually, features_server_yaml, running_bot
 
-FEATURES = (
-    f"  features:\n    type: custom\n    command: {sys.executable}\n"
-    f"    args: ['{REPO / 'tests' / 'servers' / 'protocol_features.py'}']\n"
-)
+FEATURES = features_server_yaml()
 
 
 def posted(fake: FakeTelegram, contains: str, chat_id: int | None = None) -> list[dict[str, Any]]:
