@@ -174,8 +174,9 @@ def register_protocol_commands(reg: CommandRegistry, app: FeatureHost) -> Questi
         for r in found:
             if f"{r.server}:" not in lines:
                 lines.append(f"{r.server}:")
-            about = (r.description or r.name).strip()
-            lines.append(f"  - {r.uri}" + (f": {about.splitlines()[0][:100]}" if about else ""))
+            about = ((r.description or r.name).strip().splitlines() or [""])[0][:100]
+            kind = " (template)" if r.template else ""
+            lines.append(f"  - {r.uri}{kind}" + (f": {about}" if about else ""))
         return [Reply("\n".join(lines))]
 
     @reg.command(

@@ -59,10 +59,18 @@ class ResourceSpec:
     name: str = ""
     description: str = ""
     mime: str = ""
+    template: bool = False  # `uri` is an RFC 6570 template (notes://pages/{name})
 
     @property
     def key(self) -> str:
         return f"{self.server}/{self.uri}"
+
+    def named_in(self, text: str) -> bool:
+        """Does the text name this resource (for a template: a URI it could make)?"""
+        if not self.template:
+            return self.uri in text
+        fixed = self.uri.split("{", 1)[0]
+        return "://" in fixed and fixed in text
 
 
 def as_tool(server: str, name: str) -> ToolSpec:
@@ -137,7 +145,7 @@ def named_resource_tools(text: str, hub: object, catalogue: list[ToolSpec]) -> l
     features = feature_hub(hub)
     if features is None or "://" not in text:
         return []
-    servers = {r.server for r in features.resources() if r.uri in text}
+    servers = {r.server for r in features.resources() if r.named_in(text)}
     return [t for t in catalogue if t.name == RESOURCE_TOOL and t.server in servers]
 
 

@@ -156,7 +156,24 @@ class ServerExtras:
             cursor = getattr(listed, "next_cursor", None)
             if not cursor:
                 break
-        return found[:MAX_LISTED]
+        return found[:MAX_LISTED] + await self._list_templates(session)
+
+    async def _list_templates(self, session: ClientSession) -> list[ResourceSpec]:
+        try:
+            listed = await session.list_resource_templates()
+        except MCPError:  # a server without templates may not answer the method at all
+            return []
+        return [
+            ResourceSpec(
+                self.server,
+                t.uri_template,
+                t.name,
+                t.description or "",
+                t.mime_type or "",
+                template=True,
+            )
+            for t in listed.resource_templates[:MAX_LISTED]
+        ]
 
     def handles(self, message: Any, session: ClientSession | None) -> bool:
         """A prompts/resources list_changed notification: refresh that list (in a task)."""
@@ -257,8 +274,11 @@ def resource_tool(server: str, resources: list[ResourceSpec]) -> ToolSpec:
         f"Read a resource (a document or data) that the {server} server publishes, by its URI, "
         f"and get its text. Resources: {listed}"
     )[:DESCRIPTION_CHARS]
-    uri: dict[str, Any] = {"type": "string", "description": "The resource's URI"}
-    if len(resources) <= ENUM_URIS:
+    uri: dict[str, Any] = {
+        "type": "string",
+        "description": "The resource's URI (fill in a template's {placeholders})",
+    }
+    if len(resources) <= ENUM_URIS and not any(r.template for r in resources):
         uri["enum"] = [r.uri for r in resources]
     schema = {"type": "object", "properties": {"uri": uri}, "required": ["uri"]}
     return ToolSpec(server, RESOURCE_TOOL, description, schema, {"readOnlyHint": True})

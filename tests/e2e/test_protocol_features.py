@@ -95,6 +95,8 @@ async def test_a_uri_in_a_request_routes_to_the_resource_tool_under_the_allow_li
         lambda body: text("Handbook says: " + last_tool_result(body)),
         tool_call("features__read_resource", {"uri": "notes://team/secret-plans"}),
         lambda body: text("Got: " + last_tool_result(body)),
+        tool_call("features__read_resource", {"uri": "notes://pages/onboarding"}),
+        lambda body: text("Page: " + last_tool_result(body)),
     ]
     with FakeOpenAI(script) as llm:
         # Beside another server's tools, so the read_resource tool is picked, not the only one.
@@ -103,6 +105,7 @@ async def test_a_uri_in_a_request_routes_to_the_resource_tool_under_the_allow_li
             listed = (await bot.handle(msg("/resources")))[0].text
             read = await bot.handle(msg("what does notes://team/handbook say about deploys?"))
             denied = await bot.handle(msg("show me notes://team/secret-plans"))
+            page = await bot.handle(msg("what is on notes://pages/onboarding?"))
             await bot.handle(msg("/run features add_resource {}"))
             assert await eventually(
                 lambda: any(r.uri == "notes://team/faq" for r in bot.services.hub.resources())  # type: ignore[attr-defined]
@@ -112,6 +115,8 @@ async def test_a_uri_in_a_request_routes_to_the_resource_tool_under_the_allow_li
             await bot.stop()
     assert "notes://team/handbook: The team handbook" in listed
     assert "secret-plans" not in listed
+    assert "notes://pages/{name} (template): A wiki page by name" in listed
+    assert page[0].text == "Page: Wiki page onboarding: nothing here yet."
     assert "deploys happen on Tuesdays" in read[0].text
     assert "not allowed in this chat" in denied[0].text and "the secret plans" not in denied[0].text
     offered = {t["function"]["name"] for t in llm.requests[0]["body"]["tools"]}

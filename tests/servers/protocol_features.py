@@ -5,6 +5,7 @@ and sampling. Run as `python protocol_features.py` (stdio).
   prompt  standup()                         no arguments
   resource notes://team/handbook            the team handbook (text)
   resource notes://team/secret-plans        a second resource (for allow-lists)
+  template notes://pages/{name}             a wiki page by name
   tool    book_room(room)                   asks the person: confirm (boolean) and a size (enum)
   tool    rename_project()                  asks the person for a free-text name
   tool    connect_account()                 URL-mode elicitation: a sign-in link
@@ -57,6 +58,10 @@ def build() -> MCPServer:
     @server.resource("notes://team/secret-plans", description="Plans nobody may read")
     def secret_plans() -> str:
         return "the secret plans"
+
+    @server.resource("notes://pages/{name}", description="A wiki page by name")
+    def page(name: str) -> str:
+        return f"Wiki page {name}: nothing here yet."
 
     @server.tool(description="Book a meeting room (asks the person to confirm)")
     async def book_room(room: str, ctx: Context) -> str:
