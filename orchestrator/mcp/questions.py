@@ -111,25 +111,28 @@ class Question:
             None,
         )
 
-    def ask(self, lead: str = "") -> Reply:
-        """The reply asking the current field: buttons, or how to type the answer."""
+    def ask(self) -> Reply:
+        """The reply asking the current field: buttons, or how to type the answer (a form
+        without fields is a plain OK / Decline)."""
         now = self.current()
-        assert now is not None
-        head = f"{lead}{self.server} asks: {self.message}" if not self.answers else lead
-        text = f"{head}\n{now.title}".strip()
         cmd = f"{ANSWER} {self.id}"
-        choices: list[Choice] = []
+        uid = self.scope.message.user_id
+        head = f"{self.server} asks: {self.message}" if not self.answers else ""
+        if now is None:
+            choices = (Choice("OK", f"{cmd} --accept"), Choice("Decline", f"{cmd} --decline"))
+            return Reply(head, ReplyKind.NOTICE, choices=choices, for_user_id=uid)
+        text = f"{head}\n{now.title}".strip()
+        buttons: list[Choice] = []
         if now.kind == "boolean":
-            choices = [Choice("Yes", f"{cmd} yes"), Choice("No", f"{cmd} no")]
+            buttons = [Choice("Yes", f"{cmd} yes"), Choice("No", f"{cmd} no")]
         elif now.buttons:
-            choices = [Choice(o, f"{cmd} {shlex.quote(o)}") for o in now.options]
+            buttons = [Choice(o, f"{cmd} {shlex.quote(o)}") for o in now.options]
         else:
             text += f"\nReply: {cmd} <{now.kind if now.kind != 'string' else 'text'}>"
         if not now.required:
-            choices.append(Choice("Skip", f"{cmd} --skip"))
-        choices.append(Choice("Decline", f"{cmd} --decline"))
-        uid = self.scope.message.user_id
-        return Reply(text, ReplyKind.NOTICE, choices=tuple(choices), for_user_id=uid)
+            buttons.append(Choice("Skip", f"{cmd} --skip"))
+        buttons.append(Choice("Decline", f"{cmd} --decline"))
+        return Reply(text, ReplyKind.NOTICE, choices=tuple(buttons), for_user_id=uid)
 
 
 class Questions:
@@ -152,8 +155,6 @@ class Questions:
         qid = secrets.token_hex(4)
         done: asyncio.Future[types.ElicitResult] = asyncio.get_running_loop().create_future()
         question = Question(qid, server, scope, params.message, fields, done)
-        if question.current() is None:
-            return types.ElicitResult(action="accept", content={})
         self._waiting[qid] = question
         timeout = self._timeout_for(server)
         log.info("elicitation_asked server=%s id=%s fields=%d", server, qid, len(fields))
@@ -213,12 +214,14 @@ class Questions:
                 )
             ]
         now = question.current()
-        assert now is not None
         value = raw.strip()
         if value == "--decline":
             question.done.set_result(types.ElicitResult(action="decline"))
             return [Reply("Declined.", ReplyKind.NOTICE)]
-        if value == "--skip" and not now.required:
+        if now is None:  # a form without fields: OK accepts
+            if value != "--accept":
+                return [question.ask()]
+        elif value == "--skip" and not now.required:
             question.skipped.add(now.name)
         else:
             try:

@@ -69,3 +69,24 @@ async def test_decline_ends_the_question() -> None:
     assert is_answer(decline) and not is_answer("/answers") and not is_answer("book a room")
     questions.answer(person(), decline.split()[1], decline.split(maxsplit=2)[2])
     assert (await asked).action == "decline"
+
+
+async def test_a_form_without_fields_asks_ok_or_decline() -> None:
+    posted: list[Reply] = []
+
+    async def post(message: ChatMessage, replies: Sequence[Reply], private: bool) -> bool:
+        posted.extend(replies)
+        return True
+
+    questions = Questions(post, lambda server: 30.0)
+    params = types.ElicitRequestFormParams(
+        message="Proceed with the deploy?", requested_schema={"type": "object", "properties": {}}
+    )
+    asked = asyncio.ensure_future(questions.ask("deploys", RequestScope(person()), params))
+    while not posted:
+        await asyncio.sleep(0)
+    assert posted[0].text == "deploys asks: Proceed with the deploy?"
+    assert [c.label for c in posted[0].choices] == ["OK", "Decline"]
+    ok = posted[0].choices[0].command
+    assert questions.answer(person(), ok.split()[1], "--accept")[0].text == "Thanks, sent."
+    assert (await asked).action == "accept"
