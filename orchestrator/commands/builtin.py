@@ -190,8 +190,6 @@ def unapproved_run(app: AppHost, ctx: CommandContext, spec: ToolSpec) -> Reply |
         f"first: /approve <schedule id> {spec.key} (its creator or an admin).",
         ReplyKind.ERROR,
     )
-
-
 def usage_of(spec: ToolSpec, missing: list[str]) -> str:
     """`/run` without a required argument: name it and show a call that has it (the server's
     own validation error is a raw pydantic dump with a URL)."""

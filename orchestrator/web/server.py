@@ -17,7 +17,9 @@ from orchestrator.config import HttpSettings
 log = logging.getLogger(__name__)
 
 
-def build_app(routes: Sequence[BaseRoute], middleware: Sequence[Middleware] = ()) -> Starlette:
+def build_app(
+    routes: Sequence[BaseRoute], middleware: Sequence[Middleware] = ()
+) -> Starlette:
     """One ASGI app from every part's routes (first match wins, as in Starlette)."""
     return Starlette(routes=list(routes), middleware=list(middleware))
 
