@@ -15,6 +15,7 @@ from typing import TextIO
 from orchestrator.app import build_orchestrator
 from orchestrator.config import Config
 from orchestrator.core import Orchestrator
+from orchestrator.mcp.questions import is_answer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 
 PROMPT = "you> "
@@ -60,18 +61,31 @@ class ConsoleAdapter:
         )
 
     async def run(self, stdin: TextIO = sys.stdin) -> int:
+        """Answer each line in order; lines are read while a request runs, so the answer to
+        a tool server's question (`/answer ...`) reaches the request that waits on it."""
         if self.interactive:
             self.out.write("Console chat. /help lists commands; Ctrl-D quits.\n")
-        while True:
-            line = await asyncio.to_thread(self._read_line, stdin)
-            if line is None:
-                return 0
-            text = line.strip()
-            if not text:
-                continue
-            if text in ("/quit", "/exit"):
-                return 0
-            await self.send(self.chat_id, await self.orchestrator.handle(self.message(text)))
+        running: asyncio.Task[None] | None = None
+        try:
+            while True:
+                line = await asyncio.to_thread(self._read_line, stdin)
+                text = "" if line is None else line.strip()
+                if line is None or text in ("/quit", "/exit"):
+                    return 0
+                if not text:
+                    continue
+                if is_answer(text):
+                    await self._answer(text)
+                    continue
+                if running is not None:
+                    await running
+                running = asyncio.create_task(self._answer(text))
+        finally:
+            if running is not None:
+                await running
+
+    async def _answer(self, text: str) -> None:
+        await self.send(self.chat_id, await self.orchestrator.handle(self.message(text)))
 
     def _read_line(self, stdin: TextIO) -> str | None:
         if self.interactive:

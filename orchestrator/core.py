@@ -27,6 +27,7 @@ from orchestrator.commands.admin import register_admin_commands
 from orchestrator.commands.builtin import register_builtin_commands, run_target
 from orchestrator.commands.memory import register_memory_commands
 from orchestrator.commands.model_tools import builtin_tools
+from orchestrator.commands.protocol import register_protocol_commands
 from orchestrator.commands.registry import (
     CommandContext,
     CommandRegistry,
@@ -43,7 +44,9 @@ from orchestrator.errors import LLMError, UsageError
 from orchestrator.llm.agent import AgentLoop, AgentResult, BuiltinTool, LoopLimits
 from orchestrator.llm.approvals import ApprovalRules
 from orchestrator.llm.prompt import build_messages
+from orchestrator.mcp.extras import RequestScope, bind_scope, named_resource_tools
 from orchestrator.mcp.names import ToolNameMap
+from orchestrator.mcp.questions import is_answer
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.media.prompt import documents, leading_notes, turn_text, user_content
 from orchestrator.memory.base import Memory
@@ -126,6 +129,7 @@ class Orchestrator:
         register_memory_commands(self.commands, self)
         register_admin_commands(self.commands, self, self.chat_rules)
         register_signin_commands(self.commands, self)
+        self.questions = register_protocol_commands(self.commands, self)  # prompts ... (issue 32)
 
     # -- adapters (where scheduled runs post) --------------------------------------------------
     def attach(self, adapter: ChatAdapter) -> None:
@@ -146,6 +150,14 @@ class Orchestrator:
         else:
             await adapter.send(chat_id, cleaned)
         return True
+
+    async def post_private(self, platform: str, user_id: str, replies: Sequence[Reply]) -> bool:
+        """Post to a person privately; False when their platform's adapter cannot."""
+        send = getattr(self.adapters.get(platform), "send_private", None)
+        if send is None:
+            log.warning("private_post_dropped platform=%s reason=unsupported", platform)
+            return False
+        return bool(await send(user_id, [self._clean(r) for r in replies]))
 
     def in_conversation(self, message: ChatMessage) -> ChatMessage:
         """The message with its chat's topic sharing applied (`chats.<key>.topics`)."""
@@ -273,13 +285,18 @@ class Orchestrator:
         message = self.in_conversation(message)
         bind_requester(message.platform, message.chat_id, message.user_id)
         outcome = "ok"
+        key = message.chat_key
+        bind_scope(RequestScope(message, lambda spec: tool_allowed(self.chat_policy(key), spec)))
         try:
             refusal = None if admitted else await self.admit(message)
             if refusal is not None:
                 metrics.message_handled(message.platform, "refused", time.monotonic() - started)
                 return [self._clean(r) for r in refusal]
-            async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
+            if is_answer(message.text):  # the asker's own request waits on this answer
                 replies = await self._handle(message)
+            else:
+                async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
+                    replies = await self._handle(message)
         except Exception:  # noqa: BLE001 - the bot must survive any single message
             outcome = "error"
             log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
@@ -616,7 +633,12 @@ class Orchestrator:
             len(past),
             ",".join(r.tool.key for r in routed),
         )
-        return [r.tool for r in routed]
+        picked = [r.tool for r in routed]
+        if "://" in message.text:  # a resource named by its URI gets its reader (issue 32)
+            allowed = self.allowed_tools(message.chat_key)
+            named = named_resource_tools(message.text, self.services.hub, allowed)
+            picked += [t for t in named if t not in picked]
+        return picked
 
     async def refresh_router(self) -> None:
         router = self.services.router

@@ -46,6 +46,16 @@ async def async_eventually(condition: Callable[[], Awaitable[bool]], seconds: fl
     return await condition()
 
 
+def features_server_yaml(name: str = "features", extra: str = "") -> str:
+    """Config lines for tests/servers/protocol_features.py: prompts, resources, elicitation and
+    sampling (issue 32)."""
+    script = REPO / "tests" / "servers" / "protocol_features.py"
+    return (
+        f"  {name}:\n    type: custom\n    command: {sys.executable}\n"
+        f"    args: ['{script}']\n{extra}"
+    )
+
+
 def clickup_server_yaml(clickup_url: str, extra: str = "") -> str:
     """Config lines for our ClickUp MCP server pointed at a fake ClickUp API."""
     return (

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import discord
@@ -25,6 +26,7 @@ from bots.discord.sending import Reference, Sending
 from bots.discord.threads import thread_refused
 from orchestrator.delivery.base import InboundRequest, replies_from_data
 from orchestrator.delivery.inflight import given_up
+from orchestrator.mcp.questions import is_answer
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,11 @@ class MessageEvents(Sending):
         if not media and await self.orchestrator.hand_off(chat_message):
             self.reactions.taken(chat_message, react)  # a worker sets ✅ / ❌
             return  # a front end: a worker answers
-        turn = self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
+        turn: AbstractAsyncContextManager[Any] = (
+            contextlib.nullcontext()  # a server's question: the asker's request waits on it
+            if is_answer(chat_message.text)
+            else self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}")
+        )
         key = f"{PLATFORM}:message:{message.id}"
         payload = message_payload(message.channel.id, chat_message, files=media)
         if not await self.inflight.begin(key, payload):

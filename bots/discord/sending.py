@@ -155,3 +155,15 @@ class Sending(SlashCommands):
         target = int(thread_id or chat_id)
         channel = self.get_channel(target) or await self.fetch_channel(target)
         await self.post(channel, replies)  # type: ignore[arg-type]
+
+    async def send_private(self, user_id: str, replies: Sequence[Reply]) -> bool:
+        """A direct message to one person (sign-in and form links, issue 32): the DM channel is
+        opened (or found) with Create DM, then posted to like any channel. False when Discord
+        refuses (the person accepts no direct messages from the server's members)."""
+        try:
+            channel = await self.create_dm(discord.Object(int(user_id)))
+            await self.post(channel, replies)
+        except discord.HTTPException as exc:
+            log.warning("discord_private_failed user=%s error=%s", user_id, type(exc).__name__)
+            return False
+        return True

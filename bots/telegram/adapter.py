@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from telegram import BotCommand, Message, MessageEntity, Update
@@ -31,6 +33,7 @@ from bots.telegram.media import MEDIA, has_media
 from bots.telegram.topics import topic_of
 from bots.telegram.working import Working
 from orchestrator.delivery.base import InboundRequest
+from orchestrator.mcp.questions import is_answer
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
 
@@ -176,7 +179,7 @@ class TelegramAdapter(Working):
             self.reactions.tracker.taken(chat_message, react)  # a worker sets 👍 / 👎
             return  # a front end: a worker answers
         # The place in this person's line is taken now, before any await: arrival order.
-        async with self.order.turn(f"{chat_message.conversation_key}:{chat_message.user_id}"):
+        async with self._turn(chat_message):
             taken = self.reactions.tracker.taken(chat_message, react)  # 👀: never waited on
             prior = self._resumed.get(key)
             if media and (prior is None or prior.replies is None):  # read (transcribe) once
@@ -209,6 +212,25 @@ class TelegramAdapter(Working):
             return await self.files.read(bot, message, base)
         finally:
             typing.cancel()
+
+    def _turn(
+        self, message: ChatMessage, key: str | None = None
+    ) -> AbstractAsyncContextManager[Any]:
+        """This person's place in line; none for an answer to a server's question, which their
+        own waiting request needs now (issue 32)."""
+        if is_answer(message.text):
+            return contextlib.nullcontext()
+        return self.order.turn(key or f"{message.conversation_key}:{message.user_id}")
+
+    async def send_private(self, user_id: str, replies: Sequence[Reply]) -> bool:
+        """A private message (a sign-in or form link): the person's private chat with the bot,
+        whose id is their user id. False when they never started one (Telegram refuses)."""
+        try:
+            await self.deliver(int(user_id), replies)
+        except TelegramError as exc:
+            log.warning("telegram_private_failed user=%s error=%s", user_id, type(exc).__name__)
+            return False
+        return True
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message is never answered: its original was (a command in it ran once),
@@ -252,7 +274,7 @@ class TelegramAdapter(Working):
             with contextlib.suppress(TelegramError):
                 await query.answer(refusal[0].text[:200] if refusal else None)
             return
-        async with self.order.turn(f"{presser.chat_key}:{presser.user_id}"):
+        async with self._turn(presser, f"{presser.chat_key}:{presser.user_id}"):
             with contextlib.suppress(TelegramError):  # too old after a restart: answer anyway
                 await query.answer()
             if await self.orchestrator.hand_off(presser):

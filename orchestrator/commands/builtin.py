@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+from orchestrator.commands.protocol import prompt_help_lines
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param, split_command
 from orchestrator.commands.signin import oauth_status_lines
 from orchestrator.errors import ToolError, UsageError
@@ -29,6 +30,7 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
             if cmd.admin_only and not ctx.is_admin:
                 continue
             lines.append(f"{cmd.usage()} - {cmd.help}")
+        lines.extend(prompt_help_lines(app, ctx.message.chat_key))
         lines.append("Anything else is a request for the assistant.")
         return [Reply("\n".join(lines))]
 

@@ -118,6 +118,12 @@ class ServerSettings(Model):
     approve_unannotated: bool = False
     description: str = ""
     auth: OAuthSettings | None = None  # OAuth 2.1 sign-in (issue 32), `type: http` only
+    # Issue 32: a server may ask the bot's LLM (sampling) only when this is on; rate-limited
+    # per server and counted in the requester's token budget. A server's question to the
+    # person (elicitation) is declined when nobody answers within the timeout.
+    sampling: bool = False
+    sampling_per_minute: int = Field(10, ge=1)
+    elicitation_timeout_seconds: float = Field(300, gt=0)
 
     @field_validator("env", mode="before")
     @classmethod

@@ -43,7 +43,8 @@ def chat_notifier(adapters: Callable[[], Mapping[str, Any]], post: Post) -> Noti
         try:
             send_private = getattr(adapter, "send_private", None)
             if send_private is not None:
-                await send_private(user_id, private)
+                if await send_private(user_id, private) is False:  # the platform refused
+                    raise SignInError("the private message was refused")
             else:
                 await post(platform, user_id, private)
         except Exception as exc:  # noqa: BLE001 - said in the chat, and the request ends

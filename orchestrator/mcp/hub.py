@@ -32,6 +32,9 @@ from orchestrator.config.secrets import secret_values
 from orchestrator.errors import ServerDown, ToolTimeout, UnknownTool
 from orchestrator.mcp.backoff import backoff_delay
 from orchestrator.mcp.base import ServerStatus
+from orchestrator.mcp.extras import ClientHooks
+from orchestrator.mcp.hub_features import HubFeatures
+from orchestrator.mcp.server_extras import ServerExtras
 from orchestrator.mcp.tools import ToolResult, ToolSpec
 from orchestrator.mcp.transport import open_transport
 from orchestrator.media.files_out import block_file, block_note
@@ -66,6 +69,7 @@ class ServerConnection:
         settings: ServerSettings,
         on_change: Callable[[], None] = lambda: None,
         auth: Any = None,
+        hooks: ClientHooks | None = None,
     ) -> None:
         self.name = name
         self.auth = auth  # the SDK's OAuth provider (orchestrator.identity), else None
@@ -76,6 +80,8 @@ class ServerConnection:
         self.last_error = ""
         self.restarts = 0
         self._on_change = on_change
+        # Prompts, resources, elicitation and sampling (issue 32): server_extras.py
+        self.extras = ServerExtras(name, settings, hooks or ClientHooks(), on_change)
         self._redact = Redactor(secret_values(settings))
         rate = settings.rate_limit_per_second
         # Below one a second, one call per 1/rate seconds (a capacity under 1 admits no call).
@@ -144,10 +150,13 @@ class ServerConnection:
         self._dead.clear()
         async with (
             open_transport(self.settings, errlog, self.auth) as (read, write),
-            ClientSession(read, write, message_handler=self._on_message) as session,
+            ClientSession(
+                read, write, message_handler=self._on_message, **self.extras.session_callbacks()
+            ) as session,
         ):
             await asyncio.wait_for(session.initialize(), self.settings.startup_timeout_seconds)
             await self._list_tools(session)
+            await self.extras.load(session)
             self.session = session
             self.state, self.last_error = "up", ""
             log.info(
@@ -223,6 +232,7 @@ class ServerConnection:
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification) and self.session is not None:
             asyncio.create_task(self._refresh(self.session))
+        self.extras.handles(message, self.session)
 
     async def _refresh(self, session: ClientSession) -> None:
         try:
@@ -247,15 +257,20 @@ class ServerConnection:
             raise ServerDown(
                 f"server {self.name} is down" + (f": {self.last_error}" if self.last_error else "")
             )
+        if self.extras.serves(tool, self.tools):
+            return await self.extras.read(
+                session, str(arguments.get("uri", "")), self.timeout_for(tool)
+            )
         if tool not in {t.name for t in self.tools}:
             raise UnknownTool(f"server {self.name} has no tool {tool!r}")
         if self._limiter is not None:
             await self._limiter.acquire()
         timeout = self.timeout_for(tool)
         try:
-            result = await session.call_tool(
-                tool, arguments, read_timeout_seconds=timeout, progress_callback=progress
-            )
+            with self.extras.calling():  # a question the server asks meanwhile is for this request
+                result = await session.call_tool(
+                    tool, arguments, read_timeout_seconds=timeout, progress_callback=progress
+                )
         except MCPError as exc:
             return self._call_error(exc, tool, timeout)
         except GONE:
@@ -296,7 +311,7 @@ def _result_content(result: Any) -> tuple[str, tuple[OutFile, ...]]:
 ConnectionFactory = Callable[[str, ServerSettings, Callable[[], None]], ServerConnection]
 
 
-class McpHub:
+class McpHub(HubFeatures):
     """All configured MCP servers behind one catalogue (implements the ToolHub protocol)."""
 
     def __init__(
@@ -305,7 +320,10 @@ class McpHub:
         self.version = 0  # bumped whenever the catalogue may have changed
         self._listeners: list[Callable[[], None]] = []
         self._oauth = oauth
-        self.connections = {name: self._connection(name, s) for name, s in servers.items()}
+        self.hooks = ClientHooks()  # answers servers' elicitation and sampling (the core's)
+        self.connections: dict[str, ServerConnection] = {
+            name: self._connection(name, s) for name, s in servers.items()
+        }
 
     @classmethod
     def from_config(cls, config: Config) -> McpHub:
@@ -314,7 +332,7 @@ class McpHub:
     def _connection(self, name: str, settings: ServerSettings) -> ServerConnection:
         if settings.auth is not None and self._oauth is not None:
             return self._oauth(name, settings, self._changed)
-        return ServerConnection(name, settings, self._changed)
+        return ServerConnection(name, settings, self._changed, hooks=self.hooks)
 
     def _changed(self) -> None:
         self.version += 1
@@ -362,7 +380,12 @@ class McpHub:
         return {"added": added, "removed": removed, "restarted": changed}
 
     def catalogue(self) -> list[ToolSpec]:
-        return [t for c in self.connections.values() if c.state == "up" for t in c.tools]
+        return [
+            t
+            for c in self.connections.values()
+            if c.state == "up"
+            for t in (*c.tools, *c.extras.tool_specs(c.tools))
+        ]
 
     def status(self) -> list[ServerStatus]:
         return [
