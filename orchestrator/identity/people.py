@@ -21,7 +21,9 @@ from orchestrator.config import ServerSettings
 from orchestrator.errors import ServerDown
 from orchestrator.identity.gate import OAuthGate, slot_for
 from orchestrator.identity.vault_base import BOT_SLOT
+from orchestrator.mcp.extras import ClientHooks
 from orchestrator.mcp.hub import ServerConnection
+from orchestrator.mcp.server_extras import ServerExtras
 from orchestrator.mcp.tools import ToolResult, ToolSpec
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,9 @@ class PersonalServer:
         self.last_error = ""
         self.restarts = 0
         self._on_change = on_change
+        # Prompts, resources and server questions are not offered through per-person sessions
+        # (their lists are per person); the hub sees an empty set.
+        self.extras = ServerExtras(name, settings, ClientHooks(), on_change)
         self._people: dict[str, ServerConnection] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
