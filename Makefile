@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-fast test-llm lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup bench-overhead embed-model install clean
+.PHONY: run test screenshots test-fast test-llm lint lock bench bench-routing bench-memory bench-hub bench-scale bench-startup bench-overhead embed-model install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ run: install
 
 test: lint
 	$(BIN)/python scripts/with_redis.py -- $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The console's pages in Debian's Chromium, each captured into bench/results/dashboard/.
+screenshots: install
+	DASHBOARD_SCREENSHOTS=$(abspath bench/results/dashboard) $(BIN)/python scripts/with_redis.py -- \
+		$(BIN)/python -m pytest -q tests/browser $(PYTEST_ARGS)
 
 # Skips the suites marked slow (CI runs everything through `make test`).
 test-fast: install

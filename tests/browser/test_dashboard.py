@@ -2,7 +2,8 @@
 adapter on a fake Bot API, Redis sessions and audit stream, our ClickUp MCP server on a fake
 ClickUp, the `mcp-server-time` server, the scripted fake model, schedules on a FakeClock.
 
-One browser and one bot for the module; each page is captured under bench/results/dashboard/.
+One browser and one bot for the module; each page is captured (`make screenshots` keeps them
+under bench/results/dashboard/).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -31,13 +33,18 @@ from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.store import Schedule
 from orchestrator.scheduling.when import when_from_dict
 from tests.browser.chromium import Browser, require_chromium
-from tests.conftest import REPO, SESSION_PREFIXES, time_server_yaml
+from tests.conftest import SESSION_PREFIXES, time_server_yaml
 from tests.fakes.clickup_api import FakeClickUp
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
 from tests.helpers import clickup_server_yaml, eventually, running_bot
 
-SHOTS = REPO / "bench" / "results" / "dashboard"
+# Each page is captured; `make screenshots` keeps them in bench/results/dashboard (committed), a
+# plain test run writes them to a temporary folder so running the tests changes no tracked file.
+SHOTS = Path(
+    os.environ.get("DASHBOARD_SCREENSHOTS")
+    or tempfile.mkdtemp(prefix="dashboard-shots-")
+)
 ADMIN, VIEWER, MEMBER = 42, 43, 7
 LLM_KEY = "sk-browser-secret-5a4b3c2d1e"
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday, before both schedules' 09:00
