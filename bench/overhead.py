@@ -275,6 +275,25 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
             replies = await orchestrator.handle(message("main", n))
         sample_reply = replies[0].text
         rss_warm, _ = rss_mb()
+        rss_parts = rss_kinds()
+
+        # Both encoders as the app runs them (the fused embedder's blocking encode): the same
+        # messages with their steps, and the best batch's throughput.
+        fused = getattr(services.embedder, "_inner", None)
+        both_ms: list[float] = []
+        both_rate = 0.0
+        if fused is not None and hasattr(fused, "second"):
+            for n in range(SINGLE):
+                text = message("main", 1000 + n).text
+                started = time.perf_counter()
+                fused.encode([text, *request_parts(text)])
+                both_ms.append((time.perf_counter() - started) * 1000)
+            sample = messages[:256]
+            for batch in (16, 32):
+                started = time.perf_counter()
+                for at in range(0, len(sample), batch):
+                    fused.encode(sample[at : at + batch])
+                both_rate = max(both_rate, len(sample) / (time.perf_counter() - started))
 
         # The encode each measured message needs (it and its steps), for its own ceiling.
         needed_same = []
@@ -343,6 +362,9 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         "concurrent_rate": CHATS * PER_CHAT / concurrent_s,
         "cold_rate": cold_rate,
         "rss_warm": rss_warm,
+        "rss_parts": rss_parts,
+        "both_ms": both_ms,
+        "both_rate": both_rate,
         "rss_after": rss_after,
         "peak": peak,
         "index_s": index_s,
@@ -472,6 +494,35 @@ def load_line(before: tuple[float, ...], after: tuple[float, ...]) -> str:
     )
 
 
+def rss_kinds() -> dict[str, float]:
+    """This process's resident memory by kind (MB): anonymous (heaps, arrays) and file-backed
+    (mapped libraries and model files, shared with other processes and the page cache)."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile", "RssShmem"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def both_rows(run: dict[str, Any], p50: float, rate: float, per_message: float) -> list[str]:
+    """The gates against the encode the app really does with two encoders (MiniLM and
+    USE-multilingual, each over the message and its steps)."""
+    if not run.get("both_ms"):
+        return []
+    both = statistics.median(run["both_ms"])
+    both_messages = run["both_rate"] / per_message
+    return [
+        f"| one chat at a time, p50 per message | {p50:.1f} ms | {both:.1f} ms (both "
+        f"encoders over the same messages and their steps, p50) | {p50 / both:.2f}x | "
+        f"<= 2x (proposed) | {'met' if p50 / both <= 2 else '**not met**'} |",
+        f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {both_messages:.1f} messages/s "
+        f"(both encoders, best of batch 16 and 32, {per_message:.2f} texts each) | "
+        f"{rate / both_messages:.0%} | >= 70% (proposed) | "
+        f"{'met' if rate / both_messages >= 0.7 else '**not met**'} |",
+    ]
+
+
 def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) -> str:
     bare = statistics.median(run["single_ms"])
     bare_p99 = pct(run["single_ms"], 0.99)
@@ -498,7 +549,8 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         "request path (`Orchestrator.handle` from `build_orchestrator`): Redis sessions and "
         f"token counters, Chroma memory ({MEMORIES:,} memories in the measured chat, "
         f"{CHAT_MEMORIES:,} in each concurrent chat), MiniLM on ONNX Runtime "
-        f"({run['threads']} threads), routing over {CATALOGUE} LiveMCPBench tools, one tool "
+        f"({run['threads']} threads) and USE-multilingual (numpy), routing over {CATALOGUE} "
+        "LiveMCPBench tools, one tool "
         "call per message.",
         "",
         *machine(),
@@ -530,6 +582,7 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"| {CHATS} concurrent chats, messages/s | {rate:.1f} | {best_messages:.1f} messages/s "
         f"(batch {best_batch}, {per_message:.2f} texts each) | {rate / best_messages:.0%} | "
         f">= 70% (proposed) | {ok(rate / best_messages >= 0.7)} |",
+        *both_rows(run, p50, rate, per_message),
         f"| RSS after warm-up | {run['rss_warm']:.0f} MB | | | <= 500 MB | "
         f"{ok(run['rss_warm'] <= 500)} |",
         f"| start to ready, embedded config | {embedded['ready']:.2f} s | | | <= 5 s | "
@@ -540,6 +593,12 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         "a message for everything beside the encode, and the memory recall alone takes "
         f"{recall:.1f} ms of it, before the session and budget round trips to Redis, the "
         "routing and the agent loop.",
+        "",
+        "RSS after warm-up by kind: "
+        + ", ".join(f"{k} {v:.0f} MB" for k, v in run.get("rss_parts", {}).items())
+        + " (file-backed pages are shared with other processes and the page cache; the "
+        "USE-multilingual table is read from its cache file, not mapped: see "
+        "orchestrator/embedding/use_cache.py).",
         "",
         f"RSS after all runs {run['rss_after']:.0f} MB (peak {run['peak']:.0f} MB). "
         f"{SINGLE} sequential messages, then one message in each of {CHATS} chats at once "

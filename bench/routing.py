@@ -250,11 +250,11 @@ def main() -> None:
         ("MetaTool (single tool, test)", meta, meta.test),
         ("MetaTool multi-tool", meta, meta_multi),
         ("LiveMCPBench (held out)", live, live.test),
-        ("realcat fresh (test)", cat, cat.test),
-        ("realcat fresh, multi-step (test)", cat, [c for c in cat.test if len(c.needs) > 1]),
-        ("realcat fresh, unlike any earlier request (test)", cat, unlike_earlier(cat, cat.test)),
-        ("realcat dev (the old test split)", cat, cat.dev),
+        *realcat_sets(cat),
     ]
+    empty = [title for title, _, cases in sets if not cases]
+    if empty:  # a section with no requests would be written empty: stop and say which
+        raise SystemExit(f"bench.routing: no requests in {', '.join(empty)}")
     embedder.encode([c.text for _, _, cases in sets for c in cases])
     results: dict[str, dict[str, dict[str, float]]] = {}
     totals: dict[str, int] = {}
@@ -285,6 +285,17 @@ def main() -> None:
             big_router.route(request[0], request[1], part_vectors=request[2])
         timings[label] = latency(big_router, timed)
     write_report(results, totals, timings, len(big), len(timed), languages, sets)
+
+
+def realcat_sets(cat: DataSet) -> list[tuple[str, DataSet, list[Case]]]:
+    """realcat's reported sets: the fresh test split, its multi-step requests (more than one
+    step), those unlike any earlier request, and the dev split."""
+    return [
+        ("realcat fresh (test)", cat, cat.test),
+        ("realcat fresh, multi-step (test)", cat, [c for c in cat.test if len(c.needs) > 1]),
+        ("realcat fresh, unlike any earlier request (test)", cat, unlike_earlier(cat, cat.test)),
+        ("realcat dev (the old test split)", cat, cat.dev),
+    ]
 
 
 def language_split(cat: DataSet, embedder: FusedCachedEmbedder) -> dict[str, dict[str, float]]:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from orchestrator.embedding.batching import MicroBatcher
+from orchestrator.embedding.native import fix_mmap_threshold
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def get_use_embedder() -> UseEmbedder:
     global _shared
     with _shared_lock:
         if _shared is None:
+            fix_mmap_threshold()
             _shared = UseEmbedder()
         return _shared
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from orchestrator.embedding.batching import MicroBatcher
+from orchestrator.embedding.native import fix_mmap_threshold
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +270,7 @@ def get_onnx_embedder() -> OnnxMiniLMEmbedder:
     with _shared_lock:
         if _shared is None:
             limit_blas_threads()
+            fix_mmap_threshold()
             embedder = OnnxMiniLMEmbedder()
             embedder.encode(["warm-up"])  # first run allocates ORT's buffers
             _shared = embedder

@@ -159,11 +159,11 @@ def test_chat_shorthand_is_spelled_out_for_the_lexical_match_but_not_split() -> 
         "any pull requests on the repository ?"
     )
     assert request_parts("pull the P&L and save it") == [
-        "pull the P&L",  # "&" is no step boundary; "p&l" is no longer spelled out (issue #28)
+        "pull the profit and loss",  # "&" is no step boundary; "p&l" spelled out (dev split)
         "save it",
     ]
     assert request_parts("pull the P&L and post it to #finance") == [
-        "pull the P&L",
+        "pull the profit and loss",
         "post it to #finance channel",  # '#finance' is a channel ...
         "post a message to the chat channel",  # ... and sending there is a step of its own
     ]

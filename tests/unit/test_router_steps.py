@@ -26,7 +26,7 @@ def test_steps_are_split_on_the_joining_words_of_other_languages() -> None:
 
 
 def test_a_long_list_of_steps_is_joined_to_at_most_max_steps_keeping_every_word() -> None:
-    steps = [f"do chore{n}" for n in range(20)]
+    steps = [f"file chore{n}" for n in range(20)]
     parts = request_parts(", ".join(steps))
     assert len(parts) == MAX_STEPS
     assert ", ".join(parts) == ", ".join(steps)
@@ -54,4 +54,23 @@ async def test_two_steps_each_get_half_of_the_budget() -> None:
     steps[1, 6:] = np.linspace(1.0, 0.5, 6)
     picked = router._step_bests(steps, None, 8)
     assert picked == [0, 6, 1, 7, 2, 8, 3, 9]
-    assert router._step_bests(np.vstack([steps, steps, steps]), None, 8) == [0, 6, 1, 7]
+    assert router._step_bests(np.vstack([steps, steps, steps]), None, 8) == [0, 6, 1, 7, 2, 8]
+
+
+def test_a_linking_word_alone_is_no_step_and_a_fragment_joins_the_step_before() -> None:
+    assert request_parts(
+        "What is the exchange rate between USD and EUR? Also, which airlines fly to London?"
+    ) == [
+        "What is the exchange rate between USD and EUR?",
+        "which airlines fly to London?",
+    ]
+    assert request_parts("Is it a good time to buy bitcoin? Also, list the sights of Tokyo") == [
+        "Is it a good time to buy bitcoin?",
+        "list the sights of Tokyo",
+    ]
+
+
+def test_chat_shorthand_for_profit_and_loss_reads_as_the_accounting_term() -> None:
+    from orchestrator.routing.text import expand_shorthand
+
+    assert expand_shorthand("pull the P&L") == "pull the profit and loss"
