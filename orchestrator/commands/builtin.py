@@ -12,6 +12,7 @@ from orchestrator.commands.registry import CommandContext, CommandRegistry, Para
 from orchestrator.commands.signin import oauth_status_lines
 from orchestrator.errors import ToolError, UsageError
 from orchestrator.llm.approvals import ApprovalRules
+from orchestrator.mcp.extras import feature_hub
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.services import AppHost
@@ -26,8 +27,9 @@ def register_builtin_commands(reg: CommandRegistry, app: AppHost) -> None:
     @reg.command("help", "List the commands")
     async def help_(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
         lines = ["Commands:"]
+        unused = unused_commands(app)
         for cmd in reg:
-            if cmd.admin_only and not ctx.is_admin:
+            if (cmd.admin_only and not ctx.is_admin) or cmd.name in unused:
                 continue
             lines.append(f"{cmd.usage()} - {cmd.help}")
         lines.extend(prompt_help_lines(app, ctx.message.chat_key))
@@ -261,3 +263,17 @@ async def resolve_pending(app: AppHost, ctx: CommandContext, pid: str, *, run: b
     head = "Running" if run else "Cancelled"
     notice = Reply(f"{head}: " + "; ".join(c.label for c in pending.calls), ReplyKind.NOTICE)
     return [notice, *await app.resume_plan(ctx.message, pending, approved=run)]
+
+
+def unused_commands(app: AppHost) -> set[str]:
+    """Commands /help leaves out because nothing connected uses them: sign-ins without an OAuth
+    server, /prompt and /resources without a server offering any (they still answer if sent)."""
+    unused: set[str] = set()
+    if not any(s.auth is not None for s in app.config.mcp_servers.values()):
+        unused |= {"login", "logout", "logins"}
+    hub = feature_hub(app.services.hub)
+    if hub is None or not hub.prompts():
+        unused.add("prompt")
+    if hub is None or not hub.resources():
+        unused.add("resources")
+    return unused
