@@ -127,7 +127,10 @@ async def ask_sign_ins(app: AppHost, message: ChatMessage, servers: list[str]) -
                 continue
             start_sign_in(connection, name, slot, message.platform, message.user_id)
             log.info("oauth_sign_in_asked server=%s for=schedule", name)
-            lines.append(f"Runs use {name} as you: I sent you a sign-in link by private message.")
+            lines.append(
+                f"Runs use {name} as you: I sent you a sign-in link by private message; if none "
+                f"arrives, send me /login {name} in a private chat."
+            )
         except Exception as exc:  # noqa: BLE001 - never fails the creation
             log.warning("oauth_sign_in_ask_failed server=%s error=%s", name, type(exc).__name__)
     return lines
