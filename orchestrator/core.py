@@ -366,3 +366,6 @@ class Orchestrator:
 
     async def likely_write_tools(self, message: ChatMessage) -> list[str]:
         return await plans.likely_write_tools(self, message)
+
+    async def likely_servers(self, message: ChatMessage) -> list[str]:
+        return await plans.likely_servers(self, message)

@@ -64,6 +64,20 @@ async def likely_write_tools(app: PlanHost, message: ChatMessage) -> list[str]:
     return [t.key for t in tools if rules.needs_approval(t)]
 
 
+async def likely_servers(app: PlanHost, message: ChatMessage) -> list[str]:
+    """The servers this request would call: for `/run server tool` that server (known before
+    its tools are, e.g. before anyone signed in to it), for another command none, for free text
+    those of the tools it would be offered (routed now, as its confirmation is) and of the
+    tools approved for it."""
+    if split_command(message.text) is not None:
+        named = run_target(message.text)
+        return [named[0]] if named is not None else []
+    embedded = await embed(app.services, message.text)
+    tools = await app.toolset.select_tools(message, embedded)
+    approved = [key.partition("/")[0] for key in sorted(message.approved_tools)]
+    return list(dict.fromkeys([*(t.server for t in tools), *approved]))
+
+
 async def resume_plan(
     app: PlanHost, message: ChatMessage, plan: PendingConfirmation, *, approved: bool
 ) -> list[Reply]:

@@ -11,7 +11,7 @@ from orchestrator.audit import bind_requester
 from orchestrator.commands.registry import CommandContext, CommandRegistry, Param
 from orchestrator.identity.gate import slot_for
 from orchestrator.identity.storage import SIGNED_IN
-from orchestrator.messages import Reply, ReplyKind
+from orchestrator.messages import ChatMessage, Reply, ReplyKind
 from orchestrator.services import AppHost
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,7 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
         connection = getattr(app.services.hub, "connections", {}).get(name)
         if connection is None or not hasattr(connection, "session_for"):
             return [Reply(f"{name} is not running.", ReplyKind.ERROR)]
-        message = ctx.message
-        task = asyncio.create_task(
-            _sign_in(connection, name, slot, message.platform, message.user_id)
-        )
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        start_sign_in(connection, name, slot, ctx.message.platform, ctx.message.user_id)
         return [
             Reply(
                 f"I'm sending you a private message with the link to sign in to {name} (if it "
@@ -102,6 +97,51 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
             who = "you" if settings.auth.identity == "person" else "the bot"
             lines.append(f"- {name} (as {who}): {state}")
         return [Reply("\n".join(lines))]
+
+
+def person_servers(app: AppHost) -> list[str]:
+    """The OAuth servers each person signs in to (`identity: person`), when a gate runs."""
+    if app.services.oauth is None:
+        return []
+    servers = app.config.mcp_servers.items()
+    return [n for n, s in servers if s.auth is not None and s.auth.identity == "person"]
+
+
+async def ask_sign_ins(app: AppHost, message: ChatMessage, servers: list[str]) -> list[str]:
+    """At a schedule's creation: its creator's sign-in to each `identity: person` server its
+    runs will use. Not signed in: the link goes by private message now (as /login sends it) and
+    a line says so. Never raises: a schedule is created whatever happens here."""
+    gate, wanted = app.services.oauth, set(person_servers(app))
+    if gate is None or not message.from_person:
+        return []
+    lines = []
+    for name in [s for s in dict.fromkeys(servers) if s in wanted]:
+        try:
+            settings = app.config.mcp_servers[name]
+            slot = slot_for(settings, message.platform, message.user_id)
+            if await gate.state(name, slot) == SIGNED_IN:
+                continue
+            connection = getattr(app.services.hub, "connections", {}).get(name)
+            if connection is None or not hasattr(connection, "session_for"):
+                lines.append(f"Runs use {name} as you: sign in with /login {name} first.")
+                continue
+            start_sign_in(connection, name, slot, message.platform, message.user_id)
+            log.info("oauth_sign_in_asked server=%s for=schedule", name)
+            lines.append(
+                f"Runs use {name} as you: I sent you a sign-in link by private message; if none "
+                f"arrives, send me /login {name} in a private chat."
+            )
+        except Exception as exc:  # noqa: BLE001 - never fails the creation
+            log.warning("oauth_sign_in_ask_failed server=%s error=%s", name, type(exc).__name__)
+    return lines
+
+
+def start_sign_in(connection: Any, name: str, slot: str, platform: str, user_id: str) -> None:
+    """The sign-in of /login, in the background: the link goes by private message, and the
+    token is stored once the person follows it."""
+    task = asyncio.create_task(_sign_in(connection, name, slot, platform, user_id))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 async def _sign_in(connection: Any, name: str, slot: str, platform: str, user_id: str) -> None:

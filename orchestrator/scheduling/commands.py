@@ -16,6 +16,7 @@ from orchestrator.scheduling import actions
 from orchestrator.scheduling.approvals import approval_offer, approve_tools
 from orchestrator.scheduling.engine import Scheduler
 from orchestrator.scheduling.errors import ScheduleError
+from orchestrator.scheduling.llm_tools import SignInsFor
 
 SCHEDULE_HELP = (
     "run something on a schedule: /schedule every monday at 9am check the weather "
@@ -32,13 +33,15 @@ def register_schedule_commands(
     default_target: Callable[[str], str | None] = lambda chat_key: None,
     write_tools_for: Callable[[ChatMessage], Awaitable[list[str]]] | None = None,
     model_ready: Callable[[], bool] = lambda: True,
+    sign_ins_for: SignInsFor | None = None,
 ) -> None:
     """Declare /schedule, /schedules, /unschedule, /pause, /resume, /approve and /timezone.
 
     `default_target(chat_key)` names where a chat's schedules post when the text names no
     target (config: `chats.<chat>.schedule_target`); `write_tools_for(message)` the write tools
     a request is likely to use, offered for standing approval at creation; `model_ready()`
-    whether free text can run (without a model only a command can be scheduled)."""
+    whether free text can run (without a model only a command can be scheduled);
+    `sign_ins_for(message)` asks the creator's sign-ins its runs need, a line for each."""
 
     def refused(exc: ScheduleError) -> list[Reply]:
         return [Reply(str(exc), ReplyKind.ERROR)]
@@ -61,7 +64,10 @@ def register_schedule_commands(
             )
         except ScheduleError as exc:
             return refused(exc)
-        replies = [Reply(actions.created_text(created))]
+        text = actions.created_text(created)
+        if sign_ins_for is not None:
+            text = "\n".join([text, *await sign_ins_for(replace(ctx.message, text=created.what))])
+        replies = [Reply(text)]
         if write_tools_for is not None:
             likely = await write_tools_for(replace(ctx.message, text=created.what))
             offer = approval_offer(created, likely)

@@ -69,6 +69,8 @@ def schedule_tool_schemas() -> list[dict[str, Any]]:
 
 
 WriteToolsFor = Callable[[ChatMessage], Awaitable[list[str]]]
+# The creator's sign-ins a new schedule's runs need, asked for now: a line for each.
+SignInsFor = Callable[[ChatMessage], Awaitable[list[str]]]
 
 
 async def confirm_create(
@@ -106,6 +108,7 @@ async def run_schedule_tool(
     is_admin: bool,
     scheduler: Scheduler,
     timezone_of: Callable[[str], Awaitable[str]],
+    sign_ins_for: SignInsFor | None = None,
 ) -> str:
     """Run one schedule tool for the user who sent `message`; returns text for the model."""
     log.info("schedule_tool tool=%s chat=%s", name, message.chat_key)
@@ -120,7 +123,10 @@ async def run_schedule_tool(
                 what=str(arguments.get("what", "")),
                 target=arguments.get("target_chat") or None,
             )
-            return actions.created_text(schedule)
+            lines = [actions.created_text(schedule)]
+            if sign_ins_for is not None:
+                lines += await sign_ins_for(replace(message, text=schedule.what))
+            return "\n".join(lines)
         if name == "schedule_list":
             return await actions.list_schedules(scheduler, message.chat_key)
         if name == "schedule_delete":

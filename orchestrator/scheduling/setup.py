@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
 from orchestrator.admin.doctor.base import ScheduleTarget
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.commands.registry import CommandRegistry
+from orchestrator.commands.signin import ask_sign_ins, person_servers
 from orchestrator.llm.agent import BuiltinTool
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
@@ -18,6 +20,8 @@ from orchestrator.scheduling.factory import build_scheduler
 from orchestrator.scheduling.store import Schedule
 from orchestrator.scheduling.wiring import make_notify, make_runner, schedule_builtin_tools
 from orchestrator.services import AppHost
+
+log = logging.getLogger(__name__)
 
 TIMEZONE_SETTING = "timezone"
 
@@ -33,6 +37,8 @@ class SchedulerHost(AppHost, Protocol):
     def post(self, platform: str, chat_id: str, replies: Sequence[Reply]) -> Awaitable[bool]: ...
 
     async def likely_write_tools(self, message: ChatMessage) -> list[str]: ...
+
+    async def likely_servers(self, message: ChatMessage) -> list[str]: ...
 
 
 def attach_scheduler(
@@ -64,10 +70,21 @@ def attach_scheduler(
             chat_key, lambda session: session.settings.update({TIMEZONE_SETTING: tz})
         )
 
+    async def sign_ins_for(message: ChatMessage) -> list[str]:
+        """The creator's sign-ins its runs need (routed only when some server needs one)."""
+        if not person_servers(app) or not message.from_person:
+            return []
+        try:
+            servers = await app.likely_servers(message)
+        except Exception as exc:  # noqa: BLE001 - never fails the creation
+            log.warning("schedule_servers_unknown error=%s", type(exc).__name__)
+            return []
+        return await ask_sign_ins(app, message, servers)
+
     def tools_for(message: ChatMessage) -> list[BuiltinTool]:
         admin = is_admin(app.config, message) and message.from_person
         return schedule_builtin_tools(
-            message, admin, scheduler, timezone_of, app.likely_write_tools
+            message, admin, scheduler, timezone_of, app.likely_write_tools, sign_ins_for
         )
 
     def default_target(chat_key: str) -> str | None:
@@ -87,6 +104,7 @@ def attach_scheduler(
         default_target,
         write_tools_for=app.likely_write_tools,
         model_ready=lambda: app.services.llm is not None,
+        sign_ins_for=sign_ins_for,
     )
     app.schedule_targets = targets
     app.message_tools = tools_for

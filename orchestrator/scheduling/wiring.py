@@ -15,6 +15,7 @@ from orchestrator.llm.agent import BuiltinTool
 from orchestrator.messages import ChatMessage, Origin, Reply, ReplyKind
 from orchestrator.scheduling.engine import Notify, Runner, Scheduler
 from orchestrator.scheduling.llm_tools import (
+    SignInsFor,
     WriteToolsFor,
     confirm_create,
     run_schedule_tool,
@@ -88,6 +89,7 @@ def schedule_builtin_tools(
     scheduler: Scheduler,
     timezone_of: Callable[[str], Awaitable[str]],
     write_tools_for: WriteToolsFor | None = None,
+    sign_ins_for: SignInsFor | None = None,
 ) -> list[BuiltinTool]:
     """The schedule tools bound to one message's chat and user, for the agent loop.
     `schedule_create` waits for the asker's button, like a write tool: a schedule the model
@@ -101,7 +103,7 @@ def schedule_builtin_tools(
 
         async def run(arguments: dict[str, Any]) -> str:
             return await run_schedule_tool(
-                name, arguments, message, is_admin, scheduler, timezone_of
+                name, arguments, message, is_admin, scheduler, timezone_of, sign_ins_for
             )
 
         return BuiltinTool(schema, run, confirm if name == "schedule_create" else None)
