@@ -19,12 +19,15 @@ from orchestrator.config import TracingSettings, parse_config
 from orchestrator.messages import ChatMessage
 from tests.conftest import REPO, time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
+from tests.fakes.otlp_collector import FakeCollector
 
 SECRET = "sk-trace-secret-4711"
 WORDS = "tangerine-owl"  # in the message text: must never reach a span
 
 
-def config_yaml(llm_url: str, tmp_path: object, tracing_on: bool) -> str:
+def config_yaml(
+    llm_url: str, tmp_path: object, tracing_on: bool, endpoint: str = "http://127.0.0.1:9"
+) -> str:
     return (
         "orchestrator:\n"
         f"  llm_settings: {{base_url: '{llm_url}', api_key: {SECRET}, "
@@ -32,7 +35,7 @@ def config_yaml(llm_url: str, tmp_path: object, tracing_on: bool) -> str:
         "  memory_system: {type: none}\n"
         "scheduler: {enabled: false}\n"
         f"audit: {{path: '{tmp_path}/audit.jsonl'}}\n"
-        f"tracing: {{enabled: {str(tracing_on).lower()}, endpoint: 'http://127.0.0.1:9'}}\n"
+        f"tracing: {{enabled: {str(tracing_on).lower()}, endpoint: '{endpoint}'}}\n"
         f"mcp_servers:\n{time_server_yaml()}"
     )
 
@@ -97,6 +100,39 @@ async def test_a_message_that_calls_a_tool_leaves_nested_spans(tmp_path, spans) 
     # Bounded names and counts only: no text, no chat or user id, no secret, no arguments.
     values = " ".join(str(v) for s in finished for v in (s.attributes or {}).values())
     for leaked in (WORDS, "What time", "4242", "-1009", SECRET, "UTC"):
+        assert leaked not in values
+
+
+async def test_the_config_section_sends_spans_to_an_otlp_collector(tmp_path) -> None:
+    """`tracing.enabled` alone: the core's start turns tracing on with the OTLP/HTTP exporter,
+    its stop sends what is batched; the collector parses the protobuf with OTel's own classes."""
+    script = [tool_call("time__get_current_time", {"timezone": "UTC"}), text("Noon.")]
+    with FakeCollector() as collector, FakeOpenAI(script) as llm:
+        yaml = config_yaml(llm.base_url, tmp_path, True, endpoint=collector.endpoint + "/")
+        orchestrator = build_orchestrator(parse_config(yaml, env={}))
+        try:
+            await orchestrator.start()
+            assert tracing.active()
+            try:
+                message = ChatMessage("discord", "5505", "u-6061", f"Time? {WORDS}")
+                await orchestrator.handle(message)
+            finally:
+                await orchestrator.stop()
+        finally:
+            tracing.reset()
+    assert collector.violations == []
+    names = sorted(s.name for s in collector.spans)
+    assert names == ["message", "model_call", "model_call", "route", "tool_call"]
+    (root,) = [s for s in collector.spans if s.name == "message"]
+    assert root.service == "chatops-orchestrator" and root.parent_span_id == b""
+    assert root.attributes["orchestrator.platform"] == "discord"
+    assert all(
+        s.parent_span_id == root.span_id and s.trace_id == root.trace_id
+        for s in collector.spans
+        if s is not root
+    )
+    values = " ".join(str(v) for s in collector.spans for v in s.attributes.values())
+    for leaked in (WORDS, "5505", "u-6061", SECRET):
         assert leaked not in values
 
 
