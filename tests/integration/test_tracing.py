@@ -17,6 +17,7 @@ from orchestrator import tracing
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TracingSettings, parse_config
 from orchestrator.messages import ChatMessage
+from orchestrator.reload import needs_restart
 from tests.conftest import REPO, time_server_yaml
 from tests.fakes.openai_server import FakeOpenAI, text, tool_call
 from tests.fakes.otlp_collector import FakeCollector
@@ -193,6 +194,7 @@ sys.meta_path.insert(0, recorder)
 from orchestrator.app import build_orchestrator
 from orchestrator.config import parse_config
 from orchestrator.messages import ChatMessage
+from orchestrator.reload import needs_restart
 
 async def main():
     orchestrator = build_orchestrator(parse_config(sys.argv[1], env={}))
@@ -224,3 +226,7 @@ def test_with_tracing_off_the_core_never_imports_opentelemetry(tmp_path) -> None
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"replied": True, "ours": [], "sdk_trace_loaded": False}
+
+
+def test_a_reload_reports_the_tracing_section_as_needing_a_restart() -> None:
+    assert needs_restart("tracing.enabled") and needs_restart("tracing.endpoint")
