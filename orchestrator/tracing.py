@@ -73,7 +73,8 @@ def _attributes(attrs: dict[str, Any]) -> dict[str, Value]:
 
 
 class _Span:
-    """One live span, current for the block it wraps; an exception marks it as an error."""
+    """One live span, current for the block it wraps; an exception marks it as an error, by
+    the exception's type."""
 
     __slots__ = ("_tracer", "_name", "_attrs", "_scope", "_span")
 
@@ -83,8 +84,12 @@ class _Span:
         self._span: Any = None
 
     def __enter__(self) -> _Span:
+        # An exception's text may hold a user's words or a secret: the span keeps its type only.
         self._scope = self._tracer.start_as_current_span(
-            self._name, attributes=_attributes(self._attrs)
+            self._name,
+            attributes=_attributes(self._attrs),
+            record_exception=False,
+            set_status_on_exception=False,
         )
         self._span = self._scope.__enter__()
         return self
@@ -95,6 +100,10 @@ class _Span:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc_type is not None:
+            from opentelemetry.trace import Status, StatusCode
+
+            self._span.set_status(Status(StatusCode.ERROR, exc_type.__name__))
         self._scope.__exit__(exc_type, exc, tb)
 
     def set(self, **attrs: Value) -> None:

@@ -166,6 +166,15 @@ def test_an_unknown_attribute_never_reaches_a_span(spans) -> None:
     }
 
 
+def test_a_failed_step_is_an_error_span_without_the_exception_text(spans) -> None:
+    with pytest.raises(ValueError), tracing.span("tool_call", server="time"):
+        raise ValueError(f"bad token {SECRET} in {WORDS}")
+    (only,) = spans.get_finished_spans()
+    assert only.status.status_code.name == "ERROR"
+    assert only.status.description == "ValueError"
+    assert list(only.events) == []
+
+
 def test_enabled_without_the_packages_says_so_and_runs_without(monkeypatch, caplog) -> None:
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)  # as if not installed
     assert not tracing.configure(TracingSettings(enabled=True))
