@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from orchestrator import lifecycle, metrics, plans
+from orchestrator import lifecycle, metrics, plans, tracing
 from orchestrator.admin.budgets import metering
 from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.admin.doctor.base import TargetLister
@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 
 # Commands whose use is audited though anyone may send them: approvals of waiting tool calls.
 AUDITED_COMMANDS = {"confirm": "approval", "cancel": "approval"}
+FAILED = "Something went wrong on my side; the error is logged. Please try again."
 
 NO_LLM_TEXT = (
     "No language model is configured, so I can only run commands. Set `OPENAI_API_KEY` "
@@ -159,25 +160,25 @@ class Orchestrator:
         outcome = "ok"
         key = message.chat_key
         bind_scope(RequestScope(message, lambda spec: tool_allowed(self.chat_policy(key), spec)))
-        try:
-            refusal = None if admitted else await self.admit(message)
-            if refusal is not None:
-                metrics.message_handled(message.platform, "refused", time.monotonic() - started)
-                return [self.poster.clean(r) for r in refusal]
-            if is_answer(message.text):  # the asker's own request waits on this answer
-                replies = await self._handle(message)
-            else:
-                async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
+        with tracing.span("message", platform=message.platform) as traced:
+            try:
+                refusal = None if admitted else await self.admit(message)
+                if refusal is not None:
+                    traced.set(outcome="refused")
+                    metrics.message_handled(message.platform, "refused", time.monotonic() - started)
+                    return [self.poster.clean(r) for r in refusal]
+                if is_answer(message.text):  # the asker's own request waits on this answer
                     replies = await self._handle(message)
-        except Exception:  # noqa: BLE001 - the bot must survive any single message
-            outcome = "error"
-            log.exception("handle_failed platform=%s chat=%s", message.platform, message.chat_id)
-            replies = [
-                Reply(
-                    "Something went wrong on my side; the error is logged. Please try again.",
-                    ReplyKind.ERROR,
+                else:
+                    async with self._order.turn(f"{message.conversation_key}:{message.user_id}"):
+                        replies = await self._handle(message)
+            except Exception:  # noqa: BLE001 - the bot must survive any single message
+                outcome = "error"
+                log.exception(
+                    "handle_failed platform=%s chat=%s", message.platform, message.chat_id
                 )
-            ]
+                replies = [Reply(FAILED, ReplyKind.ERROR)]
+            traced.set(outcome=outcome, replies=len(replies))
         log.info(
             "handled platform=%s chat=%s ms=%d replies=%d",
             message.platform,

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from orchestrator import metrics
+from orchestrator import metrics, tracing
 from orchestrator.admin.heartbeat import beat_forever
 from orchestrator.queue.base import JobQueue
 from orchestrator.recollection import open_memory, prune_forever, warm_embedder
@@ -25,6 +25,7 @@ class Running(ReloadHost, Protocol):
 
 async def start(app: Running, background: list[asyncio.Task[None]]) -> None:
     services = app.services
+    tracing.configure(app.config.tracing)  # a no-op unless `tracing.enabled` (issue 33)
     # The encoders load and the memory store opens while the MCP servers start: ready
     # means answerable without a first-message delay.
     await asyncio.gather(
@@ -74,3 +75,4 @@ async def stop(app: Running, background: list[asyncio.Task[None]]) -> None:
     llm = services.llm
     if llm is not None and hasattr(llm, "close"):
         await llm.close()
+    tracing.flush()  # the spans still batched

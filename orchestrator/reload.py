@@ -38,6 +38,7 @@ RESTART_ONLY = (
     "orchestrator.memory_system.persist_directory",
     "orchestrator.memory_system.embedding_model",
     "orchestrator.tool_routing.strategy",
+    "tracing.",  # the process's tracer is set up once, at start
 )
 
 

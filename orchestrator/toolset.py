@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from orchestrator import tracing
 from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.config import ChatPolicy, Config
 from orchestrator.mcp.extras import named_resource_tools
@@ -53,8 +54,20 @@ class ChatTools:
         self, message: ChatMessage, embedded: Embedded | None, memories: Sequence[Memory] = ()
     ) -> list[ToolSpec]:
         """The few tools this message needs (semantic routing), or all allowed ones."""
-        router = self._services.router
         strategy = self._config().orchestrator.tool_routing.strategy
+        with tracing.span("route", strategy=strategy) as traced:
+            tools = await self._select(message, embedded, memories, strategy)
+            traced.set(tools=len(tools))
+        return tools
+
+    async def _select(
+        self,
+        message: ChatMessage,
+        embedded: Embedded | None,
+        memories: Sequence[Memory],
+        strategy: str,
+    ) -> list[ToolSpec]:
+        router = self._services.router
         if strategy == "all" or router is None or embedded is None:
             return self.allowed_tools(message.chat_key)  # filtered only when all are offered
         await self.refresh_router()

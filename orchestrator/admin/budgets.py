@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from orchestrator import metrics
+from orchestrator import metrics, tracing
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.config import LimitSettings
 from orchestrator.llm.base import LLM, LLMTurn
@@ -63,11 +63,16 @@ class MeteredLLM:
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMTurn:
         started = time.monotonic()
-        turn = await self.inner.complete(messages, tools)
-        settings = getattr(self.inner, "settings", None)
-        metrics.model_called(
-            str(getattr(settings, "model", "") or ""), time.monotonic() - started, turn_tokens(turn)
-        )
+        model = str(getattr(getattr(self.inner, "settings", None), "model", "") or "")
+        with tracing.span("model_call", model=model, tools=len(tools)) as traced:
+            turn = await self.inner.complete(messages, tools)
+            usage = turn.usage or {}
+            traced.set(
+                tokens=turn_tokens(turn),
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+            )
+        metrics.model_called(model, time.monotonic() - started, turn_tokens(turn))
         meter = _meter.get()
         if meter is not None:
             meter.tokens += turn_tokens(turn)

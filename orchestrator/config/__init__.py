@@ -30,6 +30,7 @@ from orchestrator.config.models import (
     ServerSettings,
     SessionSettings,
     TelegramSettings,
+    TracingSettings,
     WebhookSettings,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "HealthSettings",
     "DashboardSettings",
     "HttpSettings",
+    "TracingSettings",
     "OAuthSettings",
     "ServerSettings",
     "WebhookSettings",

@@ -325,6 +325,14 @@ class DashboardSettings(Model):
     prices: dict[str, float] = Field(default_factory=dict)
 
 
+class TracingSettings(Model):
+    """OpenTelemetry traces to an OTLP/HTTP collector (the `tracing` extra; issue 33)."""
+
+    enabled: bool = False
+    endpoint: str = "http://localhost:4318"  # the collector; spans go to <endpoint>/v1/traces
+    service_name: str = "chatops-orchestrator"
+
+
 class LimitSettings(Model):
     messages_per_minute_per_user: int = Field(20, ge=1)
     max_message_chars: int = Field(4000, ge=1)
@@ -386,6 +394,7 @@ class Config(Model):
     reactions: ReactionSettings = Field(default_factory=ReactionSettings)  # issue 31
     http: HttpSettings | None = None  # the console, /metrics, the OAuth callback (issues 32, 33)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)  # issue 33
+    tracing: TracingSettings = Field(default_factory=TracingSettings)  # off by default
 
     # Secret values (orchestrator.config.secrets decides which); masked in every log line and reply.
     secrets: frozenset[str] = Field(default_factory=frozenset, exclude=True, repr=False)

@@ -25,7 +25,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
-from orchestrator import metrics
+from orchestrator import metrics, tracing
 from orchestrator.audit import audit
 from orchestrator.config import Config, ServerSettings
 from orchestrator.config.secrets import secret_values
@@ -403,34 +403,33 @@ class McpHub(HubFeatures):
             raise UnknownTool(f"no server named {server!r}")
         started = time.monotonic()
         outcome = "error"
-        try:
-            result = await conn.call(tool, arguments, progress)
-            outcome = "error_result" if result.is_error else "ok"
-            return result
-        except ToolTimeout:
-            outcome = "timeout"
-            raise
-        except ServerDown:
-            outcome = "server_down"
-            raise
-        finally:
-            elapsed_ms = (time.monotonic() - started) * 1000
-            metrics.tool_called(server, tool, outcome, elapsed_ms / 1000)
-            log.info(
-                "tool_call server=%s tool=%s ms=%d outcome=%s arg_keys=%s",
-                server,
-                tool,
-                elapsed_ms,
-                outcome,
-                ",".join(sorted(arguments)),
-            )
-            audit(
-                "tool_call",
-                tool=f"{server}/{tool}",
-                arguments=arguments,
-                outcome=outcome,
-                duration_ms=elapsed_ms,
-            )
+        with tracing.span("tool_call", server=server, tool=tool) as traced:
+            try:
+                result = await conn.call(tool, arguments, progress)
+                outcome = "error_result" if result.is_error else "ok"
+                return result
+            except ToolTimeout:
+                outcome = "timeout"
+                raise
+            except ServerDown:
+                outcome = "server_down"
+                raise
+            finally:
+                traced.set(outcome=outcome)
+                elapsed_ms = (time.monotonic() - started) * 1000
+                metrics.tool_called(server, tool, outcome, elapsed_ms / 1000)
+                keys = ",".join(sorted(arguments))
+                log.info(
+                    "tool_call server=%s tool=%s ms=%d outcome=%s arg_keys=%s",
+                    *(server, tool, elapsed_ms, outcome, keys),
+                )
+                audit(
+                    "tool_call",
+                    tool=f"{server}/{tool}",
+                    arguments=arguments,
+                    outcome=outcome,
+                    duration_ms=elapsed_ms,
+                )
 
 
 async def connect_catalogue(config: Config) -> list[ToolSpec]:
