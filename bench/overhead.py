@@ -60,7 +60,7 @@ DATA = next(
     ROOT.parent / "shared" / "data",
 )
 RESULTS = ROOT / "bench" / "results" / "overhead.md"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 SEED = 20261130
 CATALOGUE = 500
 MEMORIES = 10_000
