@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from orchestrator.admin.audit_sink import audit_trail
@@ -107,11 +108,14 @@ async def test_people_sign_in_by_private_message_and_each_get_their_own_notes(
                 assert await gate.state("notes", "telegram:1") == "needs sign-in"
                 assert await gate.state("notes", "telegram:2") == "signed in"
                 everything_sent = json.dumps(fake.sent())
+                async with httpx.AsyncClient() as client:  # the bot's own /metrics
+                    metrics_page = (await client.get(f"{orchestrator.web.base_url}/metrics")).text
+                assert "orchestrator_tool_calls" in metrics_page
         audit = (tmp_path / "audit.jsonl").read_text()
         assert "notes/my_notes" in audit  # the calls were audited, without any token
         tokens = stand.auth_server.all_tokens()
         assert tokens
-        for text in (everything_sent, caplog.text, audit):
+        for text in (everything_sent, caplog.text, audit, metrics_page):
             assert not [t for t in tokens if t in text]
 
 
