@@ -70,14 +70,26 @@ class Browser:
 
     async def submit(self, css: str) -> str:
         """Press a form's button and wait for the page it leads to; that page's flash text."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
 
         def press() -> str:
             old = self.driver.find_element(By.TAG_NAME, "html")
             self.driver.find_element(By.CSS_SELECTOR, css).click()
-            WebDriverWait(self.driver, 20).until(ec.staleness_of(old))
+
+            def left(driver: Any) -> bool:
+                try:
+                    old.is_enabled()
+                except WebDriverException:  # stale, or mid-navigation "node does not belong
+                    return True  # to the document": either way the old page is gone
+                return False
+
+            def loaded(driver: Any) -> bool:
+                return bool(driver.execute_script("return document.readyState") == "complete")
+
+            WebDriverWait(self.driver, 20).until(left)
+            WebDriverWait(self.driver, 20).until(loaded)
             found = self.driver.find_elements(By.ID, "flash")
             return found[0].text if found else ""
 
