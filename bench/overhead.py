@@ -19,7 +19,9 @@ bench/results/overhead.md and prints it. One child process measures, in one run:
   One chat at a time: per-message latency p50/p99; 100 chats at once: messages per second,
   after one message in each chat (the cold pass, reported apart: it opens every chat's Chroma
   collection, about 60 ms each, once per process);
-- RSS after the warm-up and after the runs.
+- RSS after the warm-up and after the runs;
+- with the process's HTTP server on (`http:`: the console and /metrics) throughout, and
+  one scrape of /metrics at the end.
 
 Two more children time the start: interpreter start to `Orchestrator.start()` returned (MCP
 servers up, model loaded: the first message is answerable) and to that first reply, with the
@@ -60,7 +62,9 @@ DATA = next(
     ROOT.parent / "shared" / "data",
 )
 RESULTS = ROOT / "bench" / "results" / "overhead.md"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get(
+    "REDIS_URL", "redis://127.0.0.1:6379/0"
+)
 SEED = 20261130
 CATALOGUE = 500
 MEMORIES = 10_000
@@ -158,9 +162,28 @@ sessions: {{backend: redis, url: "{REDIS_URL}", key_prefix: "{prefix}"}}
 scheduler: {{enabled: false}}
 limits: {{messages_per_minute_per_user: 1000000}}
 audit: {{backend: redis}}
+http: {{host: 127.0.0.1, port: 0}}
 """
     )
     return path
+
+
+async def scrape_metrics(orchestrator: Any) -> dict[str, float]:
+    """One Prometheus scrape of the process's own HTTP server (`http:` above, as shipped): the
+    console and /metrics ran through every measurement; the counters show they saw the work."""
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    url = f"http://127.0.0.1:{orchestrator.web.server.port}/metrics"
+    text = await asyncio.to_thread(lambda: urlopen(url, timeout=10).read().decode())
+    wanted = {"orchestrator_messages_total", "orchestrator_tool_calls_total"}
+    totals = dict.fromkeys(wanted, 0.0)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in wanted:
+                totals[sample.name] += sample.value
+    return totals
 
 
 def fill_memory(store: Any, chat_key: str, base: Any, texts: list[str], count: int) -> None:
@@ -344,6 +367,7 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         await asyncio.gather(*(chat_loop(i, c) for i, c in enumerate(chats)))
         concurrent_s = time.perf_counter() - started
         rss_after, peak = rss_mb()
+        scraped = await scrape_metrics(orchestrator)
         await orchestrator.stop()
     finally:
         keys = [k async for k in redis.scan_iter(f"{prefix}*")]
@@ -369,6 +393,7 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         "peak": peak,
         "index_s": index_s,
         "reply": sample_reply[:80],
+        "metrics": scraped,
         "threads": int(embedder.session.get_session_options().intra_op_num_threads),
     }
 
@@ -551,7 +576,10 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"{CHAT_MEMORIES:,} in each concurrent chat), MiniLM on ONNX Runtime "
         f"({run['threads']} threads) and USE-multilingual (numpy), routing over {CATALOGUE} "
         "LiveMCPBench tools, one tool "
-        "call per message.",
+        "call per message. The process's HTTP server runs as `http:` configures it (the admin "
+        "console and Prometheus /metrics, issue 33); one scrape after the runs counted "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in run.get("metrics", {}).items())
+        + ".",
         "",
         *machine(),
         load,

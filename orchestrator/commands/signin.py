@@ -29,6 +29,16 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
             Reply(f"{name} is not a server you sign in to (those are: {names}).", ReplyKind.ERROR)
         ]
 
+    def personal(name: str, ctx: CommandContext, as_bot: str) -> tuple[Any, str] | list[Reply]:
+        """The gate and this person's slot on server `name`, or the replies that say why not."""
+        settings, gate = oauth_servers().get(name), app.services.oauth
+        if settings is None or gate is None:
+            return unknown(name)
+        assert settings.auth is not None
+        if settings.auth.identity == "bot":
+            return [Reply(f"{name} works as the bot, not as you: {as_bot}")]
+        return gate, slot_for(settings, ctx.message.platform, ctx.message.user_id)
+
     @reg.command(
         "login",
         "Sign in to a tool server so it acts as you (the link comes by private message)",
@@ -36,19 +46,13 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
         person_only=True,
     )
     async def login(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        name, gate = args["server"], app.services.oauth
-        settings = oauth_servers().get(name)
-        if settings is None or gate is None:
-            return unknown(name)
-        assert settings.auth is not None
-        if settings.auth.identity == "bot":
-            return [
-                Reply(
-                    f"{name} works as the bot, not as you: an admin signs it in on the host "
-                    f"with `orchestrator mcp login {name}`."
-                )
-            ]
-        slot = slot_for(settings, ctx.message.platform, ctx.message.user_id)
+        name = args["server"]
+        found = personal(
+            name, ctx, f"an admin signs it in on the host with `orchestrator mcp login {name}`."
+        )
+        if isinstance(found, list):
+            return found
+        gate, slot = found
         if await gate.state(name, slot) == SIGNED_IN:
             return [Reply(f"You are already signed in to {name}. /logout {name} signs you out.")]
         connection = getattr(app.services.hub, "connections", {}).get(name)
@@ -69,14 +73,11 @@ def register_signin_commands(reg: CommandRegistry, app: AppHost) -> None:
         person_only=True,
     )
     async def logout(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
-        name, gate = args["server"], app.services.oauth
-        settings = oauth_servers().get(name)
-        if settings is None or gate is None:
-            return unknown(name)
-        assert settings.auth is not None
-        if settings.auth.identity == "bot":
-            return [Reply(f"{name} works as the bot; an admin signs it out on the host.")]
-        slot = slot_for(settings, ctx.message.platform, ctx.message.user_id)
+        name = args["server"]
+        found = personal(name, ctx, "an admin signs it out on the host.")
+        if isinstance(found, list):
+            return found
+        gate, slot = found
         connection = getattr(app.services.hub, "connections", {}).get(name)
         if connection is not None and hasattr(connection, "sign_out"):
             had = await connection.sign_out(slot)
