@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from orchestrator import lifecycle, metrics, plans, tracing
-from orchestrator.admin.budgets import metering
+from orchestrator.admin.budgets import Meter, metering
 from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.admin.doctor.base import TargetLister
 from orchestrator.audit import audit, bind_requester
@@ -270,7 +270,7 @@ class Orchestrator:
             self.services.sessions.update(
                 message.conversation_key, lambda fresh: record(self.config, fresh, message, result)
             ),
-            self._charge(message, meter.tokens),
+            self._charge(message, meter),
         )
         await remember(self.services.memory, message, result, embedded)  # written after the reply
         return result_replies(message, result)
@@ -286,10 +286,10 @@ class Orchestrator:
             metrics.budget_refused(message.platform)
         return refusal
 
-    async def _charge(self, message: ChatMessage, tokens: int) -> None:
+    async def _charge(self, message: ChatMessage, meter: Meter) -> None:
         if self.services.budgets is not None:
             await self.services.budgets.charge(
-                message.platform, message.chat_id, message.user_id, tokens
+                message.platform, message.chat_id, message.user_id, meter.tokens, meter.by_model
             )
 
     async def _run_agent(

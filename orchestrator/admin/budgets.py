@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from orchestrator import metrics, tracing
@@ -26,9 +26,13 @@ from orchestrator.llm.base import LLM, LLMTurn
 log = logging.getLogger(__name__)
 
 
+HISTORY_DAYS = 31  # the day counters kept for the console's usage page
+
+
 @dataclass
 class Meter:
     tokens: int = 0
+    by_model: dict[str, int] = field(default_factory=dict)
 
 
 _meter: ContextVar[Meter | None] = ContextVar("llm_meter", default=None)
@@ -76,6 +80,7 @@ class MeteredLLM:
         meter = _meter.get()
         if meter is not None:
             meter.tokens += turn_tokens(turn)
+            meter.by_model[model] = meter.by_model.get(model, 0) + turn_tokens(turn)
         return turn
 
     async def close(self) -> None:
@@ -107,9 +112,10 @@ class MemoryCounters:
         return self._counts.get(key, 0)
 
     async def add(self, keys: Sequence[str], amount: int, ttl_seconds: int) -> list[int]:
-        days = {key.rsplit(":", 1)[-1] for key in keys}
-        for old in [k for k in self._counts if k.rsplit(":", 1)[-1] not in days]:
-            del self._counts[old]  # yesterday's counters are never read again
+        newest = max(_day_of(key) for key in keys)
+        oldest = newest - timedelta(seconds=ttl_seconds)
+        for old in [k for k in self._counts if _day_of(k) < oldest]:
+            del self._counts[old]  # past its time to live, as Redis would drop it
         for key in keys:
             self._counts[key] = self._counts.get(key, 0) + amount
         return [self._counts[key] for key in keys]
@@ -186,12 +192,27 @@ class TokenBudgets:
                 )
         return None
 
-    async def charge(self, platform: str, chat_id: str, user_id: str, tokens: int) -> None:
+    async def charge(
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        tokens: int,
+        by_model: Mapping[str, int] | None = None,
+    ) -> None:
+        """Today's counters of the chat and the person (their budgets), and of each model that
+        answered (the console's usage by model). Kept HISTORY_DAYS for the console."""
         if tokens <= 0:
             return
-        await self.counters.add(
-            self._keys(platform, chat_id, user_id), tokens, ttl_seconds=2 * 86400
-        )
+        ttl = HISTORY_DAYS * 86400
+        await self.counters.add(self._keys(platform, chat_id, user_id), tokens, ttl_seconds=ttl)
+        for model, used in (by_model or {}).items():
+            if used > 0:
+                await self.counters.add([f"model:{model or '-'}:{self._day()}"], used, ttl)
+
+
+def _day_of(key: str) -> date:
+    return date.fromisoformat(key.rsplit(":", 1)[-1])
 
 
 def _span(delta: timedelta) -> str:

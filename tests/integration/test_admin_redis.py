@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from orchestrator.admin.audit_sink import install_audit_sink
+from orchestrator.admin.budgets import HISTORY_DAYS
 from orchestrator.app import build_orchestrator
 from orchestrator.cli import main as cli_main
 from orchestrator.clock import FakeClock
@@ -144,6 +145,10 @@ async def test_a_budget_in_redis_is_shared_by_every_process_and_resets_the_next_
             calls_when_refused = len(llm.requests)
             counter = f"{key_prefix}:budget:chat:console:team:2026-11-30"
             used, ttl = await redis_client.get(counter), await redis_client.ttl(counter)
+            by_model = {
+                k.decode(): int(await redis_client.get(k))
+                async for k in redis_client.scan_iter(f"{key_prefix}:budget:model:*")
+            }
             clock.set(datetime(2026, 12, 1, 0, 0, 1, tzinfo=UTC))
             next_day = await worker.handle(ChatMessage("console", "team", "ann", "five"))
             open_while_running = await budget_connections(redis_client, key_prefix)
@@ -157,5 +162,8 @@ async def test_a_budget_in_redis_is_shared_by_every_process_and_resets_the_next_
     assert "resets at 00:00 UTC, in 2 h 0 min" in refused[0].text
     assert elsewhere[0].text == "ok"  # another chat has its own budget
     assert calls_when_refused == 3  # the refused request never reached the model
-    assert int(used) == 30 and 0 < ttl <= 2 * 86400  # yesterday's counter expires by itself
+    assert int(used) == 30 and 0 < ttl <= HISTORY_DAYS * 86400  # kept for the console's usage
+    # the console's usage by model: the day's tokens of both processes, under the model's name
+    model = config.orchestrator.llm_settings.model
+    assert by_model == {f"{key_prefix}:budget:model:{model}:2026-11-30": 45}
     assert next_day[0].text == "ok"

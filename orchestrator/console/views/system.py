@@ -1,5 +1,6 @@
-"""Usage (tokens per day by chat and user from the budget counters, by model from this
-process's metrics), servers (tools with their annotations; restart one) and the doctor."""
+"""Usage (tokens per day by chat, user and model from the day counters every process adds
+to, with cost from `dashboard.prices`), servers (tools with their annotations; restart one)
+and the doctor."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from orchestrator import metrics
-from orchestrator.admin.budgets import MemoryCounters, RedisCounters, TokenBudgets
+from orchestrator.admin.budgets import HISTORY_DAYS, MemoryCounters, RedisCounters, TokenBudgets
 from orchestrator.admin.doctor.base import exit_code
 from orchestrator.admin.doctor.runner import diagnose
 from orchestrator.console.pages import acting, audited, back, console_of, render, signed_in
@@ -37,18 +37,20 @@ async def _counters(budgets: TokenBudgets | None) -> dict[str, int]:
 async def usage(request: Request) -> Response:
     person = signed_in(request)
     counts = await _counters(console_of(request).host.services.budgets)
+    prices = console_of(request).host.config.dashboard.prices
     rows: list[dict[str, Any]] = []
+    models: list[dict[str, Any]] = []
     for key, tokens in counts.items():
         scope, _, rest = key.partition(":")
         who, _, day = rest.rpartition(":")
-        rows.append({"scope": scope, "who": who, "day": day, "tokens": tokens})
-    rows.sort(key=lambda r: (r["day"], r["scope"], -r["tokens"]), reverse=True)
-    prices = console_of(request).host.config.dashboard.prices
-    models = [
-        {"model": m, "tokens": n, "cost": n / 1e6 * prices[m] if m in prices else None}
-        for m, n in sorted(metrics.totals(metrics.TOKENS).items())
-    ]
-    return render(request, "usage", person, rows=rows, models=models)
+        if scope == "model":
+            cost = tokens / 1e6 * prices[who] if who in prices else None
+            models.append({"day": day, "model": who, "tokens": tokens, "cost": cost})
+        else:
+            rows.append({"scope": scope, "who": who, "day": day, "tokens": tokens})
+    rows.sort(key=lambda r: (r["day"], r["scope"], r["tokens"]), reverse=True)
+    models.sort(key=lambda r: (r["day"], r["tokens"]), reverse=True)
+    return render(request, "usage", person, rows=rows, models=models, days=HISTORY_DAYS)
 
 
 async def servers(request: Request) -> Response:
