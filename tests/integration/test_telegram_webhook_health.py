@@ -1,5 +1,6 @@
 """The webhook web process: updates on the webhook path, `GET /healthz` on the same port, and
-`orchestrator health` reading it; python-telegram-bot against the fake Bot API."""
+`orchestrator health` reading it; with an `http:` section, the webhook, `/healthz`, `/metrics`
+and the console on that one port. python-telegram-bot against the fake Bot API."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 
-from bots.telegram.app import create_application
+from bots.telegram.app import create_application, telegram_process
 from bots.telegram.webhook import webhook_server
 from orchestrator.cli import main as cli_main
-from orchestrator.config import TelegramSettings, WebhookSettings
+from orchestrator.cli.health import webhook_health_url
+from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
+from scripts.with_redis import free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import chat_orchestrator, eventually
 
@@ -82,3 +86,78 @@ async def test_webhook_process_serves_updates_and_healthz_on_one_port() -> None:
             await orchestrator.stop()
     assert fake.sent("setWebhook")[0]["url"] == "https://bot.example.com/hook"
     assert fake.sent("setWebhook")[0]["secret_token"] == "s3cret"
+
+
+def help_update(fake: FakeTelegram, update_id: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": "/help",
+            "chat": {"id": 5, "type": "private"},
+            "from": fake.user(5),
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+
+
+async def test_with_http_the_webhook_health_metrics_and_console_share_one_port(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`orchestrator run telegram` in webhook mode with `http:`: one uvicorn server, one port;
+    the webhook's own `port` is not listened on (and a start-up line says so)."""
+    unused = free_port()
+    async with FakeTelegram() as fake:
+        config = parse_config(
+            "orchestrator:\n  memory_system: {type: none}\n"
+            "scheduler: {enabled: false}\n"
+            "http: {host: 127.0.0.1, port: 0}\n"
+            "bots:\n  telegram:\n"
+            f"    token: '{fake.token}'\n    base_url: '{fake.base_url}'\n"
+            "    webhook: {url: 'https://bot.example.com/hook', listen: 127.0.0.1, "
+            f"port: {unused}, secret_token: s3cret, path: hook}}\n",
+            env={},
+        )
+        hook = config.bots.telegram.webhook
+        assert hook is not None
+        app, orchestrator, health = telegram_process(config)
+        async with (
+            webhook_server(app, hook, health, web=orchestrator.web) as port,
+            aiohttp.ClientSession() as http,
+        ):
+            base = f"http://127.0.0.1:{port}"
+            posted = await http.post(
+                f"{base}/hook",
+                data=json.dumps(help_update(fake, 31)),
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+            )
+            assert posted.status == 200
+            assert await eventually(
+                lambda: any("Commands:" in str(m.get("text")) for m in fake.sent())
+            )
+            async with http.get(f"{base}/healthz") as response:
+                assert response.status == 200
+                body = await response.json()
+                assert body["status"] == "ok" and body["ok"] is True and "servers" in body
+            async with http.get(f"{base}/metrics") as response:
+                assert response.status == 200
+                assert "orchestrator_" in await response.text()
+            async with http.get(f"{base}/dashboard", allow_redirects=False) as response:
+                assert response.headers["Location"] == "/dashboard/"
+            async with http.get(f"{base}/dashboard/", allow_redirects=False) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == "/dashboard/signin"
+            with pytest.raises(ConnectionRefusedError):
+                await asyncio.open_connection("127.0.0.1", unused)
+        assert not app.running and orchestrator.web.server is None  # stopped with the core
+    assert fake.sent("setWebhook")[0]["url"] == "https://bot.example.com/hook"
+    unused_line = [r.getMessage() for r in caplog.records if "address_unused" in r.getMessage()]
+    assert len(unused_line) == 1 and f"port={unused}" in unused_line[0]
+
+
+def test_orchestrator_health_probes_the_port_the_webhook_is_served_on() -> None:
+    hook = "bots: {telegram: {token: t, webhook: {url: 'https://b.example.com/t', port: 9443}}}\n"
+    assert webhook_health_url(parse_config(hook, env={})) == "http://127.0.0.1:9443/healthz"
+    one_port = parse_config(hook + "http: {host: 0.0.0.0, port: 8700}\n", env={})
+    assert webhook_health_url(one_port) == "http://127.0.0.1:8700/healthz"
