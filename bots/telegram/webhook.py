@@ -158,14 +158,14 @@ async def webhook_server(
         web.add_routes(routes)
         web.health = health
     await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.bot.set_webhook(
-        url=hook.url, secret_token=hook.secret_token, allowed_updates=Update.ALL_TYPES
-    )
-    await app.start()
     own: WebServer | None = None
-    try:
+    try:  # as PTB's run_webhook: once initialized, stop and shut down whatever fails next
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.bot.set_webhook(
+            url=hook.url, secret_token=hook.secret_token, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
         if web is None:
             own_app = build_app([*routes, *process_routes(None, health=health)])
             own = WebServer(own_app, own_settings(hook, port), protocol)

@@ -11,12 +11,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from telegram.error import BadRequest
 
 from bots.telegram.app import create_application, telegram_process
 from bots.telegram.webhook import webhook_server
 from orchestrator.cli import main as cli_main
 from orchestrator.cli.health import webhook_health_url
-from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
+from orchestrator.config import Config, TelegramSettings, WebhookSettings, parse_config
 from scripts.with_redis import free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import chat_orchestrator, eventually
@@ -102,6 +103,19 @@ def help_update(fake: FakeTelegram, update_id: int) -> dict[str, Any]:
     }
 
 
+def one_port_config(fake: FakeTelegram, webhook_port: int) -> Config:
+    return parse_config(
+        "orchestrator:\n  memory_system: {type: none}\n"
+        "scheduler: {enabled: false}\n"
+        "http: {host: 127.0.0.1, port: 0}\n"
+        "bots:\n  telegram:\n"
+        f"    token: '{fake.token}'\n    base_url: '{fake.base_url}'\n"
+        "    webhook: {url: 'https://bot.example.com/hook', listen: 127.0.0.1, "
+        f"port: {webhook_port}, secret_token: s3cret, path: hook}}\n",
+        env={},
+    )
+
+
 async def test_with_http_the_webhook_health_metrics_and_console_share_one_port(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -109,16 +123,7 @@ async def test_with_http_the_webhook_health_metrics_and_console_share_one_port(
     the webhook's own `port` is not listened on (and a start-up line says so)."""
     unused = free_port()
     async with FakeTelegram() as fake:
-        config = parse_config(
-            "orchestrator:\n  memory_system: {type: none}\n"
-            "scheduler: {enabled: false}\n"
-            "http: {host: 127.0.0.1, port: 0}\n"
-            "bots:\n  telegram:\n"
-            f"    token: '{fake.token}'\n    base_url: '{fake.base_url}'\n"
-            "    webhook: {url: 'https://bot.example.com/hook', listen: 127.0.0.1, "
-            f"port: {unused}, secret_token: s3cret, path: hook}}\n",
-            env={},
-        )
+        config = one_port_config(fake, unused)
         hook = config.bots.telegram.webhook
         assert hook is not None
         app, orchestrator, health = telegram_process(config)
@@ -161,3 +166,17 @@ def test_orchestrator_health_probes_the_port_the_webhook_is_served_on() -> None:
     assert webhook_health_url(parse_config(hook, env={})) == "http://127.0.0.1:9443/healthz"
     one_port = parse_config(hook + "http: {host: 0.0.0.0, port: 8700}\n", env={})
     assert webhook_health_url(one_port) == "http://127.0.0.1:8700/healthz"
+
+
+async def test_a_refused_set_webhook_stops_the_core_and_its_http_server() -> None:
+    async with FakeTelegram() as fake:
+        fake.fail_next("setWebhook", 400, "Bad Request: bad webhook: HTTPS url must be provided")
+        config = one_port_config(fake, free_port())
+        assert config.bots.telegram.webhook is not None
+        app, orchestrator, health = telegram_process(config)
+        with pytest.raises(BadRequest):
+            async with webhook_server(
+                app, config.bots.telegram.webhook, health, web=orchestrator.web
+            ):
+                raise AssertionError("served although setWebhook was refused")
+        assert orchestrator.web.server is None  # the core stopped it on the way out
