@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,6 +22,7 @@ from orchestrator.cli import main as cli_main
 from orchestrator.cli.health import webhook_health_url
 from orchestrator.config import Config, TelegramSettings, WebhookSettings, parse_config
 from scripts.with_redis import free_port
+from tests.conftest import REPO
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import chat_orchestrator, eventually
 
@@ -180,3 +184,57 @@ async def test_a_refused_set_webhook_stops_the_core_and_its_http_server() -> Non
             ):
                 raise AssertionError("served although setWebhook was refused")
         assert orchestrator.web.server is None  # the core stopped it on the way out
+
+
+async def test_orchestrator_run_telegram_serves_one_port_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """The real command: webhook mode with `http:`, the webhook and /healthz on http's port,
+    nothing on the webhook's own port, and SIGTERM ends it cleanly (setWebhook was sent)."""
+    web_port, hook_port = free_port(), free_port()
+    async with FakeTelegram() as fake:
+        config = tmp_path / "c.yaml"
+        config.write_text(
+            "orchestrator:\n  memory_system: {type: none}\nscheduler: {enabled: false}\n"
+            f"http: {{host: 127.0.0.1, port: {web_port}}}\n"
+            "bots:\n  telegram:\n"
+            f"    token: '{fake.token}'\n    base_url: '{fake.base_url}'\n"
+            "    webhook: {url: 'https://bot.example.com/hook', listen: 127.0.0.1, "
+            f"port: {hook_port}, secret_token: s3cret, path: hook}}\n"
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "run",
+            "telegram",
+            "--config",
+            str(config),
+            cwd=REPO,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stderr is not None
+        seen: list[str] = []
+        while "telegram_webhook_listening" not in (seen[-1] if seen else ""):
+            line = (await asyncio.wait_for(proc.stderr.readline(), 120)).decode()
+            assert line, "".join(seen)
+            seen.append(line)
+        assert f"port={web_port}" in seen[-1]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{web_port}/healthz") as response:
+                assert response.status == 200
+            posted = await http.post(
+                f"http://127.0.0.1:{web_port}/hook",
+                data=json.dumps(help_update(fake, 41)),
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+            )
+            assert posted.status == 200
+        assert await eventually(lambda: any("Commands:" in str(m.get("text")) for m in fake.sent()))
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.open_connection("127.0.0.1", hook_port)
+        proc.send_signal(signal.SIGTERM)
+        rest = (await asyncio.wait_for(proc.stderr.read(), 60)).decode()
+        assert await asyncio.wait_for(proc.wait(), 60) == 0, rest
+    assert "Traceback" not in "".join(seen) + rest
+    assert "web_server_stopped" in rest
+    assert fake.sent("setWebhook")[0]["url"] == "https://bot.example.com/hook"
