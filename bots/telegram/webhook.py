@@ -73,7 +73,11 @@ class UpdateEndpoint:
         if update is None:
             log.warning("telegram_webhook_rejected reason=not_an_update bytes=%d", len(body))
             return Response(status_code=HTTPStatus.BAD_REQUEST)
-        await self.app.update_queue.put(update)
+        try:
+            await self.app.update_queue.put(update)  # returns once recorded (IntakeQueue)
+        except Exception as exc:  # e.g. the store is down: not recorded, so Telegram resends
+            log.error("telegram_webhook_error error=%s", type(exc).__name__)
+            return Response(status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         return Response(status_code=HTTPStatus.OK)
 
     def _update(self, body: bytes) -> Update | None:

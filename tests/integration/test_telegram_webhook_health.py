@@ -238,3 +238,38 @@ async def test_orchestrator_run_telegram_serves_one_port_and_stops_on_sigterm(
     assert "Traceback" not in "".join(seen) + rest
     assert "web_server_stopped" in rest
     assert fake.sent("setWebhook")[0]["url"] == "https://bot.example.com/hook"
+
+
+async def test_an_update_that_cannot_be_recorded_or_arrives_while_stopped_is_not_acknowledged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """500 when the record fails, 503 while the Application is not running: Telegram resends
+    either; one log line each, and no 200 for an update that was not recorded."""
+    orchestrator = chat_orchestrator(with_time_server=False)
+    async with FakeTelegram() as fake:
+        hook = WebhookSettings(url="https://bot.example.com/hook", listen="127.0.0.1", path="hook")
+        settings = TelegramSettings(token=fake.token, base_url=fake.base_url, webhook=hook)
+        app = create_application(settings, orchestrator)
+
+        async def store_down(item: object) -> None:
+            raise ConnectionError("redis down")
+
+        await orchestrator.start()
+        try:
+            async with (
+                webhook_server(app, hook, lambda: (True, {}), port=0) as port,
+                aiohttp.ClientSession() as http,
+            ):
+                url = f"http://127.0.0.1:{port}/hook"
+                app.update_queue.put = store_down  # type: ignore[method-assign]
+                failed = await http.post(url, data=json.dumps(help_update(fake, 51)))
+                assert failed.status == 500
+                del app.update_queue.put  # the store is back
+                await app.stop()
+                stopped = await http.post(url, data=json.dumps(help_update(fake, 52)))
+                assert stopped.status == 503
+        finally:
+            await orchestrator.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bots.telegram.webhook"]
+    assert "telegram_webhook_error error=ConnectionError" in lines
+    assert "telegram_webhook_rejected reason=not_running" in lines
