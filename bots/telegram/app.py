@@ -15,10 +15,11 @@ from telegram.ext import AIORateLimiter, Application
 from bots.telegram.adapter import TelegramAdapter
 from bots.telegram.intake import IntakeQueue
 from bots.telegram.network_log import network_errors_in_one_line
-from bots.telegram.webhook import Health, run_webhook_with_health
+from bots.telegram.webhook import App, run_webhook
 from orchestrator.app import build_orchestrator
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.core import Orchestrator
+from orchestrator.web.routes import Health
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +55,20 @@ def create_application(
     return app
 
 
-def run_telegram(config: Config) -> int:
-    """`orchestrator run telegram`: long polling, or a webhook server when configured."""
+def telegram_process(config: Config) -> tuple[App, Orchestrator, Health]:
+    """The core and the Application of `orchestrator run telegram`: the Application's post_init
+    starts the core (and with it the `http:` server), its post_shutdown stops it."""
     settings = config.bots.telegram
-    if not settings.token:
-        log.error("telegram_not_configured hint=set TELEGRAM_BOT_TOKEN and bots.telegram.token")
-        return 2
     orchestrator = build_orchestrator(config)
     app = create_application(settings, orchestrator)
     on_startup = app.post_init
 
-    async def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def start(application: App) -> None:
         await orchestrator.start()
         if on_startup is not None:
             await on_startup(application)
 
-    async def stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def stop(application: App) -> None:
         await application.bot_data[ADAPTER].on_shutdown()
         await orchestrator.stop()
 
@@ -80,15 +79,23 @@ def run_telegram(config: Config) -> int:
         up = sum(s.state == "up" for s in servers)
         return app.running, {"servers_up": up, "servers": len(servers)}
 
+    return app, orchestrator, health
+
+
+def run_telegram(config: Config) -> int:
+    """`orchestrator run telegram`: long polling, or the webhook on the process's web server."""
+    settings = config.bots.telegram
+    if not settings.token:
+        log.error("telegram_not_configured hint=set TELEGRAM_BOT_TOKEN and bots.telegram.token")
+        return 2
+    app, orchestrator, health = telegram_process(config)
     with network_errors_in_one_line():
-        return _run(app, settings, health)
+        return _run(app, orchestrator, settings, health)
 
 
-def _run(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings, health: Health
-) -> int:
+def _run(app: App, orchestrator: Orchestrator, settings: TelegramSettings, health: Health) -> int:
     try:
-        _serve(app, settings, health)
+        _serve(app, orchestrator, settings, health)
     except TelegramError as exc:
         # Start-up failures (bad token, no network): one clear line, never the token.
         log.error(
@@ -101,12 +108,12 @@ def _run(
 
 
 def _serve(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: TelegramSettings, health: Health
+    app: App, orchestrator: Orchestrator, settings: TelegramSettings, health: Health
 ) -> None:
-    """Long polling, or the webhook server (with `GET /healthz`) when `bots.telegram.webhook`
-    is set."""
+    """Long polling, or the webhook (with `GET /healthz` and `/metrics` on the same port) when
+    `bots.telegram.webhook` is set: on the `http:` server when there is one."""
     hook = settings.webhook
     if hook is None:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
         return
-    run_webhook_with_health(app, hook, health)
+    run_webhook(app, hook, health, orchestrator.web)

@@ -1,85 +1,84 @@
-"""The Telegram webhook web process, with `GET /healthz` beside the webhook path.
+"""The Telegram webhook: one route on the process's ASGI app (`orchestrator.web`), and its run loop.
 
-PTB's `run_webhook` serves only the webhook path, and a Procfile platform's health check must
-hit the same port. So this module serves both with tornado (the server PTB's own webhook mode
-uses, already installed through `python-telegram-bot[webhooks]`), following PTB's documented
-custom-webhook pattern: validate the secret token header, decode the update, put it on the
-application's update queue. The Application's life cycle (initialize, post_init, start, stop,
-shutdown, post_shutdown) runs as in `run_webhook`.
+This follows python-telegram-bot's documented custom-webhook pattern (its "customwebhookbot"
+examples serve Starlette with uvicorn): the Application is initialized and started by hand, the
+webhook is set with its secret token, each POST's update goes onto `app.update_queue` (the
+`IntakeQueue`, which records it before the 200), and stop/shutdown run in order at the end.
+
+The route sits on the same app and port as `/healthz`, `/metrics`, the OAuth callback and the
+console: the `http:` section's server when it is set, otherwise a server of the same app (without
+the console) on the webhook's own `listen`/`port`. An ASGI app sees the headers before the body,
+so a wrong secret or an oversized declared length is refused before any body byte is read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
-from orchestrator.config import WebhookSettings
+from orchestrator.config import HttpSettings, WebhookSettings
+from orchestrator.web.routes import Health, ProcessWeb, process_routes
+from orchestrator.web.server import HttpProtocol, WebServer, build_app
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-Health = Callable[[], tuple[bool, dict[str, Any]]]
 App = Application[Any, Any, Any, Any, Any, Any]
 
-
 MAX_BODY_BYTES = 1 << 20  # Telegram's updates are a few KB; 1 MB is plenty
+# A refusal closes the connection: uvicorn (h11 and httptools alike) would otherwise keep it
+# open and read the unread body to its end to reach the next request.
+CLOSE = {"Connection": "close"}
 
 
-@tornado.web.stream_request_body
-class UpdateHandler(tornado.web.RequestHandler):
+class UpdateEndpoint:
     """POST <path>: one update from Telegram onto the application's queue.
 
-    The body is streamed (`stream_request_body`), so `prepare` checks the secret token and the
-    declared length from the headers alone: a stranger's POST is answered 403 and its connection
-    closed before any of its body is read, and no body is held past MAX_BODY_BYTES."""
+    The secret token and the declared length are checked from the headers alone; the body is
+    read only after them, and never past MAX_BODY_BYTES (a chunked body has no declared length)."""
 
-    def initialize(self, app: App, secret_token: str | None) -> None:
-        self.app, self.secret_token = app, secret_token
-        self.chunks: list[bytes] = []
-        self.size = 0
+    def __init__(self, app: App, secret_token: str | None) -> None:
+        self.app = app
+        self.secret = secret_token.encode() if secret_token else None
 
-    def prepare(self) -> None:
-        if self.request.method != "POST":
-            return
-        if self.secret_token and self.request.headers.get(SECRET_HEADER) != self.secret_token:
-            log.warning("telegram_webhook_rejected reason=secret_token")
-            raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
-        declared = self.request.headers.get("Content-Length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            self._too_large()
-        # a chunked body has no length: tornado stops reading it past the cap
-        self.request.connection.set_max_body_size(MAX_BODY_BYTES)  # type: ignore[union-attr]
-
-    def data_received(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > MAX_BODY_BYTES:
-            self._too_large()
-        self.chunks.append(chunk)
-
-    def _too_large(self) -> None:
-        log.warning("telegram_webhook_rejected reason=body_too_large limit=%d", MAX_BODY_BYTES)
-        raise tornado.web.HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-
-    async def post(self) -> None:
-        update = self._update(b"".join(self.chunks))
+    async def post(self, request: Request) -> Response:
+        if self.secret is not None:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not hmac.compare_digest(given, self.secret):
+                return refuse(HTTPStatus.FORBIDDEN, "reason=secret_token")
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            return too_large()
+        if not self.app.running:  # starting or stopping: Telegram sends it again later
+            return refuse(HTTPStatus.SERVICE_UNAVAILABLE, "reason=not_running")
+        body = await read_capped(request)
+        if body is None:
+            return too_large()
+        update = self._update(body)
         if update is None:
-            log.warning("telegram_webhook_rejected reason=not_an_update bytes=%d", self.size)
-            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
-        await self.app.update_queue.put(update)
-        self.set_status(HTTPStatus.OK)
+            log.warning("telegram_webhook_rejected reason=not_an_update bytes=%d", len(body))
+            return Response(status_code=HTTPStatus.BAD_REQUEST)
+        try:
+            await self.app.update_queue.put(update)  # returns once recorded (IntakeQueue)
+        except Exception as exc:  # e.g. the store is down: not recorded, so Telegram resends
+            log.error("telegram_webhook_error error=%s", type(exc).__name__)
+            return Response(status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
+        return Response(status_code=HTTPStatus.OK)
 
     def _update(self, body: bytes) -> Update | None:
         try:
@@ -93,67 +92,109 @@ class UpdateHandler(tornado.web.RequestHandler):
         except (TypeError, ValueError, KeyError, AttributeError):
             return None
 
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if isinstance(value, tornado.web.HTTPError):  # refusals are logged where they happen
-            return
-        log.error("telegram_webhook_error error=%s", type(value).__name__)
+
+async def read_capped(request: Request) -> bytes | None:
+    """The body, or None as soon as it passes MAX_BODY_BYTES (the rest is never read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-class HealthHandler(tornado.web.RequestHandler):
-    """GET /healthz: 200 while the bot runs, 503 otherwise; a small JSON body says why."""
-
-    def initialize(self, health: Health) -> None:
-        self.health = health
-
-    def get(self) -> None:
-        healthy, detail = self.health()
-        self.set_status(HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": "ok" if healthy else "unavailable", **detail}))
+def refuse(status: HTTPStatus, why: str) -> Response:
+    log.warning("telegram_webhook_rejected %s", why)
+    return Response(status_code=status, headers=CLOSE)
 
 
-def web_app(app: App, hook: WebhookSettings, health: Health) -> tornado.web.Application:
-    path = "/" + hook.path.strip("/")
-    return tornado.web.Application(
-        [
-            (path, UpdateHandler, {"app": app, "secret_token": hook.secret_token}),
-            (r"/healthz", HealthHandler, {"health": health}),
-        ]
+def too_large() -> Response:
+    return refuse(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"reason=body_too_large limit={MAX_BODY_BYTES}"
     )
+
+
+def webhook_routes(app: App, hook: WebhookSettings) -> list[BaseRoute]:
+    endpoint = UpdateEndpoint(app, hook.secret_token)
+    return [Route("/" + hook.path.strip("/"), endpoint.post, methods=["POST"])]
+
+
+def own_settings(hook: WebhookSettings, port: int | None) -> HttpSettings:
+    """No `http:` section: the app is served on the webhook's own address (Heroku's $PORT)."""
+    url = urlsplit(hook.url)
+    origin = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else None
+    return HttpSettings(
+        host=hook.listen, port=hook.port if port is None else port, public_url=origin
+    )
+
+
+def note_unused_address(hook: WebhookSettings, web: ProcessWeb) -> None:
+    default = WebhookSettings(url=hook.url)
+    if (hook.listen, hook.port) != (default.listen, default.port):
+        log.warning(
+            "telegram_webhook_address_unused listen=%s port=%d served_on=%s:%d "
+            "hint='with an http: section the webhook is served on http.host/http.port'",
+            hook.listen,
+            hook.port,
+            web.settings.host,
+            web.port,
+        )
 
 
 @asynccontextmanager
 async def webhook_server(
-    app: App, hook: WebhookSettings, health: Health, *, port: int | None = None
+    app: App,
+    hook: WebhookSettings,
+    health: Health,
+    *,
+    web: ProcessWeb | None = None,
+    port: int | None = None,
+    protocol: HttpProtocol = "auto",
 ) -> AsyncIterator[int]:
-    """Run the Application behind the web server; yields the bound port (`port=0`: any)."""
+    """Run the Application behind the process's web server; yields the port it listens on.
+
+    `web`: the `http:` section's server, started by the core (the Application's post_init
+    starts the core); without it, a server of our own on the webhook's address (`port=0`: any)."""
+    routes = webhook_routes(app, hook)
+    if web is not None:
+        web.add_routes(routes)
+        web.health = health
     await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.bot.set_webhook(
-        url=hook.url, secret_token=hook.secret_token, allowed_updates=Update.ALL_TYPES
-    )
-    await app.start()
-    server = tornado.httpserver.HTTPServer(web_app(app, hook, health))
-    sockets = tornado.netutil.bind_sockets(hook.port if port is None else port, hook.listen)
-    server.add_sockets(sockets)
-    bound = int(sockets[0].getsockname()[1])
-    log.info("telegram_webhook_listening port=%d path=/%s", bound, hook.path.strip("/"))
-    try:
+    own: WebServer | None = None
+    try:  # as PTB's run_webhook: once initialized, stop and shut down whatever fails next
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.bot.set_webhook(
+            url=hook.url, secret_token=hook.secret_token, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        if web is None:
+            own_app = build_app([*routes, *process_routes(None, health=health)])
+            own = WebServer(own_app, own_settings(hook, port), protocol)
+            await own.start()
+            bound = own.port
+        else:
+            if web.server is None:
+                raise RuntimeError("the http: server did not start with the core")
+            note_unused_address(hook, web)
+            bound = web.port
+        log.info("telegram_webhook_listening port=%d path=/%s", bound, hook.path.strip("/"))
         yield bound
     finally:
-        server.stop()
-        await server.close_all_connections()
+        if own is not None:
+            await own.stop()
         if app.running:
             await app.stop()
         if app.post_stop is not None:
             await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+            await app.post_shutdown(app)  # stops the core, and with it the http: server
 
 
-def run_webhook_with_health(app: App, hook: WebhookSettings, health: Health) -> None:
+def run_webhook(app: App, hook: WebhookSettings, health: Health, web: ProcessWeb | None) -> None:
     """Serve until SIGINT or SIGTERM (the `web` process of a Procfile)."""
 
     async def main() -> None:
@@ -162,7 +203,7 @@ def run_webhook_with_health(app: App, hook: WebhookSettings, health: Health) -> 
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        async with webhook_server(app, hook, health):
+        async with webhook_server(app, hook, health, web=web):
             await stop.wait()
 
     asyncio.run(main())

@@ -3,7 +3,8 @@
 Checks what a restart could fix, one line each: the config loads; Redis answers (when used); the
 memory store is writable or its server answers; the bot process is beating (`health.
 heartbeat_path`: a worker has no port to probe); the webhook web process answers `GET /healthz`
-(when Telegram runs as a webhook). `--url` checks one URL instead.
+(when Telegram runs as a webhook: on the `http:` port when set, else the webhook's). `--url`
+checks one URL instead.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ async def _stores(config: Config) -> list[Finding]:
     return [*redis, *memory]
 
 
+def webhook_health_url(config: Config) -> str | None:
+    """Where the webhook process answers `/healthz`: the `http:` server when set (the webhook
+    is served there), else the webhook's own address; None when Telegram does not use one."""
+    hook = config.bots.telegram.webhook
+    if hook is None or not config.bots.telegram.token:
+        return None
+    listen, port = (config.http.host, config.http.port) if config.http else (hook.listen, hook.port)
+    host = "127.0.0.1" if listen in ("0.0.0.0", "::", "") else listen
+    return f"http://{host}:{port}/healthz"
+
+
 def health_lines(config: Config) -> list[tuple[bool, str]]:
     """(healthy, 'check: detail') per check, in a fixed order."""
     from orchestrator.admin.doctor.base import Level
@@ -65,10 +77,8 @@ def health_lines(config: Config) -> list[tuple[bool, str]]:
     if config.health.heartbeat_path:
         beat = check_beat(config.health, time.time())
         lines.append((beat.healthy, f"bot process: {beat.detail}"))
-    hook = config.bots.telegram.webhook
-    if hook is not None and config.bots.telegram.token:
-        host = "127.0.0.1" if hook.listen in ("0.0.0.0", "::", "") else hook.listen
-        url = f"http://{host}:{hook.port}/healthz"
+    url = webhook_health_url(config)
+    if url is not None:
         answered, said = http_check(url)
         lines.append((answered, f"webhook: {url} {said}"))
     return lines

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Generator, Sequence
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -16,10 +17,11 @@ from orchestrator.config import HttpSettings
 
 log = logging.getLogger(__name__)
 
+# uvicorn's HTTP/1.1 parser: "auto" is httptools when installed, else h11 (tests pin each)
+HttpProtocol = Literal["auto", "h11", "httptools"]
 
-def build_app(
-    routes: Sequence[BaseRoute], middleware: Sequence[Middleware] = ()
-) -> Starlette:
+
+def build_app(routes: Sequence[BaseRoute], middleware: Sequence[Middleware] = ()) -> Starlette:
     """One ASGI app from every part's routes (first match wins, as in Starlette)."""
     return Starlette(routes=list(routes), middleware=list(middleware))
 
@@ -39,12 +41,15 @@ class WebServer:
     `start` returns once the socket listens (so `port` is known when 0 asked for any free one);
     `stop` lets in-flight requests finish, then closes."""
 
-    def __init__(self, app: Starlette, settings: HttpSettings) -> None:
+    def __init__(
+        self, app: Starlette, settings: HttpSettings, protocol: HttpProtocol = "auto"
+    ) -> None:
         self.app, self.settings = app, settings
         config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
+            http=protocol,
             log_config=None,  # our structured logging; uvicorn's loggers propagate to it
             access_log=False,
             lifespan="off",

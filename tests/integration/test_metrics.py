@@ -87,7 +87,7 @@ async def test_metrics_parse_and_move_after_a_message_through_the_core(tmp_path)
         "orchestrator_llm_tokens_total": 15,
     }
     assert value(after, "orchestrator_mcp_server_up", server="time") == 1
-    assert health == {"ok": True, "servers": 1, "servers_up": 1}
+    assert health == {"ok": True, "status": "ok", "servers": 1, "servers_up": 1}
     # Labels are bounded names only: no chat id, no user text, no secret.
     labels = set(label_values(after))
     assert not labels & {"-100", "7", "how are we?"}

@@ -14,6 +14,7 @@ import pytest
 
 from bots.telegram import working as telegram_working
 from bots.telegram.app import create_application
+from bots.telegram.webhook import webhook_server
 from orchestrator.app import build_orchestrator
 from orchestrator.config import TelegramSettings, WebhookSettings, parse_config
 from orchestrator.core import Orchestrator
@@ -164,67 +165,58 @@ async def test_confirmation_pressed_by_another_user_is_refused() -> None:
 
 
 async def test_webhook_with_a_wrong_secret_is_not_processed() -> None:
+    """Through `webhook_server` on the webhook's own configured port (no `http:` section)."""
     port = free_port()
     orchestrator = orchestrator_for()
     async with FakeTelegram() as fake:
-        settings = TelegramSettings(
-            token=fake.token,
-            base_url=fake.base_url,
-            webhook=WebhookSettings(
-                url=f"http://127.0.0.1:{port}/hook",
-                listen="127.0.0.1",
-                port=port,
-                secret_token="s3cret-token",
-                path="hook",
-            ),
+        hook = WebhookSettings(
+            url=f"http://127.0.0.1:{port}/hook",
+            listen="127.0.0.1",
+            port=port,
+            secret_token="s3cret-token",
+            path="hook",
         )
+        settings = TelegramSettings(token=fake.token, base_url=fake.base_url, webhook=hook)
         app = create_application(settings, orchestrator)
         await orchestrator.start()
-        async with app:
-            await app.start()
-            await app.updater.start_webhook(  # type: ignore[union-attr]
-                listen="127.0.0.1",
-                port=port,
-                url_path="hook",
-                webhook_url=f"http://127.0.0.1:{port}/hook",
-                secret_token="s3cret-token",
-            )
-            update = {
-                "update_id": 900,
-                "message": {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "text": "/status",
-                    "chat": {"id": 5, "type": "private"},
-                    "from": fake.user(5),
-                    "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
-                },
-            }
-            async with aiohttp.ClientSession() as http:
-                bad = await http.post(
-                    f"http://127.0.0.1:{port}/hook",
-                    data=json.dumps(update),
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-Telegram-Bot-Api-Secret-Token": "wrong",
+        try:
+            async with webhook_server(app, hook, lambda: (True, {})) as bound:
+                assert bound == port
+                update = {
+                    "update_id": 900,
+                    "message": {
+                        "message_id": 1,
+                        "date": int(time.time()),
+                        "text": "/status",
+                        "chat": {"id": 5, "type": "private"},
+                        "from": fake.user(5),
+                        "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
                     },
-                )
-                assert bad.status == 403
-                good = await http.post(
-                    f"http://127.0.0.1:{port}/hook",
-                    data=json.dumps({**update, "update_id": 901}),
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-Telegram-Bot-Api-Secret-Token": "s3cret-token",
-                    },
-                )
-                assert good.status == 200
-                assert await eventually(lambda: bool(answers(fake, "Servers:")))
-                assert len(answers(fake, "Servers:")) == 1  # the refused update never ran
-            assert fake.sent("setWebhook")[0]["secret_token"] == "s3cret-token"
-            await app.updater.stop()  # type: ignore[union-attr]
-            await app.stop()
-        await orchestrator.stop()
+                }
+                async with aiohttp.ClientSession() as http:
+                    bad = await http.post(
+                        f"http://127.0.0.1:{port}/hook",
+                        data=json.dumps(update),
+                        headers={
+                            "Content-Type": "application/json",
+                            "X-Telegram-Bot-Api-Secret-Token": "wrong",
+                        },
+                    )
+                    assert bad.status == 403
+                    good = await http.post(
+                        f"http://127.0.0.1:{port}/hook",
+                        data=json.dumps({**update, "update_id": 901}),
+                        headers={
+                            "Content-Type": "application/json",
+                            "X-Telegram-Bot-Api-Secret-Token": "s3cret-token",
+                        },
+                    )
+                    assert good.status == 200
+                    assert await eventually(lambda: bool(answers(fake, "Servers:")))
+                    assert len(answers(fake, "Servers:")) == 1  # the refused update never ran
+                assert fake.sent("setWebhook")[0]["secret_token"] == "s3cret-token"
+        finally:
+            await orchestrator.stop()
 
 
 async def test_a_restart_does_not_handle_answered_updates_again() -> None:

@@ -1,5 +1,6 @@
-"""Hostile POSTs to the webhook (issue 27): the real tornado webhook server and python-telegram-bot
-against the fake Bot API, driven by a raw HTTP client that controls every byte it sends."""
+"""Hostile POSTs to the webhook (issue 27): the webhook route on the process's ASGI app, served by
+uvicorn with each of its HTTP parsers (h11, httptools), and python-telegram-bot against the fake
+Bot API, driven by a raw HTTP client that controls every byte it sends."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from bots.telegram.app import create_application
 from bots.telegram.webhook import MAX_BODY_BYTES, webhook_server
 from orchestrator.config import TelegramSettings, WebhookSettings
+from orchestrator.web.server import HttpProtocol
 from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import chat_orchestrator
 
@@ -23,9 +25,11 @@ SECRET = "s3cret"
 HUGE = 95 * 1024 * 1024
 CHUNK = b"x" * 65536
 
+pytestmark = pytest.mark.parametrize("protocol", ["h11", "httptools"])
+
 
 @asynccontextmanager
-async def webhook() -> AsyncIterator[int]:
+async def webhook(protocol: HttpProtocol) -> AsyncIterator[int]:
     orchestrator = chat_orchestrator(with_time_server=False)
     async with FakeTelegram() as fake:
         hook = WebhookSettings(
@@ -39,18 +43,27 @@ async def webhook() -> AsyncIterator[int]:
 
         await orchestrator.start()
         try:
-            async with webhook_server(app, hook, health, port=0) as port:
+            async with webhook_server(app, hook, health, port=0, protocol=protocol) as port:
                 yield port
         finally:
             await orchestrator.stop()
 
 
-def head(length: int, secret: str | None) -> bytes:
+TOO_LARGE = f"telegram_webhook_rejected reason=body_too_large limit={MAX_BODY_BYTES}"
+
+
+def rejections(caplog: pytest.LogCaptureFixture) -> list[str]:
+    lines = [r.getMessage() for r in caplog.records if r.name == "bots.telegram.webhook"]
+    return [m for m in lines if "rejected" in m]
+
+
+def head(length: int | None, secret: str | None) -> bytes:
+    """The request's head; `length=None`: a chunked body."""
     lines = [
         "POST /hook HTTP/1.1",
         "Host: 127.0.0.1",
         "Content-Type: application/json",
-        f"Content-Length: {length}",
+        f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked",
     ]
     if secret is not None:
         lines.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
@@ -88,8 +101,11 @@ def rss_bytes() -> int:
     raise AssertionError("no VmRSS")
 
 
-async def test_huge_post_without_secret_is_refused_before_its_body_is_read() -> None:
-    async with webhook() as port:
+async def test_huge_post_without_secret_is_refused_before_its_body_is_read(
+    protocol: HttpProtocol, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bots.telegram.webhook")
+    async with webhook(protocol) as port:
         before = rss_bytes()
         results = await asyncio.gather(*(huge_post_without_secret(port) for _ in range(6)))
         grown = rss_bytes() - before
@@ -98,15 +114,20 @@ async def test_huge_post_without_secret_is_refused_before_its_body_is_read() -> 
         # the server closed the connection: the client could not push the 95 MB through
         assert sent < 32 * 1024 * 1024, sent
     assert grown < 64 * 1024 * 1024, f"RSS grew {grown / 1e6:.0f} MB"
+    assert rejections(caplog) == ["telegram_webhook_rejected reason=secret_token"] * 6
 
 
-async def test_body_over_the_limit_with_the_secret_is_refused_from_its_length() -> None:
-    async with webhook() as port:
+async def test_body_over_the_limit_with_the_secret_is_refused_from_its_length(
+    protocol: HttpProtocol, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bots.telegram.webhook")
+    async with webhook(protocol) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head(MAX_BODY_BYTES + 1, secret=SECRET))
         await writer.drain()
         assert await status_of(reader) == 413
         writer.close()
+    assert rejections(caplog) == [TOO_LARGE]
 
 
 @pytest.mark.parametrize(
@@ -114,10 +135,10 @@ async def test_body_over_the_limit_with_the_secret_is_refused_from_its_length() 
     [b"not json", b"\xff\xfe", b"[1, 2]", b'{"hello": "world"}', b'{"update_id": "7"}'],
 )
 async def test_body_that_is_not_an_update_gets_400_and_one_log_line(
-    body: bytes, caplog: pytest.LogCaptureFixture
+    body: bytes, caplog: pytest.LogCaptureFixture, protocol: HttpProtocol
 ) -> None:
     caplog.set_level(logging.INFO, logger="bots.telegram.webhook")
-    async with webhook() as port:
+    async with webhook(protocol) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head(len(body), secret=SECRET) + body)
         await writer.drain()
@@ -129,11 +150,45 @@ async def test_body_that_is_not_an_update_gets_400_and_one_log_line(
     ]
 
 
-async def test_a_real_update_still_goes_through() -> None:
+async def test_a_real_update_still_goes_through(protocol: HttpProtocol) -> None:
     update = json.dumps({"update_id": 9, "message": None}).encode()
-    async with webhook() as port:
+    async with webhook(protocol) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head(len(update), secret=SECRET) + update)
         await writer.drain()
         assert await status_of(reader) == 200
         writer.close()
+
+
+async def chunked_post_with_secret(port: int) -> tuple[int | None, int]:
+    """Stream a 95 MB chunked body (no declared length) with the right secret while reading
+    the answer. Returns (status, or None when none came; bytes the client managed to write)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head(None, secret=SECRET))
+    answer = asyncio.create_task(status_of(reader))
+    frame = f"{len(CHUNK):x}\r\n".encode() + CHUNK + b"\r\n"
+    sent = 0
+    try:
+        while sent < HUGE:  # on past the answer: only a closed connection stops it
+            writer.write(frame)
+            await asyncio.wait_for(writer.drain(), 10)
+            sent += len(CHUNK)
+    except (ConnectionError, TimeoutError):
+        pass
+    try:
+        status: int | None = await answer
+    except (ConnectionError, ValueError, IndexError):
+        status = None
+    writer.close()
+    return status, sent
+
+
+async def test_chunked_body_is_read_only_up_to_the_limit_then_refused(
+    caplog: pytest.LogCaptureFixture, protocol: HttpProtocol
+) -> None:
+    caplog.set_level(logging.INFO, logger="bots.telegram.webhook")
+    async with webhook(protocol) as port:
+        status, sent = await chunked_post_with_secret(port)
+    assert status == 413
+    assert sent < 32 * 1024 * 1024, sent
+    assert rejections(caplog) == [TOO_LARGE]
