@@ -50,9 +50,11 @@ def run_date(text: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def table_row(text: str, label: str, source: str) -> list[str]:
-    """The cells after the first of the Markdown table row whose first cell is `label`."""
-    match = find(rf"^\| {re.escape(label)} \|(.*)\|$", text, source)
+def table_row(text: str, label: str, source: str, note: bool = False) -> list[str]:
+    """The cells after the first of the Markdown table row whose first cell is `label` (with
+    `note`: `label` and a parenthesised note after it)."""
+    after = r"(?: \([^|]*\))?" if note else ""
+    match = find(rf"^\| {re.escape(label)}{after} \|(.*)\|$", text, source)
     return [cell.strip() for cell in match.group(1).split("|")]
 
 
@@ -87,7 +89,7 @@ def overhead(results: Path) -> str:
     rate = row_where(text, "100 concurrent chats, messages/s", r"batch \d+, ", source)
     recall = table_row(text, "memory recall alone, p50", source)[0]
     rss = table_row(text, "RSS after warm-up", source)[0]
-    ready = table_row(text, "start to ready, embedded config", source)[0]
+    ready = table_row(text, "start to ready, embedded config", source, note=True)[0]
     return paragraph(
         f"In the last run (`{source}`, {run_date(text)}) the embedded config was ready to answer "
         f"{ready} after start and RSS after warm-up was {rss}. The request path (no LLM, no tool "
