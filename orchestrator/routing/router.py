@@ -44,8 +44,20 @@ SERVER_WEIGHT = 0.2
 BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
 EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
+PREFIX = 32  # tools of the score order read before the whole order is (see `_pick`)
 STEP_TOOLS = 3  # each step's best tools handed over, within top_k (2 -> 3: MetaTool two-tool
 # train half, every step handed 0.720 -> 0.740, 0.4 more schemas a multi-step request)
+
+
+def best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """A prefix of at least `count` of `np.argsort(-scores, kind="stable")` (all of it for a
+    short array): the tools tied with the `count`-th are all in, so the prefix is exact."""
+    if count >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    negative = -scores
+    cut = np.partition(negative, count - 1)[count - 1]
+    candidates = np.flatnonzero(negative <= cut)  # catalogue order: ties stay in it
+    return candidates[np.argsort(negative[candidates], kind="stable")]
 
 
 class ToolRouter:
@@ -128,17 +140,18 @@ class ToolRouter:
             ranked = index.ranked(rows, adapt)
             confidence = np.zeros(len(self.tools), dtype=np.float32)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
-        fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
+        lexical *= LEXICAL_WEIGHT
+        fused = ranked[0] + lexical[0]
         steps = None
         if parts:
-            steps = LEXICAL_WEIGHT * lexical[1:]
+            steps = lexical[1:]
             if stepped:
-                steps = steps + ranked[1:]
-            fused = fused + PART_WEIGHT * steps.max(axis=0)
+                steps += ranked[1:]
+            fused += PART_WEIGHT * steps.max(axis=0)
         if index.server_count > 1:
-            fused = fused + SERVER_WEIGHT * index.server_max(fused)
+            fused += SERVER_WEIGHT * index.server_max(fused)
             if BALANCE:
-                fused = fused - BALANCE * index.server_rank(fused)
+                fused -= BALANCE * index.server_rank(fused)
         return fused, confidence, steps
 
     def route(
@@ -193,8 +206,38 @@ class ToolRouter:
     ) -> list[RoutedTool]:
         """The best `MIN_TOOLS` allowed tools whatever their score, then each step's best tool
         (`musts`), then the next allowed ones within `margin` of the best allowed score (and
-        over the legacy plain-cosine threshold, if one is set), up to k."""
-        order = np.argsort(-fused, kind="stable")
+        over the legacy plain-cosine threshold, if one is set), up to k.
+
+        Tools are taken in score order, from the best `PREFIX` of it (no full sort of the
+        catalogue); if that prefix runs out before the picks are settled (an allow-list that
+        leaves few of the best), the whole order is read instead, so the picks are the same."""
+        order = best_first(fused, PREFIX)
+        picked, floored = self._pick_from(
+            order, fused, confidence, allowed, k, margin, threshold, musts
+        )
+        if len(order) < len(fused):
+            # Settled within the prefix: the floor came from it, and either k are picked or
+            # the tools after it (scores under its last) fall outside the margin.
+            last = float(fused[order[-1]])
+            if not floored or (len(picked) < k and last >= picked[0].score - margin):
+                order = np.argsort(-fused, kind="stable")
+                picked, _ = self._pick_from(
+                    order, fused, confidence, allowed, k, margin, threshold, musts
+                )
+        return picked
+
+    def _pick_from(
+        self,
+        order: np.ndarray,
+        fused: np.ndarray,
+        confidence: np.ndarray,
+        allowed: Callable[[ToolSpec], bool] | None,
+        k: int,
+        margin: float,
+        threshold: float | None,
+        musts: Sequence[int],
+    ) -> tuple[list[RoutedTool], bool]:
+        """`_pick` over `order`, and whether the floor of `MIN_TOOLS` was filled from it."""
         tools, floor = self.tools, min(MIN_TOOLS, k)
         picked: list[RoutedTool] = []
         taken = np.zeros(len(tools), dtype=bool)
@@ -206,8 +249,9 @@ class ToolRouter:
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
                 taken[i] = True
+        floored = len(picked) >= floor
         if not picked:
-            return picked
+            return picked, floored
         for i in musts:
             if len(picked) < k and not taken[i]:
                 picked.append(RoutedTool(tools[i], float(fused[i])))
@@ -223,7 +267,7 @@ class ToolRouter:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
-        return picked
+        return picked, floored
 
     def _step_bests(
         self,
@@ -238,13 +282,14 @@ class ToolRouter:
         top_k of 8: four each)."""
         if steps is None or len(steps) < 2:
             return []
-        ok = np.ones(len(self.tools), dtype=bool)
+        scored, usable = steps, len(self.tools)
         if allowed is not None:
             ok = np.array([allowed(t) for t in self.tools], dtype=bool)
-        if not ok.any():
+            usable = int(ok.sum())
+            scored = np.where(ok, steps, -np.inf)
+        if not usable:
             return []
-        scored = np.where(ok, steps, -np.inf)
-        take = min(max(STEP_TOOLS, k // len(steps)), int(ok.sum()))
+        take = min(max(STEP_TOOLS, k // len(steps)), usable)
         top = np.argpartition(-scored, take - 1, axis=1)[:, :take]  # no full sort per step
         order = np.argsort(-np.take_along_axis(scored, top, axis=1), axis=1, kind="stable")
         best = np.take_along_axis(top, order, axis=1)
