@@ -145,3 +145,58 @@ def server_text(initialize: dict) -> str:  # type: ignore[type-arg]
     """A captured `initialize` result as the router's server line (as the hub would give it)."""
     info = initialize.get("server_info") or {}
     return server_line(info.get("name", ""), info.get("title"), initialize.get("instructions"))
+
+
+# Connectors for synthetic multi-step requests: how a teammate chains two asks in one message.
+CONNECTORS = (
+    ", then ",
+    " and ",
+    ". Also ",
+    "; after that ",
+    " and then ",
+    ", and also ",
+    ". Then ",
+)
+
+
+def synthetic_multistep(cases: list[Case], count: int, seed: int = SEED) -> list[Case]:
+    """`count` two-ask requests built from training requests only: two requests of different
+    tools joined by a connector (`CONNECTORS`, in turn), needing the steps of both. The second
+    ask's first letter is lower-cased when its first word is an ordinary capitalised word; the
+    first ask loses its closing punctuation. For tuning the step shares without touching a
+    test set."""
+    rng = random.Random(seed)
+    out: list[Case] = []
+    while len(out) < count:
+        first, second = rng.sample(cases, 2)
+        if set().union(*first.needs) & set().union(*second.needs):
+            continue  # the same tool twice is one step
+        join = CONNECTORS[len(out) % len(CONNECTORS)]
+        head = first.text.strip().rstrip(".!?")
+        tail = second.text.strip()
+        word = tail.split(maxsplit=1)[0] if tail else ""
+        if len(word) > 1 and word[1:].islower() and not word.startswith("I'"):
+            tail = tail[:1].lower() + tail[1:]  # 'Can you' -> 'can you'; not 'I', 'SELECT'
+        lang = first.lang if first.lang == second.lang else "mixed"
+        out.append(Case(f"{head}{join}{tail}", first.needs + second.needs, lang))
+    return out
+
+
+META_SYNTHETIC, CAT_SYNTHETIC = 600, 300
+
+
+def synthetic_sets(meta: DataSet, cat: DataSet) -> list[tuple[str, DataSet, list[Case]]]:
+    """Synthetic multi-step requests from training data only (`synthetic_multistep`):
+    MetaTool's training half, realcat's train and dev splits."""
+    return [
+        (
+            "MetaTool synthetic multi-step (train)",
+            meta,
+            synthetic_multistep(meta.train, META_SYNTHETIC),
+        ),
+        (
+            "realcat synthetic multi-step (train and dev)",
+            cat,
+            synthetic_multistep(cat.train + cat.dev, CAT_SYNTHETIC),
+        ),
+    ]

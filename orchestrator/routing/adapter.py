@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestrator.routing.product import product
+
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +51,7 @@ class QueryAdapter:
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         if self.matrix_t is None:
             return rows
-        mapped = rows @ self.matrix_t
+        mapped = product(rows, self.matrix_t)
         norms = np.linalg.norm(mapped, axis=-1, keepdims=True)
         return mapped / np.maximum(norms, 1e-6)
 

@@ -31,6 +31,7 @@ from orchestrator.embedding.base import Embedder
 from orchestrator.embedding.fused import block_slices
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.lexical import LexicalIndex
+from orchestrator.routing.product import product
 from orchestrator.routing.text import name_text, tool_text
 
 log = logging.getLogger(__name__)
@@ -123,22 +124,30 @@ class ToolIndex:
         catalogue from memory once is what routing over a thousand tools costs. `plain=False`
         (with `adapt`): the plain cosine is left at zeros, its product skipped."""
         rows = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        fused = len(self.blocks) > 1
         scores: list[np.ndarray] = []
-        cosine = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
+        cosine: np.ndarray | None = None
         for n, block in enumerate(self.blocks):
-            query = _unit(rows[:, block.where]) if len(self.blocks) > 1 else rows
-            if n == 0 and adapt is not None and not plain:
-                scores.append(adapt(query) @ block.ranked_t)
+            part = rows[:, block.where] if fused else rows
+            if n > 0:
+                # Only this part's z-scores count (`_fused`): its rows' length does not matter.
+                scores.append(product(part, block.ranked_t))
                 continue
-            if n == 0 and adapt is not None:
+            if adapt is not None and not plain:
+                # The adapter re-normalises what it maps: its rows' length does not matter.
+                scores.append(product(adapt(part), block.ranked_t))
+                continue
+            query = _unit(part) if fused else part
+            if adapt is not None:
                 # The plain and the adapted rows in one product: the catalogue is read once.
-                both = np.vstack([query, adapt(query)]) @ block.ranked_t
+                both = product(np.vstack([query, adapt(query)]), block.ranked_t)
                 centred, ranked = both[: len(query)], both[len(query) :]
             else:
-                ranked = centred = query @ block.ranked_t
-            if n == 0:
-                cosine = centred * block.norms + (query @ block.mean)[:, None]
+                ranked = centred = product(query, block.ranked_t)
+            cosine = centred * block.norms + (query @ block.mean)[:, None]
             scores.append(ranked)
+        if cosine is None:
+            cosine = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
         if len(scores) == 1:
             return scores[0], cosine
         return _fused(scores), cosine
@@ -166,23 +175,31 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 def _zscores(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows z-scored along each row, each row's mean, each row's spread), float32, in one
     pass over the centred rows (no float64 temporaries as `ndarray.std` makes)."""
-    mean = rows.mean(axis=1, keepdims=True, dtype=np.float32)
+    size = rows.shape[1]
+    mean = np.add.reduce(rows, axis=1, dtype=np.float32, keepdims=True)
+    mean /= size
     centred = rows - mean
-    spread = np.sqrt(np.einsum("ij,ij->i", centred, centred) / rows.shape[1])[:, None]
-    spread = np.maximum(spread, np.float32(1e-6))
+    spread = np.einsum("ij,ij->i", centred, centred)[:, None]
+    spread /= size
+    np.sqrt(spread, out=spread)
+    np.maximum(spread, np.float32(1e-6), out=spread)
     centred /= spread
     return centred, mean, spread
 
 
 def _fused(scores: Sequence[np.ndarray]) -> np.ndarray:
     """Each encoder's scores z-scored per request and summed (the second ones weighted by
-    `SECOND_WEIGHT`), then given the first encoder's mean and spread back."""
-    total, mean, spread = _zscores(scores[0])
-    for other in scores[1:]:
-        total += SECOND_WEIGHT * _zscores(other)[0]
+    `SECOND_WEIGHT`), then given the first encoder's mean and spread back. Every part's rows
+    are z-scored in one pass (the calls, not the arithmetic, are what a request costs)."""
+    count = len(scores[0])
+    every, means, spreads = _zscores(np.concatenate(scores))
+    total = every[:count]
+    for n in range(1, len(scores)):
+        other = every[n * count : (n + 1) * count]
+        total += other if SECOND_WEIGHT == 1.0 else SECOND_WEIGHT * other
     fused = _zscores(total)[0]
-    fused *= spread
-    fused += mean
+    fused *= spreads[:count]
+    fused += means[:count]
     return fused
 
 

@@ -31,9 +31,16 @@ class LexicalIndex:
     def __init__(self, texts: Sequence[str]) -> None:
         self.size = len(texts)
         self._bm25: bm25s.BM25 | None = None
+        self._postings: list[tuple[np.ndarray, np.ndarray]] = []  # per token: docs, scores
         if texts:
             self._bm25 = bm25s.BM25(method="lucene")
             self._bm25.index([stemmed(t) or ["_"] for t in texts], show_progress=False)
+            index = self._bm25.scores
+            data, docs, starts = index["data"], index["indices"], index["indptr"]
+            self._postings = [
+                (docs[starts[n] : starts[n + 1]], data[starts[n] : starts[n + 1]])
+                for n in range(len(starts) - 1)
+            ]
 
     def scores(self, text: str) -> np.ndarray:
         return self.scores_many([text])[0]
@@ -43,19 +50,25 @@ class LexicalIndex:
         rows = len(texts)
         if self._bm25 is None or rows == 0:
             return np.zeros((rows, self.size), dtype=np.float32)
-        index = self._bm25.scores
-        data, docs, starts = index["data"], index["indices"], index["indptr"]
+        vocabulary, postings = self._bm25.vocab_dict, self._postings
         cells: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         for row, text in enumerate(texts):
-            for token in self._bm25.get_tokens_ids(stemmed(text)):
-                lo, hi = starts[token], starts[token + 1]
-                cells.append(docs[lo:hi] + row * self.size)
-                weights.append(data[lo:hi])
+            offset = row * self.size
+            for token in stemmed(text):
+                token_id = vocabulary.get(token)
+                if token_id is None:
+                    continue
+                docs, data = postings[token_id]
+                cells.append(docs + offset if offset else docs)
+                weights.append(data)
         if not cells:
             return np.zeros((rows, self.size), dtype=np.float32)
-        raw = np.bincount(
+        summed = np.bincount(
             np.concatenate(cells), weights=np.concatenate(weights), minlength=rows * self.size
-        ).reshape(rows, self.size)
+        )
+        raw = summed.astype(np.float64, copy=False).reshape(rows, self.size)
         top = raw.max(axis=1, keepdims=True)
-        return (raw / np.where(top > 0, top, 1.0)).astype(np.float32)
+        top[top <= 0] = 1.0
+        raw /= top
+        return raw.astype(np.float32)

@@ -16,8 +16,13 @@ splits only, by bench/train_router.py):
     used, per such request (recalled from long-term memory: a similarity-weighted vote).
 Cosines for ranking are taken against the centred catalogue (see `ToolIndex`).
 
-How many full schemas: the best `MIN_TOOLS`, then every tool within the calibrated margin of
-the best score, up to top_k. The margin is measured, not chosen: the gap under the best score
+How many full schemas: the best `MIN_TOOLS`, then (a request of several steps) each step's
+reserved share, then every tool within the calibrated margin of the best score, up to top_k.
+The share: each step's scores z-scored over the catalogue; tools in order of their least gap to
+some step's best, so every step's best comes first and a step whose best stands out leaves its
+next places to a step whose candidates are close (`_by_gap`; chosen over a round-robin by rank
+on synthetic two-ask training requests: bench/results/routing-steps.md).
+The margin is measured, not chosen: the gap under the best score
 that covers the needed tools of 97% of cross-fitted training requests whose tools rank within
 top_k. It decides the prompt's size, never whether a tool can be found.
 """
@@ -44,8 +49,43 @@ SERVER_WEIGHT = 0.2
 BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
 EXPERIENCE_WEIGHT = 0.4
 MIN_TOOLS = 3
-STEP_TOOLS = 3  # each step's best tools handed over, within top_k (2 -> 3: MetaTool two-tool
-# train half, every step handed 0.720 -> 0.740, 0.4 more schemas a multi-step request)
+STEP_GAPS = True  # a step's share by z-gap to its best; False: round-robin by rank, below
+FLOOR_GIVES_WAY = False  # True: fewer of the overall best when the steps would not fit (measured
+# on synthetic training requests, bench/results/routing-steps.md: no better, so off)
+PREFIX = 32  # tools of the score order read before the whole order is (see `_pick`)
+STEP_TOOLS = 3  # round-robin share: each step's best tools, within top_k (2 -> 3: MetaTool
+# two-tool train half, every step handed 0.720 -> 0.740, 0.4 more schemas a multi-step request)
+
+
+def best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """A prefix of at least `count` of `np.argsort(-scores, kind="stable")` (all of it for a
+    short array): the tools tied with the `count`-th are all in, so the prefix is exact."""
+    if count >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    negative = -scores
+    cut = np.partition(negative, count - 1)[count - 1]
+    candidates = np.flatnonzero(negative <= cut)  # catalogue order: ties stay in it
+    return candidates[np.argsort(negative[candidates], kind="stable")]
+
+
+def _floor(k: int, steps: np.ndarray | None) -> int:
+    """How many of the overall best come first: `MIN_TOOLS`; with `FLOOR_GIVES_WAY` and more
+    steps than the rest of the budget holds, fewer (at least one), so every step's best fits."""
+    if not FLOOR_GIVES_WAY or steps is None or len(steps) < 2:
+        return MIN_TOOLS
+    return max(1, min(MIN_TOOLS, k - len(steps)))
+
+
+def _by_gap(steps: np.ndarray, count: int) -> list[int]:
+    """The `count` tools nearest the top of some step: each step's scores z-scored over the
+    catalogue, a tool's gap is the least, over steps, of (that step's best z - its z). Every
+    step's best comes first (gap 0); then a step whose best stands out gives up its next
+    tools to a step whose candidates are close together. Disallowed tools score -inf."""
+    usable = np.isfinite(steps[0])  # an allow-list masks the same tools in every step
+    rows = steps if usable.all() else steps[:, usable]
+    spread = np.maximum(rows.std(axis=1, keepdims=True), 1e-6)
+    gap = ((rows.max(axis=1, keepdims=True) - steps) / spread).min(axis=0)  # the mean cancels
+    return [int(i) for i in best_first(-gap, count)[:count] if np.isfinite(gap[i])]
 
 
 class ToolRouter:
@@ -128,17 +168,18 @@ class ToolRouter:
             ranked = index.ranked(rows, adapt)
             confidence = np.zeros(len(self.tools), dtype=np.float32)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
-        fused = ranked[0] + LEXICAL_WEIGHT * lexical[0]
+        lexical *= LEXICAL_WEIGHT
+        fused = ranked[0] + lexical[0]
         steps = None
         if parts:
-            steps = LEXICAL_WEIGHT * lexical[1:]
+            steps = lexical[1:]
             if stepped:
-                steps = steps + ranked[1:]
-            fused = fused + PART_WEIGHT * steps.max(axis=0)
+                steps += ranked[1:]
+            fused += PART_WEIGHT * steps.max(axis=0)
         if index.server_count > 1:
-            fused = fused + SERVER_WEIGHT * index.server_max(fused)
+            fused += SERVER_WEIGHT * index.server_max(fused)
             if BALANCE:
-                fused = fused - BALANCE * index.server_rank(fused)
+                fused -= BALANCE * index.server_rank(fused)
         return fused, confidence, steps
 
     def route(
@@ -177,6 +218,7 @@ class ToolRouter:
                 self.margin if margin is None else margin,
                 floor,
                 self._step_bests(steps, allowed, k) if margin is None else [],
+                _floor(k, steps),
             ),
             self.server_descriptions,
         )
@@ -190,12 +232,44 @@ class ToolRouter:
         margin: float,
         threshold: float | None,
         musts: Sequence[int] = (),
+        floor: int = MIN_TOOLS,
     ) -> list[RoutedTool]:
-        """The best `MIN_TOOLS` allowed tools whatever their score, then each step's best tool
-        (`musts`), then the next allowed ones within `margin` of the best allowed score (and
-        over the legacy plain-cosine threshold, if one is set), up to k."""
-        order = np.argsort(-fused, kind="stable")
-        tools, floor = self.tools, min(MIN_TOOLS, k)
+        """The best `floor` allowed tools whatever their score, then each step's reserved
+        share (`musts`, best first), then the next allowed ones within `margin` of the best
+        allowed score (and over the legacy plain-cosine threshold, if one is set), up to k.
+
+        Tools are taken in score order, from the best `PREFIX` of it (no full sort of the
+        catalogue); if that prefix runs out before the picks are settled (an allow-list that
+        leaves few of the best), the whole order is read instead, so the picks are the same."""
+        order = best_first(fused, PREFIX)
+        picked, floored = self._pick_from(
+            order, fused, confidence, allowed, k, margin, threshold, musts, floor
+        )
+        if len(order) < len(fused):
+            # Settled within the prefix: the floor came from it, and either k are picked or
+            # the tools after it (scores under its last) fall outside the margin.
+            last = float(fused[order[-1]])
+            if not floored or (len(picked) < k and last >= picked[0].score - margin):
+                order = np.argsort(-fused, kind="stable")
+                picked, _ = self._pick_from(
+                    order, fused, confidence, allowed, k, margin, threshold, musts, floor
+                )
+        return picked
+
+    def _pick_from(
+        self,
+        order: np.ndarray,
+        fused: np.ndarray,
+        confidence: np.ndarray,
+        allowed: Callable[[ToolSpec], bool] | None,
+        k: int,
+        margin: float,
+        threshold: float | None,
+        musts: Sequence[int],
+        floor: int,
+    ) -> tuple[list[RoutedTool], bool]:
+        """`_pick` over `order`, and whether its `floor` was filled from it."""
+        tools, floor = self.tools, min(floor, k)
         picked: list[RoutedTool] = []
         taken = np.zeros(len(tools), dtype=bool)
         rest = order[:0]
@@ -206,8 +280,9 @@ class ToolRouter:
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
                 taken[i] = True
+        floored = len(picked) >= floor
         if not picked:
-            return picked
+            return picked, floored
         for i in musts:
             if len(picked) < k and not taken[i]:
                 picked.append(RoutedTool(tools[i], float(fused[i])))
@@ -223,7 +298,7 @@ class ToolRouter:
                 break
             if allowed is None or allowed(tools[i]):
                 picked.append(RoutedTool(tools[i], float(fused[i])))
-        return picked
+        return picked, floored
 
     def _step_bests(
         self,
@@ -231,20 +306,23 @@ class ToolRouter:
         allowed: Callable[[ToolSpec], bool] | None,
         k: int = 8,
     ) -> list[int]:
-        """The best allowed tools of each step by the step's own score, round by round (every
-        step's best, then every step's second, ...): a step that a big server's tools outscore
-        as a whole message ("... and post the total on discord") still gets its own. Each step
-        gets `STEP_TOOLS`, or its share of the budget `k` when that is more (two steps of a
-        top_k of 8: four each)."""
+        """Each step's reserved share, best first, by the steps' own scores: a step that a big
+        server's tools outscore as a whole message ("... and post the total on discord") still
+        gets its own. `STEP_GAPS`: up to k tools by their z-gap to a step's best (`_by_gap`).
+        Otherwise round by round (every step's best, then every step's second, ...), each step
+        `STEP_TOOLS`, or its share of the budget `k` when that is more."""
         if steps is None or len(steps) < 2:
             return []
-        ok = np.ones(len(self.tools), dtype=bool)
+        scored, usable = steps, len(self.tools)
         if allowed is not None:
             ok = np.array([allowed(t) for t in self.tools], dtype=bool)
-        if not ok.any():
+            usable = int(ok.sum())
+            scored = np.where(ok, steps, -np.inf)
+        if not usable:
             return []
-        scored = np.where(ok, steps, -np.inf)
-        take = min(max(STEP_TOOLS, k // len(steps)), int(ok.sum()))
+        if STEP_GAPS:
+            return _by_gap(scored, min(k, usable))
+        take = min(max(STEP_TOOLS, k // len(steps)), usable)
         top = np.argpartition(-scored, take - 1, axis=1)[:, :take]  # no full sort per step
         order = np.argsort(-np.take_along_axis(scored, top, axis=1), axis=1, kind="stable")
         best = np.take_along_axis(top, order, axis=1)

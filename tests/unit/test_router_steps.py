@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 from orchestrator.mcp.tools import ToolSpec
+from orchestrator.routing import router as router_module
 from orchestrator.routing.router import ToolRouter
 from orchestrator.routing.text import MAX_STEPS, request_parts
 
@@ -44,6 +48,15 @@ class _Keyed:
         return np.stack([self.vectors.get(t, np.ones(8, np.float32) / np.sqrt(8)) for t in texts])
 
 
+@contextlib.contextmanager
+def patched_round_robin() -> Iterator[None]:
+    router_module.STEP_GAPS = False
+    try:
+        yield
+    finally:
+        router_module.STEP_GAPS = True
+
+
 async def test_two_steps_each_get_half_of_the_budget() -> None:
     tools = [ToolSpec("s", f"t{n}", f"tool {n}", {}) for n in range(12)]
     router = ToolRouter(_Keyed({}), top_k=8, threshold=None)  # type: ignore[arg-type]
@@ -54,7 +67,23 @@ async def test_two_steps_each_get_half_of_the_budget() -> None:
     steps[1, 6:] = np.linspace(1.0, 0.5, 6)
     picked = router._step_bests(steps, None, 8)
     assert picked == [0, 6, 1, 7, 2, 8, 3, 9]
-    assert router._step_bests(np.vstack([steps, steps, steps]), None, 8) == [0, 6, 1, 7, 2, 8]
+    assert router._step_bests(np.vstack([steps, steps, steps]), None, 8) == picked
+    with patched_round_robin():
+        assert router._step_bests(np.vstack([steps, steps, steps]), None, 8) == [0, 6, 1, 7, 2, 8]
+
+
+async def test_a_step_with_one_clear_tool_leaves_its_places_to_a_step_with_close_ones() -> None:
+    tools = [ToolSpec("s", f"t{n}", f"tool {n}", {}) for n in range(12)]
+    router = ToolRouter(_Keyed({}), top_k=8, threshold=None)  # type: ignore[arg-type]
+    await router.refresh(tools)
+    steps = np.full((2, 12), -1.0, dtype=np.float32)
+    steps[0, 0] = 1.0  # step 0: tool 0 and nothing close
+    steps[0, 1:6] = np.linspace(-0.6, -0.8, 5)
+    steps[1, 6:] = np.linspace(0.9, 0.8, 6)  # step 1: six tools close together
+    picked = router._step_bests(steps, None, 6)
+    assert picked[:2] == [0, 6]  # every step's best first
+    assert picked[2:] == [7, 8, 9, 10]  # then step 1's close seconds before step 0's far ones
+    assert router._step_bests(steps, lambda t: t.name != "t6", 6)[:2] == [0, 7]
 
 
 def test_a_linking_word_alone_is_no_step_and_a_fragment_joins_the_step_before() -> None:
