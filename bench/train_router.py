@@ -59,7 +59,8 @@ class Prepared:
         router = ToolRouter(embedder, adapter=QueryAdapter(), calibration=Calibration())
         asyncio.run(router.refresh(data.tools))
         self.data, self.cases = data, list(cases)
-        self.tools_t = torch.from_numpy(np.ascontiguousarray(router.index._ranked_t))
+        (block,) = router.index.blocks  # the adapter is trained in MiniLM's space alone
+        self.tools_t = torch.from_numpy(np.ascontiguousarray(block.ranked_t))
         position = router.index.position
         self.queries = torch.from_numpy(embedder.encode([c.text for c in self.cases]))
         gold = np.zeros((len(self.cases), len(data.tools)), dtype=bool)
