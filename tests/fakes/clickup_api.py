@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.faults import Faults
+from tests.fakes.serving import serve
 
 TEAM = {"id": "9001", "name": "Acme"}
 SPACES = [{"id": "901", "name": "Marketing"}, {"id": "902", "name": "Operations"}]
@@ -121,7 +122,7 @@ class FakeClickUp:
         self._ids = ids
         self._comment_ids = comment_ids
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=serve, args=(self._server,), daemon=True)
 
     # -- control from tests -------------------------------------------------------------------
     def add_task(

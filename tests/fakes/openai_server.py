@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.serving import serve
+
 log = logging.getLogger(__name__)
 
 Step = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
@@ -216,7 +218,7 @@ class FakeOpenAI:
                 self.wfile.write(raw)
 
         self._server = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=serve, args=(self._server,), daemon=True)
         self._lock = threading.Lock()
 
     def next_step(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from tests.fakes.serving import serve
+
 
 @dataclass
 class ReceivedSpan:
@@ -75,7 +77,7 @@ class FakeCollector:
                 self.end_headers()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=serve, args=(self._server,), daemon=True)
 
     def receive(self, request: ExportTraceServiceRequest) -> None:
         for resource_spans in request.resource_spans:

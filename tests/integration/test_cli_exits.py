@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.fakes.serving import serve
 
 CLI = [sys.executable, "-m", "orchestrator"]
 
@@ -114,7 +115,7 @@ def test_health_url_says_why_it_failed() -> None:
             return None
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Unhealthy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=serve, args=(server,), daemon=True).start()
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         free = closed.getsockname()[1]
