@@ -82,6 +82,7 @@ async def test_kill_9_of_a_worker_mid_run_loses_nothing_and_answers_once(
     asked = push_messages(fake, chats=100, per_chat=10)
     assert await wait_until(lambda: len(replies_by_message(fake)) >= 250, 120)
     procs.kill("w1")
+    answered_at_kill = len(replies_by_message(fake))
 
     # Done when every entry was acknowledged (and deleted): the queue is empty.
     assert await wait_until(lambda: not fake.updates, 60)  # the front end took them all
@@ -100,7 +101,10 @@ async def test_kill_9_of_a_worker_mid_run_loses_nothing_and_answers_once(
     assert missing <= {int(job.split(":")[2]) for job in skipped}, (missing, skipped)
     print(f"unconfirmed parts: {len(skipped)}, of which not delivered: {len(missing)}")
     assert order_violations(fake) == []
-    assert "entries_claimed" in procs.log_text("w0") + procs.log_text("w2")
+    assert answered_at_kill < len(asked), "killed too late to prove anything"
+    # Whether w1 died with a job in hand depends on the instant: when it did, the others claimed
+    # its entries (`entries_claimed`) and any part it had begun is among `skipped` above; the
+    # assertions hold either way (a run of CI killed it between two jobs).
 
 
 async def test_late_worker_picks_up_queued_work_and_a_full_stop_loses_nothing(
