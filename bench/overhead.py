@@ -19,6 +19,8 @@ bench/results/overhead.md and prints it. One child process measures, in one run:
   One chat at a time: per-message latency p50/p99; 100 chats at once: messages per second,
   after one message in each chat (the cold pass, reported apart: it opens every chat's Chroma
   collection, about 60 ms each, once per process);
+- the same gate with its ceiling interleaved: each message's encode timed right before its
+  handling;
 - RSS after the warm-up and after the runs;
 - with the process's HTTP server on (`http:`: the console and /metrics) throughout, and
   one scrape of /metrics at the end.
@@ -377,6 +379,18 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
             await orchestrator.handle(message("main", 1000 + n))
             latencies.append(time.perf_counter() - started)
 
+        # Interleaved: each message's encode (it and its steps) timed right before its handling,
+        # so the machine's drift during the run falls on the ceiling and the path alike.
+        paired_encode, paired_handle = [], []
+        for n in range(SINGLE):
+            measured = message("main", 3000 + n)
+            started = time.perf_counter()
+            embedder.encode([measured.text, *request_parts(measured.text)])
+            paired_encode.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await orchestrator.handle(measured)
+            paired_handle.append(time.perf_counter() - started)
+
         http_on, http_off = await http_paired(orchestrator, message)
 
         # The same encodes again, each right after another message's handling: the state (CPU
@@ -442,6 +456,8 @@ async def measure(memory_dir: Path) -> dict[str, Any]:
         "index_s": index_s,
         "reply": sample_reply[:80],
         "metrics": scraped,
+        "paired_encode_ms": [x * 1000 for x in paired_encode],
+        "paired_handle_ms": [x * 1000 for x in paired_handle],
         "http_on_ms": [x * 1000 for x in http_on],
         "http_off_ms": [x * 1000 for x in http_off],
         "threads": int(embedder.session.get_session_options().intra_op_num_threads),
@@ -588,6 +604,20 @@ def rss_kinds() -> dict[str, float]:
     return out
 
 
+def interleaved_rows(run: dict[str, Any]) -> list[str]:
+    """The p50 gate with its ceiling timed interleaved, message by message (see `measure`)."""
+    handle, encode = run.get("paired_handle_ms"), run.get("paired_encode_ms")
+    if not handle or not encode:
+        return []
+    p50, ceiling = statistics.median(handle), statistics.median(encode)
+    return [
+        f"| one chat at a time, p50 per message, interleaved | {p50:.1f} ms | {ceiling:.1f} ms "
+        f"(each message's own encode with its steps, timed right before its handling) | "
+        f"{p50 / ceiling:.2f}x | <= 2x (proposed) | "
+        f"{'met' if p50 / ceiling <= 2 else '**not met**'} |",
+    ]
+
+
 def both_rows(run: dict[str, Any], p50: float, rate: float, per_message: float) -> list[str]:
     """The gates against the encode the app really does with two encoders (MiniLM and
     USE-multilingual, each over the message and its steps)."""
@@ -669,6 +699,7 @@ def report(run: dict[str, Any], starts: dict[str, dict[str, Any]], load: str) ->
         f"(batch {best_batch}, {per_message:.2f} texts each) | {rate / best_messages:.0%} | "
         f">= 70% (proposed) | {ok(rate / best_messages >= 0.7)} |",
         *both_rows(run, p50, rate, per_message),
+        *interleaved_rows(run),
         f"| RSS after warm-up | {run['rss_warm']:.0f} MB | | | <= 500 MB | "
         f"{ok(run['rss_warm'] <= 500)} |",
         f"| start to ready, embedded config (median of {STARTS} starts: "
