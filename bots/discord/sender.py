@@ -23,7 +23,7 @@ from bots.reactions import DISCORD_EMOJI
 from bots.rendering import split_markdown
 from orchestrator.config import Config, DiscordSettings
 from orchestrator.messages import OutFile, Reply, ReplyKind
-from orchestrator.queue.base import OutPart, SendNotDelivered
+from orchestrator.queue.base import OutPart, SendNotDelivered, numbered_parts
 from orchestrator.reactions import Outcome
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,7 @@ class DiscordSender:
         await self.client.close()
 
     def render(self, replies: Sequence[Reply]) -> list[OutPart]:
-        parts: list[OutPart] = []
-        for reply in replies:
-            text = f"-# {reply.text}" if reply.kind is ReplyKind.SUMMARY else reply.text
-            hints = [c for c in reply.choices if not fits(c, reply.for_user_id)]
-            if hints:
-                text += "\n" + " · ".join(f"{c.label}: `{c.command}`" for c in hints)
-            rendered = split_markdown(text, DISCORD_LIMIT) or ["(empty)"]
-            for index, body in enumerate(rendered):
-                parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
-            parts.extend(
-                OutPart(reply, len(parts) + i, False, f) for i, f in enumerate(reply.files)
-            )
-        return parts
+        return numbered_parts(replies, _messages)
 
     async def send(
         self,
@@ -107,6 +95,16 @@ class DiscordSender:
         await message.add_reaction(DISCORD_EMOJI.of(outcome))
         if self.client.user is not None:
             await message.remove_reaction(DISCORD_EMOJI.taken, self.client.user)
+
+
+def _messages(reply: Reply) -> list[str]:
+    """A reply as Discord messages: a summary in small print, choices this person cannot press
+    as commands to type, split at Discord's limit."""
+    text = f"-# {reply.text}" if reply.kind is ReplyKind.SUMMARY else reply.text
+    hints = [c for c in reply.choices if not fits(c, reply.for_user_id)]
+    if hints:
+        text += "\n" + " · ".join(f"{c.label}: `{c.command}`" for c in hints)
+    return split_markdown(text, DISCORD_LIMIT) or ["(empty)"]
 
 
 def discord_sender(config: Config) -> DiscordSender | None:

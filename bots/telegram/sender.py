@@ -29,7 +29,7 @@ from bots.telegram.media import upload
 from bots.telegram.render import TelegramPart, render_markdown
 from orchestrator.config import Config, TelegramSettings
 from orchestrator.messages import OutFile, Reply, ReplyKind
-from orchestrator.queue.base import OutPart, SendNotDelivered
+from orchestrator.queue.base import OutPart, SendNotDelivered, numbered_parts
 from orchestrator.reactions import Outcome
 
 log = logging.getLogger(__name__)
@@ -62,16 +62,10 @@ class TelegramSender:
         await self.bot.shutdown()
 
     def render(self, replies: Sequence[Reply]) -> list[OutPart]:
-        parts: list[OutPart] = []
-        for reply in replies:
-            text = f"_{reply.text}_" if reply.kind is ReplyKind.SUMMARY else reply.text
-            rendered = render_markdown(text)
-            for index, body in enumerate(rendered):
-                parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
-            parts.extend(
-                OutPart(reply, len(parts) + i, False, f) for i, f in enumerate(reply.files)
-            )
-        return parts
+        return numbered_parts(
+            replies,
+            lambda r: render_markdown(f"_{r.text}_" if r.kind is ReplyKind.SUMMARY else r.text),
+        )
 
     async def send(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +27,20 @@ class OutPart:
     index: int  # part number within the job's whole answer: the outbox marks each as sent
     last: bool  # buttons go on a reply's last part
     body: Any  # the platform's rendering (text, or text plus entities)
+
+
+def numbered_parts(
+    replies: Sequence[Reply], render: Callable[[Reply], Sequence[Any]]
+) -> list[OutPart]:
+    """Every part of `replies` in sending order: each reply's rendered bodies (`render`: one
+    or more platform messages of its text, buttons on the last), then its files."""
+    parts: list[OutPart] = []
+    for reply in replies:
+        rendered = render(reply)
+        for index, body in enumerate(rendered):
+            parts.append(OutPart(reply, len(parts), index == len(rendered) - 1, body))
+        parts.extend(OutPart(reply, len(parts) + i, False, f) for i, f in enumerate(reply.files))
+    return parts
 
 
 class ReplySender(Protocol):

@@ -13,7 +13,8 @@ catalogues are left as they are, since their mean is mostly the tools themselves
 
 Two encoders (`FusedEmbedder`: MiniLM and USE-multilingual side by side, `embedder.blocks`):
 each part is centred and scored on its own, each part's scores are z-scored over the catalogue
-(per request), summed, and put back on the first encoder's scale (its mean and spread for this
+(per request), summed (the second weighted by the request's language: see
+`orchestrator.routing.language`), and put back on the first encoder's scale (its mean and spread for this
 request), so the router's fixed weights and calibrated margin keep their meaning. The plain
 cosine (the legacy threshold's confidence) stays the first encoder's.
 """
@@ -37,7 +38,7 @@ from orchestrator.routing.text import name_text, tool_text
 log = logging.getLogger(__name__)
 
 CENTRE_MIN_TOOLS = 20
-SECOND_WEIGHT = 1.0  # the second encoder's z-scores count as much as the first's
+SECOND_WEIGHT = 1.0  # by default the second encoder's z-scores count as much as the first's
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +102,17 @@ class ToolIndex:
         log.info("tool_index_refreshed tools=%d embedded=%d", len(tools), len(missing))
 
     def ranked(
-        self, vectors: np.ndarray, adapt: Callable[[np.ndarray], np.ndarray] | None = None
+        self,
+        vectors: np.ndarray,
+        adapt: Callable[[np.ndarray], np.ndarray] | None = None,
+        *,
+        second: float = SECOND_WEIGHT,
     ) -> np.ndarray:
         """The ranking similarity alone: with an adapter, the plain cosine is one more product
         of the first encoder's rows, which only the legacy threshold reads."""
         if adapt is None:
-            return self.similarity(vectors)[0]
-        return self.similarity(vectors, adapt, plain=False)[0]
+            return self.similarity(vectors, second=second)[0]
+        return self.similarity(vectors, adapt, plain=False, second=second)[0]
 
     def similarity(
         self,
@@ -115,6 +120,7 @@ class ToolIndex:
         adapt: Callable[[np.ndarray], np.ndarray] | None = None,
         *,
         plain: bool = True,
+        second: float = SECOND_WEIGHT,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(ranking similarity, plain cosine) of each query row with each tool; `adapt` maps
         the first encoder's part of the rows before ranking (the learned query adapter).
@@ -122,7 +128,8 @@ class ToolIndex:
         One product per encoder with its centred vectors gives both, since
         q.t = q.(t - mean) + q.mean = centred_score * |t - mean| + q.mean: reading the
         catalogue from memory once is what routing over a thousand tools costs. `plain=False`
-        (with `adapt`): the plain cosine is left at zeros, its product skipped."""
+        (with `adapt`): the plain cosine is left at zeros, its product skipped. `second`: how
+        much the second encoder's z-scores count against the first's."""
         rows = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         fused = len(self.blocks) > 1
         scores: list[np.ndarray] = []
@@ -150,7 +157,7 @@ class ToolIndex:
             cosine = np.zeros((len(rows), len(self.tools)), dtype=np.float32)
         if len(scores) == 1:
             return scores[0], cosine
-        return _fused(scores), cosine
+        return _fused(scores, second), cosine
 
     def server_rank(self, scores: np.ndarray) -> np.ndarray:
         """Each tool's rank within its own server by `scores` (0 for each server's best; ties
@@ -187,16 +194,16 @@ def _zscores(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return centred, mean, spread
 
 
-def _fused(scores: Sequence[np.ndarray]) -> np.ndarray:
+def _fused(scores: Sequence[np.ndarray], second: float = SECOND_WEIGHT) -> np.ndarray:
     """Each encoder's scores z-scored per request and summed (the second ones weighted by
-    `SECOND_WEIGHT`), then given the first encoder's mean and spread back. Every part's rows
+    `second`), then given the first encoder's mean and spread back. Every part's rows
     are z-scored in one pass (the calls, not the arithmetic, are what a request costs)."""
     count = len(scores[0])
     every, means, spreads = _zscores(np.concatenate(scores))
     total = every[:count]
     for n in range(1, len(scores)):
         other = every[n * count : (n + 1) * count]
-        total += other if SECOND_WEIGHT == 1.0 else SECOND_WEIGHT * other
+        total += other if second == 1.0 else second * other
     fused = _zscores(total)[0]
     fused *= spreads[:count]
     fused += means[:count]

@@ -7,7 +7,9 @@ look-up: well under a millisecond for a thousand tools (bench/results/routing.md
 
 Scores (weights are fixed constants; the adapter and the margin are learned from training
 splits only, by bench/train_router.py):
-  message  = cosine(adapter(message), tool) + LEXICAL_WEIGHT * bm25(message, tool)
+  message  = cosine(adapter(message), tool) + LEXICAL_WEIGHT * bm25(message, tool), the
+             cosine of both encoders fused, the multilingual one at ENGLISH_SECOND_WEIGHT
+             on a request in English
   steps    = max over the request's steps of the same (cosine only when step vectors are given)
   fused    = message + PART_WEIGHT * steps + SERVER_WEIGHT * best fused score of the tool's server
              - BALANCE * the tool's rank within its server (so one big server cannot fill the
@@ -38,7 +40,8 @@ from orchestrator.embedding.base import Embedder
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.routing.adapter import Calibration, QueryAdapter
 from orchestrator.routing.base import PastUse, RoutedTool, Routing
-from orchestrator.routing.index import ToolIndex
+from orchestrator.routing.index import SECOND_WEIGHT, ToolIndex
+from orchestrator.routing.language import english
 from orchestrator.routing.text import plain_request, request_parts
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,10 @@ PART_WEIGHT = 1.0
 SERVER_WEIGHT = 0.2
 BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
 EXPERIENCE_WEIGHT = 0.4
+# The multilingual encoder's weight against MiniLM's: full for a request in another language,
+# a quarter for an English one, where MiniLM alone ranks better (training data only: 0, 0.25,
+# 0.5, 0.75, 1, 1.5 tried; bench/results/routing-language.md).
+ENGLISH_SECOND_WEIGHT = 0.25
 MIN_TOOLS = 3
 STEP_GAPS = True  # a step's share by z-gap to its best; False: round-robin by rank, below
 FLOOR_GIVES_WAY = False  # True: fewer of the overall best when the steps would not fit (measured
@@ -66,6 +73,11 @@ def best_first(scores: np.ndarray, count: int) -> np.ndarray:
     cut = np.partition(negative, count - 1)[count - 1]
     candidates = np.flatnonzero(negative <= cut)  # catalogue order: ties stay in it
     return candidates[np.argsort(negative[candidates], kind="stable")]
+
+
+def second_weight(query: str) -> float:
+    """How much the multilingual encoder counts for this request (see ENGLISH_SECOND_WEIGHT)."""
+    return ENGLISH_SECOND_WEIGHT if english(query) else SECOND_WEIGHT
 
 
 def _floor(k: int, steps: np.ndarray | None) -> int:
@@ -161,11 +173,12 @@ class ToolRouter:
         stepped = part_vectors is not None and len(parts) > 0 and len(part_vectors) == len(parts)
         rows = np.vstack([vector, part_vectors]) if stepped else vector  # type: ignore[list-item]
         adapt = self.adapter if self.adapter.active else None
+        second = second_weight(query)
         if confidence_needed:
-            ranked, cosine = index.similarity(rows, adapt)
+            ranked, cosine = index.similarity(rows, adapt, second=second)
             confidence = cosine.max(axis=0)
         else:
-            ranked = index.ranked(rows, adapt)
+            ranked = index.ranked(rows, adapt, second=second)
             confidence = np.zeros(len(self.tools), dtype=np.float32)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
         lexical *= LEXICAL_WEIGHT

@@ -149,6 +149,11 @@ CHANNEL_STEP = "post a message to the chat channel"
 _CHANNEL = re.compile(r"(?<![\w&])#[A-Za-z][\w-]*")
 
 
+def without_locations(text: str) -> str:
+    """The text with its URLs, paths and file names left out (their words are no language)."""
+    return _FILE.sub(" ", _PATH.sub(" ", _URL.sub(" ", text)))
+
+
 def _plain(text: str) -> str:
     text = _URL.sub(lambda m: " the web page at this url " + m.group(0).split("/")[2] + " ", text)
     text = _PATH.sub(_file_words, text)
