@@ -45,7 +45,11 @@ def main() -> None:
         *synthetic_sets(meta, cat),
         ("MetaTool single (train sample)", meta, meta.train[:META_SINGLE]),
         ("realcat train and dev", cat, cat.train + cat.dev),
-        ("realcat train and dev, other languages", cat, [c for c in cat.train + cat.dev if c.lang != "en"]),
+        (
+            "realcat train and dev, other languages",
+            cat,
+            [c for c in cat.train + cat.dev if c.lang != "en"],
+        ),
     ]
     lines = [
         "# The multilingual encoder's weight on English requests (bench/routing_language.py)",

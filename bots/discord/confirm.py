@@ -18,7 +18,8 @@ CONFIRM_TIMEOUT = 15 * 60
 
 
 class ConfirmHost(Protocol):
-    """What the buttons need of the bot."""
+    """What the buttons need of the bot (the approval view's, and a relayed click's in
+    distributed mode: `bots.discord.relay`)."""
 
     orchestrator: Orchestrator
     inflight: Inflight

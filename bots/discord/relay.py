@@ -15,37 +15,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import discord
 
-from bots.discord.confirm import NOT_YOURS_TEXT, may_answer
+from bots.discord.confirm import NOT_YOURS_TEXT, ConfirmHost, may_answer
 from bots.discord.threads import conversation_of
-from orchestrator.core import Orchestrator
-from orchestrator.delivery.inflight import Inflight
-from orchestrator.messages import ChatMessage, Choice, Reply
+from orchestrator.messages import Choice, Reply
 
 log = logging.getLogger(__name__)
 
 PREFIX = "orc"
 TEMPLATE = re.compile(rf"{PREFIX}:(?P<asker>\d*):(?P<command>/\S.*)", re.DOTALL)
 CUSTOM_ID_LIMIT = 100  # Discord's limit for a component's custom_id
-
-
-class RelayHost(Protocol):
-    """What a relayed click needs of the front end's bot."""
-
-    orchestrator: Orchestrator
-    inflight: Inflight
-
-    def chat_message(
-        self, user: discord.abc.User, channel: Any, text: str, message_id: str | None = None
-    ) -> ChatMessage: ...
-
-    async def followup(
-        self, interaction: discord.Interaction, replies: Sequence[Reply], ephemeral: bool = False
-    ) -> None: ...
 
 
 def custom_id(choice: Choice, asker: str | None) -> str:
@@ -76,7 +58,7 @@ class RelayedChoice(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEM
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await relay_press(
-            cast(RelayHost, interaction.client), interaction, self.command, self.asker
+            cast(ConfirmHost, interaction.client), interaction, self.command, self.asker
         )
 
 
@@ -98,7 +80,7 @@ def relay_view(reply: Reply) -> discord.ui.View | None:
 
 
 async def relay_press(
-    host: RelayHost, interaction: discord.Interaction, command: str, asker: str
+    host: ConfirmHost, interaction: discord.Interaction, command: str, asker: str
 ) -> None:
     """A click on a worker's button: checked, acknowledged, queued once (or answered here)."""
     chat_id = conversation_of(interaction.channel)[0]

@@ -14,9 +14,9 @@ catalogues are left as they are, since their mean is mostly the tools themselves
 Two encoders (`FusedEmbedder`: MiniLM and USE-multilingual side by side, `embedder.blocks`):
 each part is centred and scored on its own, each part's scores are z-scored over the catalogue
 (per request), summed (the second weighted by the request's language: see
-`orchestrator.routing.language`), and put back on the first encoder's scale (its mean and spread for this
-request), so the router's fixed weights and calibrated margin keep their meaning. The plain
-cosine (the legacy threshold's confidence) stays the first encoder's.
+`orchestrator.routing.language`), and put back on the first encoder's scale (its mean and
+spread for this request), so the router's fixed weights and calibrated margin keep their
+meaning. The plain cosine (the legacy threshold's confidence) stays the first encoder's.
 """
 
 from __future__ import annotations
