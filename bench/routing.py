@@ -30,6 +30,7 @@ from bench.routing_data import (  # noqa: E402
     livemcp,
     metatool,
     realcat,
+    realcat_multi,
     synthetic_sets,
     unlike_earlier,
 )
@@ -297,10 +298,11 @@ def main() -> None:
 
 def realcat_sets(cat: DataSet) -> list[tuple[str, DataSet, list[Case]]]:
     """realcat's reported sets: the fresh test split, its multi-step requests (more than one
-    step), those unlike any earlier request, and the dev split."""
+    step), the multi-step test split, those unlike any earlier request, and the dev split."""
     return [
         ("realcat fresh (test)", cat, cat.test),
         ("realcat fresh, multi-step (test)", cat, [c for c in cat.test if len(c.needs) > 1]),
+        ("realcat multi-step (test, 60)", cat, realcat_multi()),
         ("realcat fresh, unlike any earlier request (test)", cat, unlike_earlier(cat, cat.test)),
         ("realcat dev (the old test split)", cat, cat.dev),
     ]
@@ -341,7 +343,10 @@ def write_report(  # type: ignore[no-untyped-def]
         f"tools). Test: the fresh split, {n['realcat fresh (test)']} group-chat requests written "
         "for issue #28 before any tuning and frozen (31% other languages; "
         f"{n['realcat fresh, multi-step (test)']} multi-step; sha256 in "
-        "bench/data/realcat/PROVENANCE.md). Dev: the old test split "
+        "bench/data/realcat/PROVENANCE.md). Multi-step test: "
+        f"{n['realcat multi-step (test, 60)']} requests of two or three steps (multi.jsonl, "
+        "written 2026-12-07 before any router run on them, frozen, 25% other languages). "
+        "Dev: the old test split "
         f"({n['realcat dev (the old test split)']} requests), seen while the router was designed, "
         "so not held out.",
         "- Synthetic multi-step (train): two training requests (MetaTool's training half; "

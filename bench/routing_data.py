@@ -119,6 +119,12 @@ def realcat() -> DataSet:
     return DataSet("realcat", tools, train, fresh, servers, dev)
 
 
+def realcat_multi() -> list[Case]:
+    """realcat's frozen multi-step test split (multi.jsonl: 60 requests of two or three steps)."""
+    rows = (REALCAT / "multi.jsonl").read_text().splitlines()
+    return [_case(json.loads(line)) for line in rows]
+
+
 def unlike_earlier(data: DataSet, cases: list[Case], ratio: float = 0.75) -> list[Case]:
     """`cases` without those that read like an earlier request (train or dev) of `data`: a
     difflib ratio of `ratio` or more (e.g. "who's in our notion workspace" written twice)."""

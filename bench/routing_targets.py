@@ -46,7 +46,11 @@ def targets(
             other["this router"] >= other[BASELINE] + 0.1,
         ),
     ]
-    for title in ("MetaTool multi-tool", "realcat fresh, multi-step (test)"):
+    for title in (
+        "MetaTool multi-tool",
+        "realcat fresh, multi-step (test)",
+        "realcat multi-step (test, 60)",
+    ):
         every = results[title]["this router"]["handed_all"]
         checks.append((f"{title}: a tool for every step handed {every:.3f} >= 0.90", every >= 0.9))
     checks.append((f"routing p99 {p99:.3f} ms (CPU time) <= 2 ms for 1,000 tools", p99 <= 2.0))
