@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -66,9 +67,10 @@ class ConsoleAdapter:
         if self.interactive:
             self.out.write("Console chat. /help lists commands; Ctrl-D quits.\n")
         running: asyncio.Task[None] | None = None
+        lines = self._reader(stdin)
         try:
             while True:
-                line = await asyncio.to_thread(self._read_line, stdin)
+                line = await lines.get()
                 text = "" if line is None else line.strip()
                 if line is None or text in ("/quit", "/exit"):
                     return 0
@@ -86,6 +88,25 @@ class ConsoleAdapter:
 
     async def _answer(self, text: str) -> None:
         await self.send(self.chat_id, await self.orchestrator.handle(self.message(text)))
+
+    def _reader(self, stdin: TextIO) -> asyncio.Queue[str | None]:
+        """Lines of `stdin` as they come (None at its end), read by a daemon thread: a blocked
+        read must not hold the exit (Ctrl-C waits for no Enter, as it would if the read ran in
+        the loop's executor, which `asyncio.run` waits for)."""
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def read() -> None:
+            line: str | None = ""
+            while line is not None:
+                line = self._read_line(stdin)
+                try:
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+                except RuntimeError:  # the loop is closed: the console has ended
+                    return
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        return lines
 
     def _read_line(self, stdin: TextIO) -> str | None:
         if self.interactive:
