@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from orchestrator import lifecycle, metrics, plans, tracing
+from orchestrator import lifecycle, metrics, plans, presses, tracing
 from orchestrator.admin.budgets import Meter, metering
 from orchestrator.admin.chat_rules import ChatToolRules
 from orchestrator.admin.doctor.base import TargetLister
@@ -150,6 +150,13 @@ class Orchestrator:
         return await rate_refusal(
             self.rate_limits, self.config.policy_for(message.chat_key), message
         )
+
+    async def refuses_press(self, message: ChatMessage) -> bool:
+        """Whether answering a button press will refuse its presser (`orchestrator.presses`):
+        the adapters then leave the buttons in place."""
+        message = self.in_conversation(message)
+        questions = self.questions
+        return await presses.refuses_press(self.config, self.services.sessions, questions, message)
 
     async def handle(self, message: ChatMessage, *, admitted: bool = False) -> list[Reply]:
         """Answer one message; never raises, whatever the message or the parts do.

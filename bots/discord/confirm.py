@@ -1,8 +1,11 @@
 """The buttons under a plan waiting for approval (Discord): only the asker or an admin may
-press them; a press runs once (a replayed press is dropped) and is answered by follow-up."""
+press them; a press runs once (a replayed press is dropped) and is answered by follow-up. An
+accepted press is acknowledged by taking the buttons away (`acknowledge`), so the chat shows the
+question is settled; anyone else gets a private note and the buttons stay."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -12,6 +15,8 @@ from orchestrator.core import Orchestrator
 from orchestrator.delivery.inflight import Inflight
 from orchestrator.messages import ChatMessage, Reply
 from orchestrator.policy import is_admin
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CONFIRM_TIMEOUT = 15 * 60
@@ -51,6 +56,30 @@ def may_answer(
 NOT_YOURS_TEXT = "Only the person who asked (or an admin) can answer this."
 
 
+async def acknowledge(interaction: discord.Interaction, accepted: bool) -> None:
+    """Answer a press within Discord's 3 seconds. Accepted: UPDATE_MESSAGE (callback type 7)
+    with no components, so the buttons leave the message in the same call that acknowledges
+    it; the answer follows as a follow-up message. If Discord refuses the update, logged, and
+    a plain acknowledgement instead (the buttons stay; a further press is answered "expired or
+    was already answered"). Not accepted (rate-limited, or the core will refuse the presser):
+    acknowledged only, the buttons stay."""
+    if accepted:
+        try:
+            await interaction.response.edit_message(view=None)
+        except discord.HTTPException as exc:
+            log.info(
+                "discord_buttons_kept interaction=%s status=%s code=%s",
+                interaction.id,
+                exc.status,
+                exc.code,
+            )
+        else:
+            log.info("discord_buttons_removed interaction=%s", interaction.id)
+            return
+    if not interaction.response.is_done():
+        await interaction.response.defer()
+
+
 class ConfirmView(discord.ui.View):
     """Buttons for a pending confirmation, answerable only by the asker or an admin."""
 
@@ -77,10 +106,20 @@ class ConfirmView(discord.ui.View):
             if not await self.bot.inflight.begin(key, {"kind": "interaction", "command": command}):
                 return  # a replayed press: its action already ran
             try:
-                await interaction.response.defer(thinking=True)
+                core = self.bot.orchestrator
                 message = self.bot.chat_message(interaction.user, interaction.channel, command)
-                replies = await self.bot.orchestrator.handle(message)
-                await self.bot.followup(interaction, replies)
+                refusal = await core.admit(message)
+                accepted = refusal is None and not await core.refuses_press(message)
+                # The command runs after the acknowledgement (it may take minutes, Discord
+                # waits 3 seconds). A process dying in between loses the press, as it loses any
+                # interaction (they are not resumed): the buttons are gone, the approval waits
+                # until it expires.
+                await acknowledge(interaction, accepted)
+                if refusal is not None:
+                    if refusal:
+                        await self.bot.followup(interaction, refusal, ephemeral=True)
+                    return
+                await self.bot.followup(interaction, await core.handle(message, admitted=True))
                 self.stop()
             finally:
                 await self.bot.inflight.end(key)

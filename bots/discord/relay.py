@@ -8,7 +8,8 @@ presser (the asker or an admin; anyone else gets a private note), acknowledges w
 Discord's 3 seconds and relays the command into the queue like a message from the presser,
 keyed by the question and the presser, so a replayed click is queued once. A worker then runs
 it and answers in the channel (or thread), replying to the question. Without a queue (single
-mode, e.g. after switching back) the front end answers the click itself.
+mode, e.g. after switching back) the front end answers the click itself. An accepted click is
+acknowledged by taking the buttons away (`confirm.acknowledge`), after it is queued.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, cast
 
 import discord
 
-from bots.discord.confirm import NOT_YOURS_TEXT, ConfirmHost, may_answer
+from bots.discord.confirm import NOT_YOURS_TEXT, ConfirmHost, acknowledge, may_answer
 from bots.discord.threads import conversation_of
 from orchestrator.messages import Choice, Reply
 
@@ -91,7 +92,6 @@ async def relay_press(
     if not await host.inflight.begin(key, {"kind": "interaction", "command": command}):
         return  # a replayed click: relayed the first time
     try:
-        await interaction.response.defer()  # acknowledged; the answer comes as a new message
         question = interaction.message
         pressed = host.chat_message(
             interaction.user,
@@ -101,14 +101,21 @@ async def relay_press(
         )
         refusal = await host.orchestrator.admit(pressed)
         if refusal is not None:
+            await acknowledge(interaction, accepted=False)
             if refusal:
                 await host.followup(interaction, refusal, ephemeral=True)
             return
+        accepted = not await host.orchestrator.refuses_press(pressed)
         if await host.orchestrator.hand_off(pressed):
+            # Queued first (a quick write), then acknowledged, the buttons taken away: a process
+            # dying between the two leaves them, and a further press is answered "expired or
+            # was already answered".
+            await acknowledge(interaction, accepted)
             log.info(
                 "discord_press_relayed chat=%s interaction=%s", pressed.chat_id, interaction.id
             )
             return
+        await acknowledge(interaction, accepted)  # the answer comes as a new message
         await host.followup(interaction, await host.orchestrator.handle(pressed, admitted=True))
     finally:
         await host.inflight.end(key)

@@ -30,6 +30,7 @@ from telegram.ext import (
 
 from bots.telegram.intake import PLATFORM, event_keys, update_key
 from bots.telegram.media import MEDIA, has_media
+from bots.telegram.outbound import remove_buttons
 from bots.telegram.topics import topic_of
 from bots.telegram.working import Working
 from orchestrator.delivery.base import InboundRequest
@@ -274,6 +275,16 @@ class TelegramAdapter(Working):
             with contextlib.suppress(TelegramError):
                 await query.answer(refusal[0].text[:200] if refusal else None)
             return
+        # Accepted: the buttons go now, before the command runs or is queued (at once, not
+        # behind the presser's earlier requests). Unless the core will refuse this presser, which
+        # only it can tell when this process did not post the buttons (after a restart, or a
+        # worker did) or an admin answers a tool server's question. Exactly once: a replayed
+        # update is dropped by `accept`; one resumed after a crash edits again ("not modified",
+        # logged) and runs its command once (its record). If the edit fails, or the process dies
+        # before it and the update is not resumed, the buttons stay: a further press is answered
+        # "expired or was already answered", as before.
+        if not await self.orchestrator.refuses_press(presser):
+            await remove_buttons(context.bot, message.chat.id, message.message_id)
         async with self._turn(presser, f"{presser.chat_key}:{presser.user_id}"):
             with contextlib.suppress(TelegramError):  # too old after a restart: answer anyway
                 await query.answer()

@@ -4,7 +4,8 @@ reactions), and replies posted each part once, into the asking message's topic.
 Markdown becomes Telegram entities, split at 4,096 characters; the first part of an answer
 replaces the "Working on it" notice. A part whose send timed out may have been delivered, and
 Telegram offers no way to check, so it is logged and never resent. A topic closed or deleted
-while the bot works gets the answer in the chat itself after a one-line note."""
+while the bot works gets the answer in the chat itself after a one-line note. A question's
+buttons are taken away once a permitted person pressed one (`remove_buttons`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message
-from telegram.error import TimedOut
+from telegram.error import TelegramError, TimedOut
 from telegram.ext import Application
 
 from bots.telegram.intake import PLATFORM
@@ -147,3 +148,23 @@ class Outbound:
     ) -> Message | None:
         assert self.app is not None
         return await edit_part(self.app.bot, chat_id, message_id, part, markup)
+
+
+async def remove_buttons(bot: Any, chat_id: int, message_id: int) -> None:
+    """Take a question's inline keyboard away (a permitted person pressed one of its buttons),
+    so the chat shows it is settled. Idempotent and never raises: a keyboard already gone ("message
+    is not modified"), a message too old or deleted, a network error: logged, the buttons stay
+    and a further press is answered "expired or was already answered" as before. Not a
+    parameter here: `message_thread_id` (the message id names the message in its topic)."""
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    except TelegramError as exc:
+        log.info(
+            "telegram_buttons_kept chat=%s message=%s error=%s detail=%s",
+            chat_id,
+            message_id,
+            type(exc).__name__,
+            str(exc).replace(" ", "_")[:80],
+        )
+        return
+    log.info("telegram_buttons_removed chat=%s message=%s", chat_id, message_id)

@@ -111,6 +111,12 @@ class Question:
             None,
         )
 
+    def asked(self, message: ChatMessage) -> bool:
+        """Whether `message` comes from the person asked (only they may answer)."""
+        asked = self.scope.message
+        who = (message.platform, message.chat_id, message.user_id)
+        return who == (asked.platform, asked.chat_id, asked.user_id)
+
     def ask(self) -> Reply:
         """The reply asking the current field: buttons, or how to type the answer (a form
         without fields is a plain OK / Decline)."""
@@ -172,6 +178,11 @@ class Questions:
         _audit(server, scope, result.action)
         return result
 
+    def refuses(self, message: ChatMessage, qid: str) -> bool:
+        """Whether `answer` would refuse this person: the question waits here for another."""
+        question = self._waiting.get(qid)
+        return question is not None and not question.done.done() and not question.asked(message)
+
     async def _link(
         self, server: str, scope: RequestScope, params: types.ElicitRequestURLParams
     ) -> types.ElicitResult:
@@ -200,12 +211,7 @@ class Questions:
         question = self._waiting.get(qid)
         if question is None or question.done.done():
             return [Reply("That question has expired or was already answered.", ReplyKind.ERROR)]
-        asked = question.scope.message
-        if (message.platform, message.chat_id, message.user_id) != (
-            asked.platform,
-            asked.chat_id,
-            asked.user_id,
-        ):
+        if not question.asked(message):
             return [
                 Reply(
                     "Only the person who was asked can answer this.",

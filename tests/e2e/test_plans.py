@@ -207,6 +207,8 @@ async def test_run_all_after_a_restart_resumes_the_plan_from_redis(
                 assert await eventually(
                     lambda: any("Only the person" in p["text"] for p in telegram.sent()), 20
                 )
+                # The core knows the asker (the plan in Redis): the stranger's press keeps them.
+                assert telegram.keyboard_of(-1001, message_id) is not None
                 telegram.callback_update(
                     buttons["Run all"], message_id=message_id, chat_id=-1001, user_id=1
                 )
@@ -215,6 +217,7 @@ async def test_run_all_after_a_restart_resumes_the_plan_from_redis(
                     20,
                 )
     assert len(clickup.tasks) == 2
+    assert telegram.keyboard_of(-1001, message_id) is None  # the asker's press took them away
     summary = next(p for p in telegram.sent() if "Created ClickUp tasks" in p["text"])
     assert "INV-101" in summary["text"] and "INV-102" in summary["text"]
     assert_paged_like_production(llm.requests[-1]["body"])

@@ -1,9 +1,9 @@
 """A fake Telegram Bot API server on 127.0.0.1, speaking the methods the bot uses.
 
 getMe, getUpdates (offsets and long polling, as the real API: updates below the offset are
-forgotten), sendMessage, editMessageText, sendChatAction, setMyCommands, deleteMyCommands,
-answerCallbackQuery, setMessageReaction (Telegram's emoji set only), setWebhook,
-deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
+forgotten), sendMessage, editMessageText, editMessageReplyMarkup, sendChatAction,
+setMyCommands, deleteMyCommands, answerCallbackQuery, setMessageReaction (Telegram's emoji set
+only), setWebhook, deleteWebhook, getWebhookInfo, getChat, close, logOut. Every
 call is recorded; `fail_next(method, ...)` makes the next calls answer 429 with retry_after or
 400; `stall_next(method)` makes the next call hang (a client timeout); with `delivered=True`
 the call is performed and only its answer held back (a send that times out although it was
@@ -38,6 +38,7 @@ from tests.fakes.telegram_checks import (
     check_markup,
     check_text,
     content_of,
+    markup_edit,
     refuse,
 )
 from tests.fakes.telegram_files import (
@@ -415,6 +416,21 @@ class FakeTelegram:
             )
         self.messages[where] = content
         return self._message(params, where[1])
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        """See `markup_edit`: the edited message, or True for an inline message."""
+        where = markup_edit(self.messages, params)
+        if where is None:
+            return True
+        message = self._message({"chat_id": params["chat_id"]}, where[1])
+        message["text"] = self.messages[where].get("text") or ""
+        if self.messages[where].get("reply_markup"):
+            message["reply_markup"] = self.messages[where]["reply_markup"]
+        return message
+
+    def keyboard_of(self, chat_id: int, message_id: int) -> Any:
+        """The inline keyboard a message the bot posted shows now (None once removed)."""
+        return self.messages[(str(chat_id), message_id)].get("reply_markup")
 
     async def _ok(self, params: dict[str, Any]) -> Any:
         return True

@@ -78,6 +78,36 @@ def content_of(params: dict[str, Any]) -> dict[str, Any]:
     return {k: params.get(k) for k in ("text", "parse_mode", "entities", "reply_markup")}
 
 
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the "
+    "same as a current content and reply markup of the message"
+)
+
+
+def markup_edit(messages: dict[tuple[str, int], dict[str, Any]], params: dict[str, Any]) -> Any:
+    """editMessageReplyMarkup as the Bot API documents it: chat_id and message_id (or
+    inline_message_id), reply_markup an optional InlineKeyboardMarkup (none removes the
+    keyboard). The message must exist and the markup change; the edited content is stored.
+    Returns the key of the edited message, or None for an inline message (answered True)."""
+    if params.get("inline_message_id"):
+        return None  # an inline message is not the chat's: Telegram answers True
+    if params.get("chat_id") in (None, ""):
+        raise BadRequest("chat_id is empty")
+    if not isinstance(params.get("message_id"), int) or params["message_id"] <= 0:
+        raise BadRequest("message identifier is not specified")
+    markup = params.get("reply_markup")
+    check_markup(markup)
+    where = (str(params["chat_id"]), params["message_id"])
+    if where not in messages:
+        raise BadRequest("message to edit not found")
+    if not (markup or {}).get("inline_keyboard"):
+        markup = None  # an empty keyboard is no keyboard
+    if markup == messages[where].get("reply_markup"):
+        raise BadRequest(NOT_MODIFIED)
+    messages[where] = {**messages[where], "reply_markup": markup}
+    return where
+
+
 def check_markup(markup: Any) -> None:
     """Raise BadRequest where Telegram refuses an inline keyboard (the only markup we send)."""
     if markup is None:

@@ -19,7 +19,7 @@ from orchestrator.core import Orchestrator
 from orchestrator.messages import Choice, Reply
 from tests.discord_wire import ADA, ANN, BOB, DM_CHANNEL, GENERAL, DiscordWire, discord_wire
 from tests.fakes.discord_checks import EPHEMERAL
-from tests.fakes.discord_interactions import DEFERRED_MESSAGE
+from tests.fakes.discord_interactions import DEFERRED_MESSAGE, UPDATE
 from tests.fakes.openai_server import FakeOpenAI, text
 from tests.helpers import chat_orchestrator
 
@@ -173,20 +173,51 @@ async def test_confirmation_pressed_by_another_user_is_refused(
     (refusal,) = await wire.answered(stranger)
     assert "Only the person who asked" in refusal["content"]
     assert refusal["flags"] & EPHEMERAL
+    assert question["components"]  # a refused press leaves the buttons
 
     admin = wire.press(question, "Run it", user=ADA)  # an admin may answer for the asker
     (ran,) = await wire.answered(admin)
-    assert admin.responses == [DEFERRED_MESSAGE] and "/help" in ran["content"]
+    assert admin.responses == [UPDATE] and "/help" in ran["content"]
+    assert question["components"] == [] and question["content"] == "Run it?"
     assert wire.refusals() == []
 
 
 async def test_the_asker_presses_the_button_and_the_choice_runs(wire: DiscordWire) -> None:
+    """Acknowledged by taking the buttons away (UPDATE_MESSAGE), answered by follow-up."""
     reply = Reply("Run it?", choices=(Choice("Run it", "/help"),), for_user_id=ANN["id"])
     await wire.bot.send(GENERAL, [reply])
     (question,) = await wire.sent_at_least(1, GENERAL)
     pressed = wire.press(question, "Run it", user=ANN)
     (answer,) = await wire.answered(pressed)
-    assert pressed.responses == [DEFERRED_MESSAGE] and "/help" in answer["content"]
+    assert pressed.responses == [UPDATE] and "/help" in answer["content"]
+    assert question["components"] == []
+    callback = next(c for c in wire.api.calls if c.path.endswith(f"/{pressed.token}/callback"))
+    assert callback.body is not None and callback.body["data"]["components"] == []
+
+
+async def test_a_replayed_press_runs_its_command_once(
+    wire: DiscordWire, orchestrator: Orchestrator
+) -> None:
+    """The gateway delivers the same press again: dropped, the command ran once; the buttons
+    stay gone."""
+    ran: list[str] = []
+
+    async def count(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        ran.append(ctx.message.user_id)
+        return [Reply("counted")]
+
+    orchestrator.commands.command("count", "counts its runs")(count)
+    reply = Reply("Count?", choices=(Choice("Count", "/count"),), for_user_id=ANN["id"])
+    await wire.bot.send(GENERAL, [reply])
+    (question,) = await wire.sent_at_least(1, GENERAL)
+    pressed = wire.press(question, "Count", user=ANN)
+    await wire.answered(pressed)
+    wire.replay(pressed)
+    await wire.until(lambda: not wire.bot.inflight._held)
+    await asyncio.sleep(0.2)
+    assert ran == [ANN["id"]] and len(pressed.answers()) == 1
+    assert pressed.responses == [UPDATE] and question["components"] == []
+    assert wire.refusals() == []
 
 
 async def test_the_admins_list_grants_config_to_a_listed_member_only(tmp_path: Path) -> None:

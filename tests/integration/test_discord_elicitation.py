@@ -32,8 +32,10 @@ async def test_a_servers_question_is_answered_with_buttons_by_the_asker() -> Non
                 wire.message("book meeting room A for me", author=ANN, mention=True)
                 await wire.until(lambda: bool(posted("Book room A?")))
                 (question,) = posted("Book room A?")
+                shown = labels(question)
                 stranger = wire.press(question, "Yes", user=BOB)
                 (refusal,) = await wire.answered(stranger)
+                kept = labels(question)  # a refused press leaves the buttons
                 wire.press(question, "Yes", user=ANN)
                 await wire.until(lambda: bool(posted("Room size")))
                 (size,) = posted("Room size")
@@ -41,5 +43,6 @@ async def test_a_servers_question_is_answered_with_buttons_by_the_asker() -> Non
                 await wire.until(lambda: bool(posted("Result: booked A (large)")))
         finally:
             await bot.stop()
-    assert labels(question) == ["Yes", "No", "Decline"]
+    assert shown == kept == ["Yes", "No", "Decline"]
+    assert labels(question) == [] and labels(size) == []  # each answered: its buttons gone
     assert "Only the person who asked" in refusal["content"]

@@ -7,6 +7,7 @@ question."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator
 
 import discord
@@ -25,7 +26,7 @@ from orchestrator.queue.worker import Worker
 from tests.discord_wire import ADA, ANN, BOB, REPORTS, discord_wire
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_checks import EPHEMERAL
-from tests.fakes.discord_interactions import DEFERRED_UPDATE
+from tests.fakes.discord_interactions import UPDATE
 from tests.helpers import chat_orchestrator, eventually
 
 SETTINGS = ScaleSettings(mode="distributed", partitions=4, lease_seconds=3, block_ms=100)
@@ -81,19 +82,22 @@ async def test_a_click_on_a_workers_button_is_relayed_into_the_queue_once(
     (part,) = sender.render([question_reply])
     await sender.send(REPORTS, part, asked["id"], "job1:0")  # the worker asks
     question = next(m for m in api.messages if not m.get("_user"))
+    shown = copy.deepcopy(question)  # what a client that has not refreshed still shows
     keys = QueueKeys(key_prefix, SETTINGS.partitions)
     async with discord_wire(front, api=api) as wire:
         stranger = wire.press(question, "Run all", user=BOB)
         (refusal,) = await wire.answered(stranger)
         assert "Only the person who asked" in refusal["content"]
         assert refusal["flags"] & EPHEMERAL
+        assert question["components"] == shown["components"]  # a refused click: they stay
 
         pressed = wire.press(question, "Run all", user=ANN)
-        await wire.until(lambda: pressed.responses == [DEFERRED_UPDATE])
+        await wire.until(lambda: pressed.responses == [UPDATE])  # acknowledged, buttons gone
+        assert question["components"] == [] and question["content"] == shown["content"]
         await wire.until(lambda: not wire.bot.inflight._held)
         wire.replay(pressed)  # the gateway delivers the same click again
-        admin = wire.press(question, "Cancel", user=ADA)  # an admin may answer for the asker
-        await wire.until(lambda: admin.responses == [DEFERRED_UPDATE])
+        admin = wire.press(shown, "Cancel", user=ADA)  # an admin may answer for the asker
+        await wire.until(lambda: admin.responses == [UPDATE])
         assert await eventually(lambda: not wire.bot.inflight._held)
     jobs = await queued(redis_client, keys)
     assert [(j.message.text, j.message.user_id) for j in jobs] == [
@@ -120,7 +124,7 @@ async def test_a_worker_answers_the_relayed_click_in_the_channel(
     question = next(m for m in api.messages if not m.get("_user"))
     async with discord_wire(front, api=api) as wire:
         pressed = wire.press(question, "Run all", user=ANN)
-        await wire.until(lambda: pressed.responses == [DEFERRED_UPDATE])
+        await wire.until(lambda: pressed.responses == [UPDATE])
 
     async def handle(message: ChatMessage) -> list[Reply]:  # the worker's core, as it is called
         return [Reply(f"ran {message.text} for {message.user_id}")]
@@ -158,5 +162,6 @@ async def test_without_a_queue_the_front_end_answers_the_click_itself(
             (answer,) = await wire.answered(pressed)
     finally:
         await single.stop()
-    assert pressed.responses == [DEFERRED_UPDATE] and "/help" in answer["content"]
+    assert pressed.responses == [UPDATE] and "/help" in answer["content"]
+    assert question["components"] == []  # the answer is a follow-up, the buttons are gone
     assert wire.refusals() == []

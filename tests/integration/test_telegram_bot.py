@@ -160,8 +160,41 @@ async def test_confirmation_pressed_by_another_user_is_refused() -> None:
             refusal = fake.sent("answerCallbackQuery")[0]
             assert refusal["show_alert"] is True and "Only the person" in refusal["text"]
             assert not answers(fake, '"datetime"')
+            assert fake.keyboard_of(-100, message_id) is not None  # a refused press: they stay
+            assert not fake.sent("editMessageReplyMarkup")
             fake.callback_update(confirm, message_id=message_id, user_id=1)
             assert await eventually(lambda: bool(answers(fake, '"datetime"')))
+    assert fake.keyboard_of(-100, message_id) is None  # the asker's press took them away
+    assert fake.sent("editMessageReplyMarkup") == [{"chat_id": -100, "message_id": message_id}]
+
+
+async def test_a_replayed_or_repeated_press_runs_the_command_once() -> None:
+    """The same update again (a redelivery) is dropped; a second press (a client still showing
+    the buttons) is answered "expired", its edit of the gone keyboard refused and logged."""
+    extra = "    write_tools: [get_current_time]\n"
+    script = [
+        tool_call("time__get_current_time", {"timezone": "UTC"}),
+        lambda body: text(last_tool_result(body)),
+    ]
+    with FakeOpenAI(script) as llm:
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url, extra)):
+            fake.message_update(f"@{BOT_USERNAME} what time is it", user_id=1)
+            assert await eventually(lambda: bool(answers(fake, "need your approval")))
+            buttons = answers(fake, "need your approval")[0]["reply_markup"]["inline_keyboard"][0]
+            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
+            message_id = fake.message_id_of("need your approval")
+            pressed = fake.callback_update(confirm, message_id=message_id, user_id=1)
+            assert await eventually(lambda: bool(answers(fake, '"datetime"')))
+            fake.replay(pressed, times=2)
+            assert await eventually(lambda: not fake._replays)
+            fake.callback_update(confirm, message_id=message_id, user_id=1)
+            assert await eventually(lambda: bool(answers(fake, "expired or was already")))
+            assert await eventually(lambda: len(fake.sent("editMessageReplyMarkup")) == 2)
+    assert len(answers(fake, '"datetime"')) == 1
+    assert len(fake.sent("answerCallbackQuery")) == 2  # the replays were not handled
+    assert fake.keyboard_of(-100, message_id) is None
+    edits = [c for c in fake.calls if c.method == "editMessageReplyMarkup"]
+    assert edits[0].result["message_id"] == message_id and edits[1].result is None  # refused
 
 
 async def test_webhook_with_a_wrong_secret_is_not_processed() -> None:
