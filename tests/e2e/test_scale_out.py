@@ -114,9 +114,11 @@ async def test_late_worker_picks_up_queued_work_and_a_full_stop_loses_nothing(
     assert await wait_until(queued, 60)  # the front end queued them all
     assert replies_by_message(fake) == {}  # no worker yet: nothing answered
     procs.worker("late")
-    assert await wait_until(all_answered(fake, asked), 90), _progress(fake, asked, procs)
-
+    assert await wait_until(lambda: replies_by_message(fake), 90), _progress(fake, asked, procs)
+    # The late worker alone took the queued work up; a second joins while it is at it (its
+    # start overlaps the answering instead of following it).
     procs.worker("second")
+    assert await wait_until(all_answered(fake, asked), 90), _progress(fake, asked, procs)
     assert await wait_until(lambda: _eq(live_workers(redis_client, key_prefix), 2), 60)
     more = push_messages(fake, chats=60, per_chat=10)
     assert await wait_until(lambda: len(replies_by_message(fake).keys() & more.keys()) >= 30, 90)
