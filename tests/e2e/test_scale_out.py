@@ -71,7 +71,10 @@ async def test_three_workers_answer_1000_messages_once_in_order_then_a_kill_9_lo
     counts = replies_by_message(fake)
     assert {mid: counts.get(mid, 0) for mid in asked} == {mid: 1 for mid in asked}
     assert order_violations(fake) == []
-    done = {name: procs.log_text(name).count("job_done") for name in ("w0", "w1", "w2")}
+    jobs_done = lambda: {n: procs.log_text(n).count("job_done") for n in ("w0", "w1", "w2")}  # noqa: E731
+    # A worker logs `job_done` just after its reply is posted: wait for the last line.
+    assert await wait_until(lambda: sum(jobs_done().values()) >= 1100, 10), jobs_done()
+    done = jobs_done()
     assert sum(done.values()) == 1100 and all(done.values()), done  # the work was spread
 
     # kill -9 of a worker mid-run: 500 more messages in 50 of the chats, w1 killed once a
