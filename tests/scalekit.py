@@ -29,10 +29,12 @@ def write_config(
     llm_url: str | None = None,
     scale: str = "partitions: 16, worker_concurrency: 8, lease_seconds: 4, block_ms: 200",
 ) -> Path:
+    # Without a model the messages are `/run` commands, which no router sees: no process loads
+    # the embedding models for it (about a second of CPU each, at every start).
     llm = (
         f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         if llm_url
-        else ""
+        else "  tool_routing: {strategy: all}\n"
     )
     path.write_text(
         f"orchestrator:\n{llm}  memory_system: {{type: none}}\n"

@@ -108,8 +108,12 @@ class ServerConnection:
         self._stop.set()
         if self._task is None:
             return
+        # Only a session that is up watches `_stop` and closes cleanly; one still starting (an
+        # OAuth server awaiting a person's sign-in, say) would hold the stop for STOP_TIMEOUT
+        # before being cancelled, so it is cancelled at once.
+        timeout = STOP_TIMEOUT if self.state == "up" else 0
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
         except (TimeoutError, asyncio.CancelledError):
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -251,6 +251,9 @@ class FakeTelegram:
     async def __aexit__(self, *exc: object) -> None:
         assert self._runner is not None
         self._closing.set()
+        # A long poll in progress returns now: the server's clean-up waits for every handler,
+        # which made each test end up to a poll's timeout (1-2 s) after the bot had stopped.
+        self._new_update.set()
         await self._runner.cleanup()
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -326,7 +329,7 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         if self._replays:
             return [self._replays.pop(0)]
-        if not self.updates and timeout > 0:
+        if not self.updates and timeout > 0 and not self._closing.is_set():
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), min(timeout, 2))

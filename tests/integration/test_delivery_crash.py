@@ -16,8 +16,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ def bot_config(
         "  name: crashbot\n"
         f"  llm_settings: {{base_url: '{llm_url}', api_key: k, max_retries: 0}}\n"
         "  memory_system: {type: none}\n"
+        # No MCP servers, so no tools to route: no embedding model to load at each start.
+        "  tool_routing: {strategy: all}\n"
         "scheduler: {enabled: false}\n"
         f"sessions: {{backend: redis, url: '{redis_url}', key_prefix: '{prefix}'}}\n"
         # A lease far longer than the test: the restart can only resume in time by seeing that
@@ -54,8 +56,12 @@ def bot_config(
     return path
 
 
-@contextmanager
-def bot_process(config: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+@asynccontextmanager
+async def bot_process(config: Path, log: Path) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """`orchestrator run telegram` as a subprocess; SIGTERM at the end, awaited off the loop.
+
+    The fakes answer from this event loop: a blocking wait would leave the stopping process's
+    last calls (a reaction, the final getUpdates) unanswered until they time out (5 s)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -70,11 +76,9 @@ def bot_process(config: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
+            if not await eventually(lambda: proc.poll() is not None, 20):
                 proc.kill()
-                proc.wait()
+        await asyncio.to_thread(proc.wait)
 
 
 def answers(fake: FakeTelegram) -> list[dict[str, Any]]:
@@ -98,7 +102,7 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
     with FakeOpenAI([slow], default=text(ANSWER)) as llm:
         async with FakeTelegram() as fake:
             config = bot_config(tmp_path, fake, llm.base_url, redis_url, key_prefix)
-            with bot_process(config, log) as first:
+            async with bot_process(config, log) as first:
                 fake.message_update("weekly report please", chat_id=21, chat_type="private")
                 working = await eventually(
                     lambda: any("Working on it" in t for t in _texts(fake)), 60
@@ -114,7 +118,7 @@ async def test_a_request_cut_by_kill_9_is_answered_once_after_restart(
                 first.wait(10)
             assert not fake.updates  # Telegram was told: the update will never come again
             restarted = time.monotonic()
-            with bot_process(config, log):
+            async with bot_process(config, log):
                 done = await eventually(lambda: bool(answers(fake)), 60)
                 assert done, log.read_text()[-3000:]
                 print(f"answered {time.monotonic() - restarted:.1f} s after the restart")
