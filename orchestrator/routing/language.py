@@ -1,4 +1,4 @@
-"""Is a request (or one of its steps) written in English?
+"""Is a request written in English?
 
 The router reads each request with two encoders: MiniLM, trained on English, and
 USE-multilingual. On English requests MiniLM alone ranks better than the two summed; on other
@@ -6,10 +6,11 @@ languages the multilingual one is what finds the tool (bench/results/routing-lan
 training data only). So the second encoder's weight depends on the request's language, and this
 module says which it is: English unless the request's function words (articles, pronouns,
 prepositions, question words: the most frequent words of a language, not words of any tool or
-data set) and accented letters are more those of the other languages the multilingual encoder
-reads and the step splitter knows (German, Spanish, French, Portuguese, Italian, Dutch,
-Polish) than English ones. A request with neither ("git status", "P&L 2025") is English, the
-bot's default. URLs and paths are left out: their words are no language.
+data set), accented words and words in another script (Russian, Chinese, ...) outnumber its
+English function words. The function words are those of the other languages the multilingual
+encoder reads and the step splitter knows (German, Spanish, French, Portuguese, Italian, Dutch,
+Polish). A request with neither ("git status", "P&L 2025") is English, the bot's default. URLs
+and paths are left out: their words are no language.
 
 About 6 µs a request; no model, nothing to load.
 """
@@ -22,6 +23,10 @@ from orchestrator.routing.text import without_locations
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 _ACCENTS = re.compile(r"[äöüßéèêëàâçñãõìíòóùúłśżźąęćń]", re.IGNORECASE)
+# A letter of another script than Latin (Cyrillic, Greek, Arabic, Thai, CJK, Hangul, ...):
+# MiniLM reads English, USE-multilingual reads Russian, Arabic, Chinese, Japanese, Korean,
+# Thai and Turkish too.
+_NOT_LATIN = re.compile(r"[^\x00-\u024f]")
 
 ENGLISH = frozenset(
     "the a an and or of to in on for with from by at is are was were be been it its this that "
@@ -58,12 +63,15 @@ OTHER = frozenset(_OTHER.split()) - ENGLISH  # a word both ways ("a", "in", "is"
 
 
 def english(text: str) -> bool:
-    """True unless the text has more of another language's function words and accented words
-    (a name like "Müller" counts once) than English function words; ties, and text with
-    neither, are English."""
+    """True unless the text has more of another language's function words, accented words
+    (a name like "Müller" counts once) and words in another script than English function
+    words; ties, and text with neither, are English."""
     text = without_locations(text)
     words = [w.lower() for w in _LETTERS.findall(text)]
     ours = sum(w in ENGLISH for w in words)
-    theirs = sum(w in OTHER or _ACCENTS.search(w) is not None for w in words)
+    theirs = sum(
+        w in OTHER or _ACCENTS.search(w) is not None or _NOT_LATIN.search(w) is not None
+        for w in words
+    )
     theirs += text.count("¿") + text.count("¡")
     return theirs <= ours

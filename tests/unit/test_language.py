@@ -37,6 +37,11 @@ def test_english_requests(text: str) -> None:
         "mostrami i movimenti bancari di ieri",
         "zoek op internet naar de nieuwste versie van python",
         "co pamiętasz o projekcie Falcon?",
+        "покажи неоплаченные счета",  # other scripts, which only the multilingual encoder reads
+        "сделай PR в github",
+        "显示未付发票",
+        "미결제 송장 보여줘",
+        "ödenmemiş faturaları göster",
     ],
 )
 def test_other_languages(text: str) -> None:
