@@ -141,20 +141,31 @@ async def test_rejected_markup_is_resent_as_plain_text() -> None:
     assert second["text"] == first["text"]
 
 
-async def test_confirmation_pressed_by_another_user_is_refused() -> None:
-    extra = "    write_tools: [get_current_time]\n"
-    script = [
+WRITE_TIME = "    write_tools: [get_current_time]\n"  # the time tool needs an approval
+
+
+def time_script() -> list[Any]:
+    """The model asks for the (approval-gated) time tool, then answers with its result."""
+    return [
         tool_call("time__get_current_time", {"timezone": "UTC"}),
         lambda body: text(last_tool_result(body)),
     ]
-    with FakeOpenAI(script) as llm:
-        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url, extra)):
-            fake.message_update(f"@{BOT_USERNAME} what time is it", user_id=1)
-            assert await eventually(lambda: bool(answers(fake, "need your approval")))
-            question = answers(fake, "need your approval")[0]
-            buttons = question["reply_markup"]["inline_keyboard"][0]
-            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
-            message_id = fake.message_id_of("need your approval")
+
+
+async def asked_for_approval(fake: FakeTelegram) -> tuple[str, int]:
+    """Person 1 asks the time; (the "Run all" button's callback data, the question's id)."""
+    fake.message_update(f"@{BOT_USERNAME} what time is it", user_id=1)
+    assert await eventually(lambda: bool(answers(fake, "need your approval")))
+    buttons = answers(fake, "need your approval")[0]["reply_markup"]["inline_keyboard"][0]
+    confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
+    return confirm, fake.message_id_of("need your approval")
+
+
+async def test_confirmation_pressed_by_another_user_is_refused() -> None:
+    with FakeOpenAI(time_script()) as llm:
+        orchestrator = orchestrator_for(llm.base_url, WRITE_TIME)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            confirm, message_id = await asked_for_approval(fake)
             fake.callback_update(confirm, message_id=message_id, user_id=2)
             assert await eventually(lambda: bool(fake.sent("answerCallbackQuery")))
             refusal = fake.sent("answerCallbackQuery")[0]
@@ -171,18 +182,10 @@ async def test_confirmation_pressed_by_another_user_is_refused() -> None:
 async def test_a_replayed_or_repeated_press_runs_the_command_once() -> None:
     """The same update again (a redelivery) is dropped; a second press (a client still showing
     the buttons) is answered "expired", its edit of the gone keyboard refused and logged."""
-    extra = "    write_tools: [get_current_time]\n"
-    script = [
-        tool_call("time__get_current_time", {"timezone": "UTC"}),
-        lambda body: text(last_tool_result(body)),
-    ]
-    with FakeOpenAI(script) as llm:
-        async with FakeTelegram() as fake, running_bot(fake, orchestrator_for(llm.base_url, extra)):
-            fake.message_update(f"@{BOT_USERNAME} what time is it", user_id=1)
-            assert await eventually(lambda: bool(answers(fake, "need your approval")))
-            buttons = answers(fake, "need your approval")[0]["reply_markup"]["inline_keyboard"][0]
-            confirm = next(b["callback_data"] for b in buttons if b["text"] == "Run all")
-            message_id = fake.message_id_of("need your approval")
+    with FakeOpenAI(time_script()) as llm:
+        orchestrator = orchestrator_for(llm.base_url, WRITE_TIME)
+        async with FakeTelegram() as fake, running_bot(fake, orchestrator):
+            confirm, message_id = await asked_for_approval(fake)
             pressed = fake.callback_update(confirm, message_id=message_id, user_id=1)
             assert await eventually(lambda: bool(answers(fake, '"datetime"')))
             fake.replay(pressed, times=2)
