@@ -1,7 +1,13 @@
 """The buttons under a plan waiting for approval (Discord): only the asker or an admin may
 press them; a press runs once (a replayed press is dropped) and is answered by follow-up. An
 accepted press is acknowledged by taking the buttons away (`acknowledge`), so the chat shows the
-question is settled; anyone else gets a private note and the buttons stay."""
+question is settled; anyone else gets a private note and the buttons stay.
+
+Once its buttons are gone the press cannot be pressed again, so it is not lost with the process
+either (`answer_press`): it is recorded, before the acknowledgement, as a request a later
+process resumes (`bots.discord.events.resume`), with its replies once computed and each
+follow-up part once sent; a process killed midway leaves the rest to be answered in the channel,
+replying to the question."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any, Protocol
 
 import discord
 
+from bots.discord.resume import press_payload
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.inflight import Inflight
 from orchestrator.messages import ChatMessage, Reply
@@ -34,7 +41,12 @@ class ConfirmHost(Protocol):
     ) -> ChatMessage: ...
 
     async def followup(
-        self, interaction: discord.Interaction, replies: Sequence[Reply], ephemeral: bool = False
+        self,
+        interaction: discord.Interaction,
+        replies: Sequence[Reply],
+        ephemeral: bool = False,
+        *,
+        key: str | None = None,
     ) -> None: ...
 
 
@@ -80,6 +92,28 @@ async def acknowledge(interaction: discord.Interaction, accepted: bool) -> None:
         await interaction.response.defer()
 
 
+async def answer_press(
+    host: ConfirmHost,
+    interaction: discord.Interaction,
+    key: str,
+    message: ChatMessage,
+    accepted: bool,
+) -> None:
+    """Acknowledge a press the core admitted, run it and answer it by follow-up. Accepted (its
+    buttons go): first recorded under `key` as a press a later process answers if this one dies
+    (`press_payload`), then its replies saved and each part marked once sent, as a message's
+    are. Not accepted (the core refuses the presser): the buttons stay, nothing is recorded."""
+    question = interaction.message
+    channel_id = getattr(interaction.channel, "id", None)
+    if accepted and question is not None and channel_id is not None:
+        await host.inflight.describe(key, press_payload(channel_id, message, str(question.id)))
+    await acknowledge(interaction, accepted)
+    replies = await host.orchestrator.handle(message, admitted=True)
+    if accepted:
+        await host.inflight.store.save_replies(key, replies)
+    await host.followup(interaction, replies, key=key if accepted else None)
+
+
 class ConfirmView(discord.ui.View):
     """Buttons for a pending confirmation, answerable only by the asker or an admin."""
 
@@ -109,17 +143,15 @@ class ConfirmView(discord.ui.View):
                 core = self.bot.orchestrator
                 message = self.bot.chat_message(interaction.user, interaction.channel, command)
                 refusal = await core.admit(message)
-                accepted = refusal is None and not await core.refuses_press(message)
-                # The command runs after the acknowledgement (it may take minutes, Discord
-                # waits 3 seconds). A process dying in between loses the press, as it loses any
-                # interaction (they are not resumed): the buttons are gone, the approval waits
-                # until it expires.
-                await acknowledge(interaction, accepted)
                 if refusal is not None:
+                    await acknowledge(interaction, accepted=False)
                     if refusal:
                         await self.bot.followup(interaction, refusal, ephemeral=True)
                     return
-                await self.bot.followup(interaction, await core.handle(message, admitted=True))
+                # The command runs after the acknowledgement (it may take minutes, Discord
+                # waits 3 seconds); recorded first, so a process dying meanwhile loses nothing.
+                accepted = not await core.refuses_press(message)
+                await answer_press(self.bot, interaction, key, message, accepted)
                 self.stop()
             finally:
                 await self.bot.inflight.end(key)

@@ -106,20 +106,23 @@ class MessageEvents(Sending):
         )
 
     async def resume(self, request: InboundRequest) -> None:
-        """Answer a message a dead process had recorded but not finished, once: reuse its
-        computed replies, skip the parts it sent, reply to the original message by id."""
+        """Answer a message (or an accepted button press) a dead process had recorded but not
+        finished, once: reuse its computed replies, skip the parts it sent, reply to the
+        original message (a press: the question it answered) by id."""
         try:
             payload = request.payload
-            if payload.get("kind") != "message":
-                # An interaction's token is not kept (it is a credential), so it cannot be
-                # answered any more; a fresh command is the user's to give.
+            kind = payload.get("kind")
+            if kind not in ("message", "press"):
+                # A slash command's or an unaccepted press's interaction: its token is not kept
+                # (it is a credential), so it cannot be answered any more; a fresh command (or
+                # press: its buttons stayed) is the user's to give.
                 log.warning("request_not_resumed platform=%s key=%s", PLATFORM, request.key)
                 return
             channel_id = int(payload["channel"])
             channel = self.get_channel(channel_id) or await self.fetch_channel(channel_id)
             chat_message = self.orchestrator.in_conversation(message_from_payload(payload))
             original = discord.MessageReference(
-                message_id=int(payload["message_id"]),
+                message_id=int(payload["question" if kind == "press" else "message_id"]),
                 channel_id=channel_id,
                 fail_if_not_exists=False,
             )

@@ -20,7 +20,13 @@ from typing import Any, cast
 
 import discord
 
-from bots.discord.confirm import NOT_YOURS_TEXT, ConfirmHost, acknowledge, may_answer
+from bots.discord.confirm import (
+    NOT_YOURS_TEXT,
+    ConfirmHost,
+    acknowledge,
+    answer_press,
+    may_answer,
+)
 from bots.discord.threads import conversation_of
 from orchestrator.messages import Choice, Reply
 
@@ -115,7 +121,6 @@ async def relay_press(
                 "discord_press_relayed chat=%s interaction=%s", pressed.chat_id, interaction.id
             )
             return
-        await acknowledge(interaction, accepted)  # the answer comes as a new message
-        await host.followup(interaction, await host.orchestrator.handle(pressed, admitted=True))
+        await answer_press(host, interaction, key, pressed, accepted)  # answered here
     finally:
         await host.inflight.end(key)

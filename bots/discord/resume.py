@@ -1,5 +1,8 @@
 """What a Discord message's record holds, so a later process can answer it again (`resume`):
-the channel to answer in (a thread's own id), and the conversation (parent channel and thread)."""
+the channel to answer in (a thread's own id), and the conversation (parent channel and thread).
+A button press accepted (its buttons taken away) is recorded the same way (`press_payload`),
+with the question it answers: a later process answers it in the channel, replying to that
+question, since the press's own interaction token is a credential and is never kept."""
 
 from __future__ import annotations
 
@@ -28,6 +31,13 @@ def message_payload(
         "chat_id": message.chat_id,  # the parent channel of a thread
         "thread_id": message.thread_id,
     }
+
+
+def press_payload(channel_id: int, message: ChatMessage, question_id: str) -> dict[str, object]:
+    """What a later process needs to run an accepted press and answer it (see `resume`)."""
+    payload = message_payload(channel_id, message)
+    payload.update(kind="press", question=question_id, message_id=message.message_id or question_id)
+    return payload
 
 
 def message_from_payload(payload: dict[str, Any]) -> ChatMessage:

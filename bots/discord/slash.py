@@ -95,9 +95,17 @@ class SlashCommands(BotBase):
         await self.followup(interaction, replies, ephemeral=ephemeral)
 
     async def followup(
-        self, interaction: discord.Interaction, replies: Sequence[Reply], ephemeral: bool = False
+        self,
+        interaction: discord.Interaction,
+        replies: Sequence[Reply],
+        ephemeral: bool = False,
+        *,
+        key: str | None = None,
     ) -> None:
-        for reply in replies:
+        """Answer an interaction, part by part. `key`: a recorded request's (an accepted
+        press's): each part is marked once sent, as `post` marks them, so a resume after a
+        crash sends only the parts still missing."""
+        for r_index, reply in enumerate(replies):
             parts = render(reply)
             private = ephemeral or reply.ephemeral
             for index, part in enumerate(parts):
@@ -113,3 +121,5 @@ class SlashCommands(BotBase):
                     await interaction.response.send_message(part, **kwargs)
                 else:
                     await interaction.followup.send(part, **kwargs)
+                if key is not None:
+                    await self.store.mark_sent(key, f"{r_index}.{index}", "followup")

@@ -49,6 +49,11 @@ class Inflight:
         await self.store.open(InboundRequest(key, self.platform, dict(payload)), self.owner)
         return True
 
+    async def describe(self, key: str, payload: dict[str, object]) -> None:
+        """Record what a held event turned out to be (an accepted button press: what a later
+        process needs to answer it), replacing the record `begin` made."""
+        await self.store.open(InboundRequest(key, self.platform, dict(payload)), self.owner)
+
     async def end(self, key: str) -> None:
         self._held.discard(key)
         await self.store.finish(key)

@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
-from bots.discord.resume import message_payload
+from bots.discord.resume import message_payload, press_payload
 from orchestrator.app import build_orchestrator
+from orchestrator.commands.registry import CommandContext
 from orchestrator.config import parse_config
 from orchestrator.core import Orchestrator
 from orchestrator.delivery.base import InboundRequest
 from orchestrator.delivery.redis_store import RedisDeliveryStore
-from orchestrator.messages import ChatMessage, Reply, ReplyKind
+from orchestrator.messages import ChatMessage, Choice, Reply, ReplyKind
 from tests.discord_wire import ANN, BOT_USER, GENERAL, DiscordWire, discord_wire
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI, text
@@ -54,6 +56,16 @@ async def llm() -> AsyncIterator[FakeOpenAI]:
         yield fake
 
 
+def dead_store(redis_url: str, prefix: str) -> RedisDeliveryStore:
+    """The delivery store as a process that then died used it."""
+    return RedisDeliveryStore(
+        aioredis.Redis.from_url(redis_url),
+        f"{prefix}:resumebot",
+        lease_seconds=LEASE,
+        alive_seconds=DEAD_ALIVE,  # its liveness key lapses at once: a dead process
+    )
+
+
 async def leave_behind(
     wire: DiscordWire, redis_url: str, prefix: str, *, replies: list[Reply] | None = None
 ) -> tuple[str, str]:
@@ -62,12 +74,7 @@ async def leave_behind(
     the first part sent. The key and the question's id."""
     asked = wire.api.user_message(GENERAL, ANN, f"<@{BOT_USER['id']}> how is the deploy?")
     channel_id = int(GENERAL)
-    store = RedisDeliveryStore(
-        aioredis.Redis.from_url(redis_url),
-        f"{prefix}:resumebot",
-        lease_seconds=LEASE,
-        alive_seconds=DEAD_ALIVE,  # its liveness key lapses at once: a dead process
-    )
+    store = dead_store(redis_url, prefix)
     message = ChatMessage("discord", GENERAL, ANN["id"], "how is the deploy?", "Ann", asked["id"])
     key = f"discord:message:{asked['id']}"
     assert await store.claim(key)
@@ -171,3 +178,91 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
     assert request.payload["channel"] == int(GENERAL)
     assert request.replies is not None and request.replies[0]["text"] == ANSWER
     assert set(request.sent) == {"0.0", "1.0"}
+
+
+def counting(orchestrator: Orchestrator) -> list[str]:
+    """A `/count` command that records who ran it (each run proves one execution)."""
+    ran: list[str] = []
+
+    async def count(ctx: CommandContext, args: dict[str, Any]) -> list[Reply]:
+        ran.append(ctx.message.user_id)
+        return [Reply(f"counted {len(ran)}")]
+
+    orchestrator.commands.command("count", "counts its runs")(count)
+    return ran
+
+
+async def test_a_press_cut_off_by_a_crash_after_its_buttons_went_is_answered_once(
+    llm: FakeOpenAI, redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    """The process acknowledged Ann's press (the buttons are gone, so she cannot press again)
+    and died before answering: the next start runs the press once and answers in the channel,
+    replying to the question; a start after that finds nothing left."""
+    orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
+    ran = counting(orchestrator)
+    await orchestrator.start()
+    try:
+        async with FakeDiscord() as api:
+            async with discord_wire(orchestrator, api=api) as wire:
+                reply = Reply("Count?", choices=(Choice("Count", "/count"),), for_user_id=ANN["id"])
+                await wire.bot.send(GENERAL, [reply])
+                (question,) = await wire.sent_at_least(1, GENERAL)
+                pressed = ChatMessage("discord", GENERAL, ANN["id"], "/count", "Ann")
+                key = "discord:interaction:99"
+                store = dead_store(redis_url, key_prefix)
+                assert await store.claim(key)
+                payload = press_payload(int(GENERAL), pressed, question["id"])
+                await store.open(InboundRequest(key, "discord", payload), "discord-dead")
+                await store.close()
+                wire.bot.dispatch("ready")
+                _question, answer = await wire.sent_at_least(2, GENERAL)
+                assert answer["content"] == "counted 1"
+                assert answer["message_reference"]["message_id"] == question["id"]
+                await wire.until(lambda: not wire.bot.inflight._held)
+                assert await orchestrator.services.delivery.get(key) is None  # type: ignore[union-attr]
+            async with discord_wire(orchestrator, api=api) as second:  # the next start
+                second.bot.dispatch("ready")
+                assert await second.bot.inflight.recover(second.bot.resume) == 0
+            assert len(second.sent(GENERAL)) == 2
+        assert ran == [ANN["id"]]
+    finally:
+        await asyncio.wait_for(orchestrator.stop(), 30)
+
+
+async def test_a_press_answered_live_is_recorded_with_what_a_resume_needs(
+    llm: FakeOpenAI, redis_url: str, key_prefix: str, redis_client: object
+) -> None:
+    """An accepted press is recorded as a press of that question (before its buttons go), with
+    its replies and each part once sent: what the resume above reads."""
+    orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
+    counting(orchestrator)
+    await orchestrator.start()
+    store = orchestrator.services.delivery
+    assert isinstance(store, RedisDeliveryStore)
+    seen: list[InboundRequest] = []
+    finish = store.finish
+
+    async def spy_finish(key: str) -> None:  # read the record just before it is dropped
+        request = await store.get(key)
+        if request is not None:
+            seen.append(request)
+        await finish(key)
+
+    store.finish = spy_finish  # type: ignore[method-assign]
+    try:
+        async with discord_wire(orchestrator) as wire:
+            reply = Reply("Count?", choices=(Choice("Count", "/count"),), for_user_id=ANN["id"])
+            await wire.bot.send(GENERAL, [reply])
+            (question,) = await wire.sent_at_least(1, GENERAL)
+            pressed = wire.press(question, "Count", user=ANN)
+            (answer,) = await wire.answered(pressed)
+            assert answer["content"] == "counted 1" and question["components"] == []
+            await wire.until(lambda: bool(seen))
+    finally:
+        await asyncio.wait_for(orchestrator.stop(), 30)
+    (request,) = seen
+    assert request.payload["kind"] == "press" and request.payload["question"] == question["id"]
+    assert request.payload["text"] == "/count" and request.payload["user_id"] == ANN["id"]
+    assert request.payload["channel"] == int(GENERAL)
+    assert request.replies is not None and request.replies[0]["text"] == "counted 1"
+    assert set(request.sent) == {"0.0"}
