@@ -152,18 +152,7 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
     """The payload `on_message` records is the one `resume` reads (not just a channel id)."""
     orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
     await orchestrator.start()
-    store = orchestrator.services.delivery
-    assert isinstance(store, RedisDeliveryStore)
-    seen: list[InboundRequest] = []
-    finish = store.finish
-
-    async def spy_finish(key: str) -> None:  # read the record just before it is dropped
-        request = await store.get(key)
-        if request is not None:
-            seen.append(request)
-        await finish(key)
-
-    store.finish = spy_finish  # type: ignore[method-assign]
+    seen = finished_records(orchestrator)
     try:
         async with discord_wire(orchestrator) as wire:
             message = wire.message("how is the deploy?", mention=True)
@@ -178,6 +167,23 @@ async def test_a_message_handled_live_is_recorded_with_what_a_resume_needs(
     assert request.payload["channel"] == int(GENERAL)
     assert request.replies is not None and request.replies[0]["text"] == ANSWER
     assert set(request.sent) == {"0.0", "1.0"}
+
+
+def finished_records(orchestrator: Orchestrator) -> list[InboundRequest]:
+    """The records the delivery store drops from now on, each read just before it goes."""
+    store = orchestrator.services.delivery
+    assert isinstance(store, RedisDeliveryStore)
+    seen: list[InboundRequest] = []
+    finish = store.finish
+
+    async def spy_finish(key: str) -> None:
+        request = await store.get(key)
+        if request is not None:
+            seen.append(request)
+        await finish(key)
+
+    store.finish = spy_finish  # type: ignore[method-assign]
+    return seen
 
 
 def counting(orchestrator: Orchestrator) -> list[str]:
@@ -237,18 +243,7 @@ async def test_a_press_answered_live_is_recorded_with_what_a_resume_needs(
     orchestrator = redis_orchestrator(llm.base_url, redis_url, key_prefix)
     counting(orchestrator)
     await orchestrator.start()
-    store = orchestrator.services.delivery
-    assert isinstance(store, RedisDeliveryStore)
-    seen: list[InboundRequest] = []
-    finish = store.finish
-
-    async def spy_finish(key: str) -> None:  # read the record just before it is dropped
-        request = await store.get(key)
-        if request is not None:
-            seen.append(request)
-        await finish(key)
-
-    store.finish = spy_finish  # type: ignore[method-assign]
+    seen = finished_records(orchestrator)
     try:
         async with discord_wire(orchestrator) as wire:
             reply = Reply("Count?", choices=(Choice("Count", "/count"),), for_user_id=ANN["id"])
