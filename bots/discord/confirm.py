@@ -72,8 +72,8 @@ async def acknowledge(interaction: discord.Interaction, accepted: bool) -> None:
     """Answer a press within Discord's 3 seconds. Accepted: UPDATE_MESSAGE (callback type 7)
     with no components, so the buttons leave the message in the same call that acknowledges
     it; the answer follows as a follow-up message. If Discord refuses the update, logged, and
-    a plain acknowledgement instead (the buttons stay; a further press is answered "expired or
-    was already answered"). Not accepted (rate-limited, or the core will refuse the presser):
+    a plain acknowledgement instead (the buttons stay; a further press is told the plan was
+    already answered). Not accepted (rate-limited, or the core will refuse the presser):
     acknowledged only, the buttons stay."""
     if accepted:
         try:

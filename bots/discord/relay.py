@@ -114,8 +114,8 @@ async def relay_press(
         accepted = not await host.orchestrator.refuses_press(pressed)
         if await host.orchestrator.hand_off(pressed):
             # Queued first (a quick write), then acknowledged, the buttons taken away: a process
-            # dying between the two leaves them, and a further press is answered "expired or
-            # was already answered".
+            # dying between the two leaves them, and a further press is told the plan was
+            # already answered.
             await acknowledge(interaction, accepted)
             log.info(
                 "discord_press_relayed chat=%s interaction=%s", pressed.chat_id, interaction.id

@@ -281,8 +281,8 @@ class TelegramAdapter(Working):
         # worker did) or an admin answers a tool server's question. Exactly once: a replayed
         # update is dropped by `accept`; one resumed after a crash edits again ("not modified",
         # logged) and runs its command once (its record). If the edit fails, or the process dies
-        # before it and the update is not resumed, the buttons stay: a further press is answered
-        # "expired or was already answered", as before.
+        # before it and the update is not resumed, the buttons stay: a further press is told
+        # the plan was already answered.
         if not await self.orchestrator.refuses_press(presser):
             await remove_buttons(context.bot, message.chat.id, message.message_id)
         async with self._turn(presser, f"{presser.chat_key}:{presser.user_id}"):

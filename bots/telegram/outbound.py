@@ -154,7 +154,7 @@ async def remove_buttons(bot: Any, chat_id: int, message_id: int) -> None:
     """Take a question's inline keyboard away (a permitted person pressed one of its buttons),
     so the chat shows it is settled. Idempotent and never raises: a keyboard already gone ("message
     is not modified"), a message too old or deleted, a network error: logged, the buttons stay
-    and a further press is answered "expired or was already answered" as before. Not a
+    and a further press is told the plan was already answered. Not a
     parameter here: `message_thread_id` (the message id names the message in its topic)."""
     try:
         await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)

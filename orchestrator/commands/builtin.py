@@ -16,6 +16,7 @@ from orchestrator.mcp.extras import feature_hub
 from orchestrator.mcp.tools import ToolSpec
 from orchestrator.messages import Reply, ReplyKind
 from orchestrator.services import AppHost
+from orchestrator.sessions.model import Answered
 
 log = logging.getLogger(__name__)
 
@@ -241,15 +242,30 @@ def status_text(app: AppHost) -> str:
     return "\n".join(lines)
 
 
+def not_waiting_text(answered: Answered | None, now: float) -> str:
+    """Why a press finds no plan waiting: answered before (a second press, or one resumed after
+    a crash: an approved run is never started twice, so say what to check), or expired."""
+    if answered is None or answered.until < now:
+        return "That request has expired or was already answered."
+    at = time.strftime("%H:%M UTC", time.gmtime(answered.at))
+    if not answered.run:
+        return f"That request was already answered: Cancel at {at}."
+    return (
+        f"That request was already answered: Run all at {at}. It does not run again; if no "
+        "result followed, a restart cut it off, so check what it did before asking again."
+    )
+
+
 async def resolve_pending(app: AppHost, ctx: CommandContext, pid: str, *, run: bool) -> list[Reply]:
     sessions, key = app.services.sessions, ctx.message.conversation_key
     async with sessions.lock(key):
         session = await sessions.load(key)
         pending = session.pending.get(pid)
-        if pending is None or pending.expires_at < time.time():
+        now = time.time()
+        if pending is None or pending.expires_at < now:
             session.pending.pop(pid, None)
             await sessions.save(key, session)
-            return [Reply("That request has expired or was already answered.", ReplyKind.ERROR)]
+            return [Reply(not_waiting_text(session.answered.get(pid), now), ReplyKind.ERROR)]
         if pending.user_id != ctx.message.user_id and not ctx.is_admin:
             return [
                 Reply(
@@ -259,6 +275,7 @@ async def resolve_pending(app: AppHost, ctx: CommandContext, pid: str, *, run: b
                 )
             ]
         del session.pending[pid]
+        session.mark_answered(pending, run, now)
         await sessions.save(key, session)
     head = "Running" if run else "Cancelled"
     notice = Reply(f"{head}: " + "; ".join(c.label for c in pending.calls), ReplyKind.NOTICE)

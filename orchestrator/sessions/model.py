@@ -1,4 +1,4 @@
-"""A chat's short-term state: recent turns, pending confirmations, settings."""
+"""A chat's short-term state: recent turns, pending confirmations and answered ones, settings."""
 
 from __future__ import annotations
 
@@ -75,11 +75,27 @@ class PendingConfirmation:
         return cls(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """A plan that was answered (Run all or Cancel), kept until the plan would have expired, so
+    a later press on it, or a press resumed after a crash, is told what happened to it."""
+
+    run: bool
+    at: float
+    until: float
+
+
 @dataclass(slots=True)
 class Session:
     turns: list[Turn] = field(default_factory=list)
     pending: dict[str, PendingConfirmation] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    answered: dict[str, Answered] = field(default_factory=dict)
+
+    def mark_answered(self, plan: PendingConfirmation, run: bool, now: float) -> None:
+        """Record that `plan` was answered; forget the answers whose plans expired."""
+        self.answered = {k: a for k, a in self.answered.items() if a.until >= now}
+        self.answered[plan.id] = Answered(run, now, plan.expires_at)
 
     def add_turn(self, turn: Turn, max_turns: int, max_tokens: int) -> None:
         """Append, then drop the oldest turns beyond the count and token bounds."""
@@ -95,6 +111,7 @@ class Session:
             "turns": [{name: getattr(t, name) for name in TURN_FIELDS} for t in self.turns],
             "pending": {key: asdict(plan) for key, plan in self.pending.items()},
             "settings": self.settings,
+            "answered": {key: asdict(a) for key, a in self.answered.items()},
         }
         return json.dumps(data, separators=(",", ":"))
 
@@ -107,7 +124,18 @@ class Session:
             turns=[Turn(**t) for t in data.get("turns", [])],
             pending=_pending(data.get("pending", {})),
             settings=dict(data.get("settings", {})),
+            answered=_answered(data.get("answered", {})),
         )
+
+
+def _answered(raw: dict[str, Any]) -> dict[str, Answered]:
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[key] = Answered(**value)
+        except TypeError:
+            continue
+    return out
 
 
 def _pending(raw: dict[str, Any]) -> dict[str, PendingConfirmation]:

@@ -53,7 +53,10 @@ async def test_write_tool_runs_only_after_the_asker_confirms() -> None:
     assert done[0].text.startswith("Running") and '"id": "t1"' in done[1].text
     assert describes_call(done[0].text, "clickup", ("create", "task"), args), done[0].text
     assert "clickup/create_task" in done[-1].text  # the summary line of the finished plan
-    assert "expired or was already answered" in again[0].text
+    # A second press (or one resumed after a crash) is told the plan ran, and that it is not
+    # run again.
+    assert "already answered: Run all at" in again[0].text
+    assert "does not run again" in again[0].text
     assert clickup.token not in "".join(r.text for r in asked + refused + done + again)
 
 

@@ -248,7 +248,7 @@ async def test_cancel_creates_nothing_and_the_model_says_so() -> None:
     answer_text = "\n".join(r.text for r in done)
     assert "Cancelled" in answer_text and "created no tasks" in answer_text
     assert "declined" in answer_text
-    assert "expired or was already answered" in again[0].text
+    assert "already answered: Cancel at" in again[0].text
     assert not any(m for _, path, m in clickup.requests if path.endswith("/task") and m)
 
 

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from orchestrator.config import SessionSettings
 from orchestrator.sessions.base import SessionStore
 from orchestrator.sessions.in_process import InProcessSessionStore
-from orchestrator.sessions.model import PendingCall, PendingConfirmation, Session, Turn
+from orchestrator.sessions.model import Answered, PendingCall, PendingConfirmation, Session, Turn
 from orchestrator.sessions.redis_store import RedisSessionStore
 from scripts.with_redis import free_port, start_redis_server
 from tests.conftest import REPO
@@ -54,6 +54,7 @@ async def test_turns_pending_and_settings_round_trip(store: SessionStore) -> Non
         offered=["clickup__create_task"],
         done={"k": "v"},
     )
+    session.answered["p0"] = Answered(run=True, at=1.0, until=time.time() + 60)
     await store.save("t:a", session)
     loaded = await store.load("t:a")
     assert loaded == session

@@ -181,7 +181,7 @@ async def test_confirmation_pressed_by_another_user_is_refused() -> None:
 
 async def test_a_replayed_or_repeated_press_runs_the_command_once() -> None:
     """The same update again (a redelivery) is dropped; a second press (a client still showing
-    the buttons) is answered "expired", its edit of the gone keyboard refused and logged."""
+    the buttons) is told the plan already ran, its edit of the gone keyboard refused and logged."""
     with FakeOpenAI(time_script()) as llm:
         orchestrator = orchestrator_for(llm.base_url, WRITE_TIME)
         async with FakeTelegram() as fake, running_bot(fake, orchestrator):
@@ -191,7 +191,7 @@ async def test_a_replayed_or_repeated_press_runs_the_command_once() -> None:
             fake.replay(pressed, times=2)
             assert await eventually(lambda: not fake._replays)
             fake.callback_update(confirm, message_id=message_id, user_id=1)
-            assert await eventually(lambda: bool(answers(fake, "expired or was already")))
+            assert await eventually(lambda: bool(answers(fake, "already answered: Run all")))
             assert await eventually(lambda: len(fake.sent("editMessageReplyMarkup")) == 2)
     assert len(answers(fake, '"datetime"')) == 1
     assert len(fake.sent("answerCallbackQuery")) == 2  # the replays were not handled
