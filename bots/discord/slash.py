@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from bots.discord.confirm import ConfirmView
 from bots.discord.parts import command_text, render
 from bots.discord.threads import conversation_of
 from orchestrator.commands.registry import Command
+from orchestrator.media.long_answers import long_answers_as_files
 from orchestrator.messages import ChatMessage, Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -102,9 +104,13 @@ class SlashCommands(BotBase):
         *,
         key: str | None = None,
     ) -> None:
-        """Answer an interaction, part by part. `key`: a recorded request's (an accepted
+        """Answer an interaction as `post` answers a message: part by part, a long answer as
+        one file (the same rule, so the parts are numbered alike), then each reply's files (a
+        tool's images and documents) as attachments. `key`: a recorded request's (an accepted
         press's): each part is marked once sent, as `post` marks them, so a resume after a
         crash sends only the parts still missing."""
+        limit = self.orchestrator.config.files.answer_as_file_after_parts
+        replies = long_answers_as_files(replies, limit, lambda t: len(render(Reply(t))))
         for r_index, reply in enumerate(replies):
             parts = render(reply)
             private = ephemeral or reply.ephemeral
@@ -123,3 +129,8 @@ class SlashCommands(BotBase):
                     await interaction.followup.send(part, **kwargs)
                 if key is not None:
                     await self.store.mark_sent(key, f"{r_index}.{index}", "followup")
+            for f_index, file in enumerate(reply.files):
+                upload = discord.File(io.BytesIO(file.data), filename=file.name)
+                await interaction.followup.send(file=upload, ephemeral=private)
+                if key is not None:
+                    await self.store.mark_sent(key, f"{r_index}.f{f_index}", "followup")

@@ -169,7 +169,7 @@ async def call_tool_reply(
     )
     if result.is_error:
         return Reply(f"{server}/{tool} reported an error:\n{text}", ReplyKind.ERROR)
-    return Reply(f"{server}/{tool}:\n```\n{text}\n```")
+    return Reply(f"{server}/{tool}:\n```\n{text}\n```", files=result.files)  # images, files too
 
 
 def run_target(text: str) -> tuple[str, str] | None:

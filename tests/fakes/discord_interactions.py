@@ -159,6 +159,9 @@ class InteractionRoutes:
         if is_empty(body):
             return error(400, "Cannot send an empty message", 50006)
         message = self.fake.add_message(interaction.channel_id, body, interaction=interaction)
+        message["attachments"] = self.fake.stored_uploads(
+            interaction.channel_id, message["id"], body
+        )
         interaction.follow_ups.append(message)
         if request.query.get("wait") in ("true", "1", "True"):
             return json_response(self.fake.public(message))

@@ -210,3 +210,35 @@ async def test_an_image_attachment_goes_to_a_vision_model_and_a_zip_gets_a_clear
     parts = llm.requests[0]["body"]["messages"][-1]["content"]
     assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert len(llm.requests) == 1 and archive["id"] not in wire.api.downloads
+
+
+async def test_a_slash_run_and_an_approved_press_attach_the_tools_files() -> None:
+    """Interaction answers carry a tool's files too (follow-up uploads), not only messages:
+    `/run files chart` answers with the image; Run all on a plan whose write tool exports a CSV
+    answers with the CSV."""
+    script = [tool_call("files__export", {}), text("Exported.")]
+    with FakeOpenAI(script=script) as llm:
+        orchestrator = media_orchestrator(llm.base_url, file_tools=True, write_tools="[export]")
+        await orchestrator.start()
+        try:
+            async with discord_wire(orchestrator) as wire:
+                ran = wire.slash("run", {"server": "files", "tool": "chart"})
+                await wire.until(lambda: any(m["attachments"] for m in ran.answers()))
+                wire.message("export the tasks", mention=True)
+                await wire.until(lambda: any(m["components"] for m in wire.sent()))
+                question = next(m for m in wire.sent() if m["components"])
+                pressed = wire.press(question, "Run all", user=ANN)
+                await wire.until(
+                    lambda: bool([m for m in pressed.answers() if "Summary" in m["content"]])
+                )
+        finally:
+            await orchestrator.stop()
+    chart = [a["filename"] for m in ran.answers() for a in m["attachments"]]
+    assert (
+        chart == ["image-1.png"]
+        and wire.api.files[ran.answers()[-1]["attachments"][0]["id"]] == tiny_png()
+    )
+    exported = [a for m in pressed.answers() for a in m["attachments"]]
+    assert [a["filename"] for a in exported] == ["tasks.csv"]
+    assert wire.api.files[exported[0]["id"]] == CSV
+    assert not wire.refusals()
