@@ -10,7 +10,8 @@ splits only, by bench/train_router.py):
   message  = cosine(adapter(message), tool) + LEXICAL_WEIGHT * bm25(message, tool), the
              cosine of both encoders fused, the multilingual one at ENGLISH_SECOND_WEIGHT
              on a request in English
-  steps    = max over the request's steps of the same (cosine only when step vectors are given)
+  steps    = max over the request's steps of cosine(adapter(step), tool) (when step vectors
+             are given) + STEP_LEXICAL_WEIGHT * bm25(step, tool)
   fused    = message + PART_WEIGHT * steps + SERVER_WEIGHT * best fused score of the tool's server
              - BALANCE * the tool's rank within its server (so one big server cannot fill the
              list by size alone)
@@ -23,7 +24,10 @@ reserved share, then every tool within the calibrated margin of the best score, 
 The share: each step's scores z-scored over the catalogue; tools in order of their least gap to
 some step's best, so every step's best comes first and a step whose best stands out leaves its
 next places to a step whose candidates are close (`_by_gap`; chosen over a round-robin by rank
-on synthetic two-ask training requests: bench/results/routing-steps.md).
+on synthetic two-ask training requests: bench/results/routing-steps.md). A step's BM25 counts
+less than the message's (`STEP_LEXICAL_WEIGHT`), so one shared word does not make a short step's
+best stand out. Measured and left off (bench/results/routing-share.md): a step with a weaker
+best starting behind (`STEP_PULL`), a step's scale from its own short-list (`STEP_SPREAD`).
 The margin is measured, not chosen: the gap under the best score
 that covers the needed tools of 97% of cross-fitted training requests whose tools rank within
 top_k. It decides the prompt's size, never whether a tool can be found.
@@ -47,6 +51,11 @@ from orchestrator.routing.text import plain_request, request_parts
 log = logging.getLogger(__name__)
 
 LEXICAL_WEIGHT = 0.15
+# A step's BM25 weight, under the message's: a step is a few words, and BM25 normalised to the
+# best document gives one shared word full weight, so a step's best "stands out" in the share
+# (`_by_gap`) on a word match alone (training data only: 0-0.15 tried, 0.15 before;
+# bench/results/routing-share.md).
+STEP_LEXICAL_WEIGHT = 0.1
 PART_WEIGHT = 1.0
 SERVER_WEIGHT = 0.2
 BALANCE = 0.01  # per-server balance: a server's n-th best tool gives up n * BALANCE
@@ -59,6 +68,12 @@ MIN_TOOLS = 3
 STEP_GAPS = True  # a step's share by z-gap to its best; False: round-robin by rank, below
 FLOOR_GIVES_WAY = False  # True: fewer of the overall best when the steps would not fit (measured
 # on synthetic training requests, bench/results/routing-steps.md: no better, so off)
+# Off: on training data neither raised every-step handed on both synthetic multi-step sets
+# (bench/results/routing-share.md). STEP_PULL: a step's weaker best starts this much (in z)
+# behind the strongest step's; STEP_SPREAD "head": a step's scale is best - STEP_HEAD-th best.
+STEP_PULL = 0.0
+STEP_SPREAD = "catalogue"
+STEP_HEAD = 8
 PREFIX = 32  # tools of the score order read before the whole order is (see `_pick`)
 STEP_TOOLS = 3  # round-robin share: each step's best tools, within top_k (2 -> 3: MetaTool
 # two-tool train half, every step handed 0.720 -> 0.740, 0.4 more schemas a multi-step request)
@@ -92,11 +107,26 @@ def _by_gap(steps: np.ndarray, count: int) -> list[int]:
     """The `count` tools nearest the top of some step: each step's scores z-scored over the
     catalogue, a tool's gap is the least, over steps, of (that step's best z - its z). Every
     step's best comes first (gap 0); then a step whose best stands out gives up its next
-    tools to a step whose candidates are close together. Disallowed tools score -inf."""
+    tools to a step whose candidates are close together. Disallowed tools score -inf.
+
+    `STEP_PULL` > 0: a step whose best is weaker than the strongest step's best also starts
+    that much (times STEP_PULL, in z) behind, so a fragment that names no tool ("that would be
+    very useful", "specifically within the past month") does not take places from the asks.
+    `STEP_SPREAD` "head": a step's scale is its best minus its `STEP_HEAD`-th best instead of
+    its spread over the catalogue, so steps share by depth into their own short-lists."""
     usable = np.isfinite(steps[0])  # an allow-list masks the same tools in every step
     rows = steps if usable.all() else steps[:, usable]
+    top = rows.max(axis=1, keepdims=True)
     spread = np.maximum(rows.std(axis=1, keepdims=True), 1e-6)
-    gap = ((rows.max(axis=1, keepdims=True) - steps) / spread).min(axis=0)  # the mean cancels
+    if STEP_SPREAD == "head" and rows.shape[1] > STEP_HEAD:
+        head = -np.partition(-rows, STEP_HEAD - 1, axis=1)[:, STEP_HEAD - 1 : STEP_HEAD]
+        behind = (top - steps) / np.maximum(top - head, 1e-6)
+    else:
+        behind = (top - steps) / spread  # the mean cancels
+    if STEP_PULL:
+        best = (top - rows.mean(axis=1, keepdims=True)) / spread  # each step's best, in z
+        behind = behind + STEP_PULL * (best.max() - best)
+    gap = behind.min(axis=0)
     return [int(i) for i in best_first(-gap, count)[:count] if np.isfinite(gap[i])]
 
 
@@ -181,7 +211,8 @@ class ToolRouter:
             ranked = index.ranked(rows, adapt, second=second)
             confidence = np.zeros(len(self.tools), dtype=np.float32)
         lexical = index.lexical.scores_many([plain_request(query), *parts])
-        lexical *= LEXICAL_WEIGHT
+        lexical[0] *= LEXICAL_WEIGHT
+        lexical[1:] *= STEP_LEXICAL_WEIGHT
         fused = ranked[0] + lexical[0]
         steps = None
         if parts:
