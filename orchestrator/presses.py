@@ -4,10 +4,14 @@ The adapters remove a question's buttons once a permitted person pressed one (th
 shows the question is settled). They know the asker of the buttons they posted themselves, but
 not after a restart, nor on a front end whose worker posted them; and an admin may approve a
 plan but not answer a tool server's question. So they ask here: the waiting approval (in the
-session store, shared by every process) or question (in this process) names who may answer.
+session store, shared by every process) or question names who may answer. A question waits in
+the process running its tool (a worker in distributed mode), so when it is not in this one,
+the record of its asker that the session store keeps for every process answers instead.
 """
 
 from __future__ import annotations
+
+import re
 
 from orchestrator.commands.registry import split_command
 from orchestrator.config import Config
@@ -17,6 +21,8 @@ from orchestrator.policy import is_admin
 from orchestrator.sessions.base import SessionStore
 
 APPROVALS = {"confirm", "cancel"}
+# A question id as `Questions` makes them; anything else (a ':' above all) is never looked up.
+QUESTION_ID = re.compile(r"[0-9a-f]{1,32}")
 
 
 async def refuses_press(
@@ -36,6 +42,18 @@ async def refuses_press(
         if pending is None or pending.user_id == message.user_id:
             return False
         return not (is_admin(config, message) and message.from_person)
-    if name == "answer" and target and questions is not None:
-        return questions.refuses(message, target)
+    if name == "answer" and target:
+        if questions is not None and questions.knows(target):
+            return questions.refuses(message, target)
+        return await _asked_elsewhere(sessions, message, target)
     return False
+
+
+async def _asked_elsewhere(sessions: SessionStore, message: ChatMessage, qid: str) -> bool:
+    """A question waiting in another process: refused unless the presser is the one asked in
+    this chat (an admin no more than anyone: as `Questions.refuses`). No record (answered,
+    expired, another chat's, the store down): cannot tell."""
+    if not QUESTION_ID.fullmatch(qid):
+        return False
+    asker = await sessions.question_asker(message.chat_key, qid)
+    return asker is not None and asker != message.user_id

@@ -117,7 +117,7 @@ def register_protocol_commands(reg: CommandRegistry, app: FeatureHost) -> Questi
         settings = app.config.mcp_servers.get(server)
         return settings.elicitation_timeout_seconds if settings else 300.0
 
-    questions = Questions(post, timeout_for)
+    questions = Questions(post, timeout_for, app.services.sessions)  # who: for every process
     if hub is not None:
         install_hooks(app, hub, questions)
 

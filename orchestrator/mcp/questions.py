@@ -16,7 +16,7 @@ import secrets
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import mcp_types as types
 
@@ -30,6 +30,20 @@ ANSWER = "/answer"
 # Post replies to the requester: in their chat (private=False) or by private message.
 Poster = Callable[[ChatMessage, Sequence[Reply], bool], Awaitable[bool]]
 MAX_BUTTONS = 12
+# The shared record outlives the wait by this much: it is written before the question is posted
+# (a quick press finds it), while the wait's timer starts once the post is done.
+RECORD_GRACE_SECONDS = 10.0
+
+
+class AskerRecord(Protocol):
+    """Where every process can read who a waiting question is for (the session store): the
+    front end that receives a press on the buttons is not the process whose tool waits."""
+
+    async def record_question(
+        self, chat_key: str, question_id: str, user_id: str, ttl_seconds: float
+    ) -> None: ...
+
+    async def drop_question(self, chat_key: str, question_id: str) -> None: ...
 
 
 def is_answer(text: str) -> bool:
@@ -144,8 +158,13 @@ class Question:
 class Questions:
     """Every question waiting for a person, in this process (the tool call waits here too)."""
 
-    def __init__(self, post: Poster, timeout_for: Callable[[str], float]) -> None:
-        self._post, self._timeout_for = post, timeout_for
+    def __init__(
+        self,
+        post: Poster,
+        timeout_for: Callable[[str], float],
+        record: AskerRecord | None = None,
+    ) -> None:
+        self._post, self._timeout_for, self._record = post, timeout_for, record
         self._waiting: dict[str, Question] = {}
 
     async def ask(
@@ -164,6 +183,7 @@ class Questions:
         self._waiting[qid] = question
         timeout = self._timeout_for(server)
         log.info("elicitation_asked server=%s id=%s fields=%d", server, qid, len(fields))
+        await self._note(question, timeout + RECORD_GRACE_SECONDS)
         try:
             if not await self._say(scope.message, [question.ask()], False):
                 raise TimeoutError  # nowhere to ask: declined at once
@@ -174,9 +194,30 @@ class Questions:
             await self._say(scope.message, [note], False)
         finally:
             self._waiting.pop(qid, None)
+            await self._note(question, None)
         log.info("elicitation_answered server=%s id=%s action=%s", server, qid, result.action)
         _audit(server, scope, result.action)
         return result
+
+    async def _note(self, question: Question, ttl: float | None) -> None:
+        """Write (ttl) or remove (None) the shared record of who may answer; a failure is
+        logged and never breaks the call (the record then expires, or the front end cannot
+        tell and lets the press through as before)."""
+        if self._record is None:
+            return
+        chat_key, qid = question.scope.message.chat_key, question.id
+        try:
+            if ttl is None:
+                await self._record.drop_question(chat_key, qid)
+            else:
+                user = question.scope.message.user_id
+                await self._record.record_question(chat_key, qid, user, ttl)
+        except Exception as exc:  # noqa: BLE001 - the record helps the buttons, never the answer
+            log.warning("elicitation_record_failed id=%s error=%s", qid, type(exc).__name__)
+
+    def knows(self, qid: str) -> bool:
+        """Whether the question waits in this process (else only the shared record knows)."""
+        return qid in self._waiting
 
     def refuses(self, message: ChatMessage, qid: str) -> bool:
         """Whether `answer` would refuse this person: the question waits here for another."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from orchestrator.mcp.questions import is_answer
 from orchestrator.media.codec import (
     attachments_from_data,
     attachments_to_data,
@@ -37,6 +38,11 @@ class Job:
     def chat_key(self) -> str:
         """The chat whose order this job keeps (partitioning key)."""
         return self.message.chat_key
+
+    @property
+    def answers_question(self) -> bool:
+        """An answer to a tool server's question: queued on the partition's answers lane."""
+        return is_answer(self.message.text)
 
     def to_json(self) -> str:
         return json.dumps(

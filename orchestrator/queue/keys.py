@@ -23,6 +23,15 @@ class QueueKeys:
     def stream(self, partition: int) -> str:
         return f"{self.prefix}:q:in:{partition}"
 
+    def answers(self, partition: int) -> str:
+        """The partition's second lane: answers to a tool server's question. The question's
+        tool call holds the partition's main lane until it is answered, so answers cannot
+        wait behind it; the worker holding the lease reads this lane beside the main one."""
+        return f"{self.prefix}:q:answers:{partition}"
+
+    def lanes(self, partition: int) -> tuple[str, str]:
+        return self.stream(partition), self.answers(partition)
+
     def lease(self, partition: int) -> str:
         return f"{self.prefix}:q:lease:{partition}"
 

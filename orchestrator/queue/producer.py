@@ -32,18 +32,20 @@ return false
 
 
 async def ensure_groups(client: aioredis.Redis, keys: QueueKeys) -> None:
-    """Create every partition stream and its consumer group (from the first entry: nothing
-    queued before the first worker started is skipped)."""
+    """Create every partition stream (both lanes) and its consumer group (from the first entry:
+    nothing queued before the first worker started is skipped)."""
     for partition in range(keys.partitions):
-        try:
-            await client.xgroup_create(keys.stream(partition), GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        for stream in keys.lanes(partition):
+            try:
+                await client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
 
 class RedisJobQueue:
-    """`JobQueue` on Redis Streams: XADD to `prefix:q:in:<crc32(chat) % partitions>`."""
+    """`JobQueue` on Redis Streams: XADD to `prefix:q:in:<crc32(chat) % partitions>`, or to
+    `prefix:q:answers:<same>` for an answer to a tool server's question (`QueueKeys.answers`)."""
 
     def __init__(self, client: aioredis.Redis, keys: QueueKeys, dedupe_ttl_seconds: int) -> None:
         self.client = client
@@ -59,6 +61,8 @@ class RedisJobQueue:
     async def enqueue(self, job: Job) -> bool:
         """Queue a job once per id; False for a duplicate."""
         partition = self.keys.partition_of(job.chat_key)
+        lane = "answers" if job.answers_question else "main"
+        stream = self.keys.answers(partition) if lane == "answers" else self.keys.stream(partition)
         async with self._order[partition]:
             if not self._ready:
                 async with self._setup:
@@ -66,7 +70,7 @@ class RedisJobQueue:
                         await ensure_groups(self.client, self.keys)
                         self._ready = True
             entry = await self._script(
-                keys=[self.keys.inbound(job.id), self.keys.stream(partition)],
+                keys=[self.keys.inbound(job.id), stream],
                 args=[job.to_json(), self.ttl],
             )
         if entry is None:
@@ -74,10 +78,11 @@ class RedisJobQueue:
             metrics.duplicate_dropped(job.message.platform)
             return False
         log.info(
-            "job_enqueued job=%s chat=%s partition=%d entry=%s",
+            "job_enqueued job=%s chat=%s partition=%d lane=%s entry=%s",
             job.id,
             job.chat_key,
             partition,
+            lane,
             entry.decode() if isinstance(entry, bytes) else entry,
         )
         return True

@@ -5,6 +5,11 @@ worker holds unacknowledged (after `XAUTOCLAIM` has moved a dead owner's entries
 ones. Entries of one partition are processed one after another, so a chat's replies keep their
 order; partitions run in parallel up to `scale.worker_concurrency` jobs at once. An entry is
 acknowledged (and deleted) only after every part of its answer was posted.
+
+A second lane per partition carries the answers to a tool server's question (`QueueKeys.answers`)
+and is read the same way by a task of its own: the question's tool call holds the main lane
+until it is answered, so the answer must not queue behind it. The answers lane stops only once
+the main lane has, so a question in hand can still be answered while the partition is given up.
 """
 
 from __future__ import annotations
@@ -149,18 +154,38 @@ class Worker:
             lease = PartitionLease(self.client, self.keys, partition, self.settings.lease_seconds)
             if await lease.acquire():
                 held = Held(lease)
-                held.task = asyncio.create_task(self._serve(partition, held))
+                held.task = asyncio.create_task(self._serve_partition(partition, held))
                 self._held[partition] = held
                 wanted -= 1
                 log.info("partition_taken worker=%s partition=%d", self.name, partition)
 
     # -- one partition --------------------------------------------------------------------------
-    async def _serve(self, partition: int, held: Held) -> None:
-        stream = self.keys.stream(partition)
+    async def _serve_partition(self, partition: int, held: Held) -> None:
+        """Both lanes; the answers lane until the main lane ended (its job in hand may wait
+        for an answer), and a failed lane ends the partition's whole task (retaken later)."""
+        main_stream, answers_stream = self.keys.lanes(partition)
+        main_done = asyncio.Event()
+
+        async def main() -> None:
+            try:
+                await self._serve(partition, main_stream, held, held.stop)
+            finally:
+                main_done.set()
+
+        async def answers() -> None:
+            try:
+                await self._serve(partition, answers_stream, held, main_done)
+            finally:
+                held.stop.set()
+
+        await asyncio.gather(main(), answers())
+
+    async def _serve(self, partition: int, stream: str, held: Held, stop: asyncio.Event) -> None:
+        """Read one lane of the partition in order until `stop` is set."""
         try:
             await self._take_over(stream)
             pending = True
-            while not held.stop.is_set():
+            while not stop.is_set():
                 response = await self.client.xreadgroup(
                     GROUP,
                     self.name,
@@ -173,7 +198,7 @@ class Worker:
                     pending = False
                     continue
                 for entry_id, fields in entries:
-                    if held.stop.is_set():
+                    if stop.is_set():
                         break
                     if not await self._one(partition, stream, entry_id, fields, held):
                         pending = True
@@ -182,7 +207,9 @@ class Worker:
         except LeaseLost:
             log.warning("partition_abandoned worker=%s partition=%d", self.name, partition)
         except Exception:  # noqa: BLE001 - the lease frees the partition for the next tick
-            log.exception("partition_failed worker=%s partition=%d", self.name, partition)
+            log.exception(
+                "partition_failed worker=%s partition=%d stream=%s", self.name, partition, stream
+            )
 
     async def _take_over(self, stream: str) -> None:
         """Move every entry a previous owner left unacknowledged to this worker (we hold the
@@ -224,7 +251,10 @@ class Worker:
                 held.stop.set()
                 raise LeaseLost
 
-        async with self._slots:
+        # An answer skips the concurrency bound: the jobs holding every slot may be the very
+        # tool calls waiting for it (and an answer is quick: no model, no tool).
+        slot = contextlib.nullcontext() if job.answers_question else self._slots
+        async with slot:
             if job.id not in self._lag_seen:  # a retried entry waited for its own reasons
                 if len(self._lag_seen) > 10_000:
                     self._lag_seen.clear()

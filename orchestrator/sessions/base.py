@@ -29,4 +29,21 @@ class SessionStore(Protocol):
         """Apply `change` to the stored session atomically; the session as saved."""
         ...
 
+    async def record_question(
+        self, chat_key: str, question_id: str, user_id: str, ttl_seconds: float
+    ) -> None:
+        """Note who may answer a tool server's question asked in this chat. The question waits
+        in the process running the tool (a worker); a front end receiving a press on its
+        buttons reads this to tell the asker from a stranger. Expires after `ttl_seconds`, so
+        the record of a process that died with its question frees itself."""
+        ...
+
+    async def question_asker(self, chat_key: str, question_id: str) -> str | None:
+        """The user id the question waits for, or None (answered, expired, another chat's)."""
+        ...
+
+    async def drop_question(self, chat_key: str, question_id: str) -> None:
+        """The question is answered or timed out: nobody is asked any more."""
+        ...
+
     async def close(self) -> None: ...

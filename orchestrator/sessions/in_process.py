@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +15,8 @@ class InProcessSessionStore:
     def __init__(self) -> None:
         self._data: dict[str, str] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # (chat, question) -> (who may answer, monotonic expiry)
+        self._askers: dict[tuple[str, str], tuple[str, float]] = {}
 
     @asynccontextmanager
     async def lock(self, chat_key: str) -> AsyncIterator[None]:
@@ -32,6 +35,23 @@ class InProcessSessionStore:
             change(session)
             await self.save(chat_key, session)
             return session
+
+    async def record_question(
+        self, chat_key: str, question_id: str, user_id: str, ttl_seconds: float
+    ) -> None:
+        now = time.monotonic()
+        for key in [k for k, (_, until) in self._askers.items() if until <= now]:
+            del self._askers[key]  # expired: pruned as new ones come
+        self._askers[(chat_key, question_id)] = (user_id, now + ttl_seconds)
+
+    async def question_asker(self, chat_key: str, question_id: str) -> str | None:
+        found = self._askers.get((chat_key, question_id))
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
+
+    async def drop_question(self, chat_key: str, question_id: str) -> None:
+        self._askers.pop((chat_key, question_id), None)
 
     async def keys(self) -> list[str]:
         """Every conversation with a session (the console lists waiting approvals)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -188,6 +189,42 @@ class RedisSessionStore:
             return None
         self._keep_read(chat_key, value.encode())
         return session
+
+    def question_key(self, chat_key: str, question_id: str) -> str:
+        """Under the chat: a press in one chat never reads another chat's question."""
+        return f"{self.prefix}:question:{chat_key}:{question_id}"
+
+    async def record_question(
+        self, chat_key: str, question_id: str, user_id: str, ttl_seconds: float
+    ) -> None:
+        """A key of its own with the question's expiry (not in the session: no write to the
+        chat's session per question, and no record outliving the question)."""
+        key, ttl = self.question_key(chat_key, question_id), max(1, math.ceil(ttl_seconds))
+        try:
+            await self.client.set(key, user_id, ex=ttl)
+        except UNAVAILABLE as exc:
+            self._failed("record_question", exc)
+            return
+        self._ok()
+
+    async def question_asker(self, chat_key: str, question_id: str) -> str | None:
+        try:
+            raw = await self.client.get(self.question_key(chat_key, question_id))
+        except UNAVAILABLE as exc:
+            self._failed("question_asker", exc)
+            return None  # cannot tell: the press goes on as before the record existed
+        self._ok()
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    async def drop_question(self, chat_key: str, question_id: str) -> None:
+        try:
+            await self.client.delete(self.question_key(chat_key, question_id))
+        except UNAVAILABLE as exc:
+            self._failed("drop_question", exc)  # it expires with the question's timeout
+            return
+        self._ok()
 
     async def keys(self, limit: int = 10_000) -> list[str]:
         """Conversations with a session (SCAN, at most `limit`): the console's approvals page."""

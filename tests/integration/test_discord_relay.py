@@ -1,4 +1,4 @@
-"""Discord approval buttons in distributed mode, at the wire: a worker posts Run all / Cancel
+"""Discord approval and question buttons in distributed mode, at the wire: a worker posts them
 through discord.py's REST client; a front end (the real bot, discord.py's own gateway parsing)
 receives the click, checks the presser, acknowledges it within Discord's deadline and relays
 the command into the Redis queue once; a worker answers it in the channel, replying to the
@@ -26,7 +26,7 @@ from orchestrator.queue.worker import Worker
 from tests.discord_wire import ADA, ANN, BOB, REPORTS, discord_wire
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_checks import EPHEMERAL
-from tests.fakes.discord_interactions import UPDATE
+from tests.fakes.discord_interactions import DEFERRED_UPDATE, UPDATE
 from tests.helpers import chat_orchestrator, eventually
 
 SETTINGS = ScaleSettings(mode="distributed", partitions=4, lease_seconds=3, block_ms=100)
@@ -108,6 +108,41 @@ async def test_a_click_on_a_workers_button_is_relayed_into_the_queue_once(
     public = [m["id"] for m in wire.sent(REPORTS) if not (m.get("flags") or 0) & EPHEMERAL]
     assert pressed.answers() == [] and public == [question["id"]]  # a worker answers
     assert wire.refusals() == []
+
+
+async def test_an_admins_click_on_a_servers_question_keeps_the_buttons_for_the_asker(
+    api: FakeDiscord,
+    sender: DiscordSender,
+    front: Orchestrator,
+    redis_client: aioredis.Redis,
+    key_prefix: str,
+) -> None:
+    """An admin may approve a plan for someone, not answer a tool server's question for them:
+    the question waits in a worker, whose record of the asker (the shared session store) tells
+    the front end to keep the buttons. Both clicks go on the answers lane, the worker decides."""
+    qid = "0a1b2c3d"
+    choices = (Choice("Yes", f"/answer {qid} yes"), Choice("Decline", f"/answer {qid} --decline"))
+    (part,) = sender.render([Reply("rooms asks: Book?", choices=choices, for_user_id=ANN["id"])])
+    await sender.send(REPORTS, part, None, "job1:0")  # the worker asks
+    await front.services.sessions.record_question(f"discord:{REPORTS}", qid, ANN["id"], 60)
+    question = next(m for m in api.messages if not m.get("_user"))
+    shown = copy.deepcopy(question)
+    keys = QueueKeys(key_prefix, SETTINGS.partitions)
+    async with discord_wire(front, api=api) as wire:
+        admin = wire.press(question, "Yes", user=ADA)
+        await wire.until(lambda: admin.responses == [DEFERRED_UPDATE])  # acknowledged only
+        assert await eventually(lambda: not wire.bot.inflight._held)
+        assert question["components"] == shown["components"]
+        pressed = wire.press(question, "Yes", user=ANN)
+        await wire.until(lambda: pressed.responses == [UPDATE])  # the asker's: buttons gone
+        assert question["components"] == []
+    lane = keys.answers(keys.partition_of(f"discord:{REPORTS}"))
+    jobs = [Job.from_json(f[b"job"]) for _, f in await redis_client.xrange(lane)]
+    assert [(j.message.text, j.message.user_id) for j in jobs] == [
+        (f"/answer {qid} yes", ADA["id"]),
+        (f"/answer {qid} yes", ANN["id"]),
+    ]
+    assert await queued(redis_client, keys) == []  # not behind the asking job
 
 
 async def test_a_worker_answers_the_relayed_click_in_the_channel(

@@ -19,6 +19,7 @@ from orchestrator.sessions.model import Answered, PendingCall, PendingConfirmati
 from orchestrator.sessions.redis_store import RedisSessionStore
 from scripts.with_redis import free_port, start_redis_server
 from tests.conftest import REPO
+from tests.helpers import async_eventually
 
 
 @pytest.fixture(params=["inprocess", "redis"])
@@ -77,6 +78,24 @@ async def test_fifty_concurrent_messages_keep_every_turn_in_arrival_order(
         await asyncio.sleep(0)  # arrival order = creation order
     await asyncio.gather(*tasks)
     assert [t.text for t in (await store.load("t:busy")).turns] == [f"m{i}" for i in range(50)]
+
+
+async def test_a_questions_asker_is_kept_per_chat_until_dropped_or_expired(
+    store: SessionStore,
+) -> None:
+    await store.record_question("t:a", "q1", "u1", 60)
+    assert await store.question_asker("t:a", "q1") == "u1"
+    assert await store.question_asker("t:b", "q1") is None  # another chat reads nothing
+    assert await store.question_asker("t:a", "q2") is None
+    assert (await store.load("t:a")).turns == []  # beside the session, not in it
+    await store.drop_question("t:a", "q1")
+    assert await store.question_asker("t:a", "q1") is None
+    await store.record_question("t:a", "q3", "u1", 1)  # a worker died with it: it frees itself
+    assert await async_eventually(lambda: _gone(store, "t:a", "q3"), seconds=5)
+
+
+async def _gone(store: SessionStore, chat: str, question: str) -> bool:
+    return await store.question_asker(chat, question) is None
 
 
 def test_the_stored_json_is_the_dataclasses_as_dicts() -> None:

@@ -58,3 +58,52 @@ async def test_a_question_refuses_anyone_but_the_person_asked_even_an_admin() ->
     questions.answer(press(ok), ok.split()[1], "--accept")
     assert (await asked).action == "accept"
     assert not await refuses_press(CONFIG, sessions, questions, press(ok, "bob"))  # answered
+
+
+async def test_a_question_waiting_in_another_process_refuses_by_its_shared_record() -> None:
+    """The worker's `Questions` records its asker in the session store both processes share; the
+    front end's own `Questions` has never heard of the question."""
+    posted: list[Reply] = []
+
+    async def post(message: ChatMessage, replies: Sequence[Reply], private: bool) -> bool:
+        posted.extend(replies)
+        return True
+
+    shared = InProcessSessionStore()
+    worker = Questions(post, lambda server: 30.0, shared)
+    front = Questions(post, lambda server: 30.0, shared)
+    params = types.ElicitRequestFormParams(message="Book?", requested_schema={"type": "object"})
+    asked = asyncio.ensure_future(worker.ask("rooms", RequestScope(press("")), params))
+    while not posted:
+        await asyncio.sleep(0)
+    ok = posted[0].choices[0].command
+    qid = ok.split()[1]
+    assert not front.knows(qid)
+    assert await shared.question_asker("test:team", qid) == "ann"
+    assert not await refuses_press(CONFIG, shared, front, press(ok))
+    assert await refuses_press(CONFIG, shared, front, press(ok, "ada"))  # an admin too
+    assert await refuses_press(CONFIG, shared, front, press(ok, "bob"))
+    elsewhere = ChatMessage(platform="test", chat_id="other", user_id="bob", text=ok)
+    assert not await refuses_press(CONFIG, shared, front, elsewhere)  # another chat: no record
+    assert not await refuses_press(CONFIG, shared, front, press("/answer test:team:x 1", "bob"))
+    worker.answer(press(ok), qid, "--accept")
+    assert (await asked).action == "accept"
+    assert await shared.question_asker("test:team", qid) is None  # answered: dropped
+    assert not await refuses_press(CONFIG, shared, front, press(ok, "bob"))
+
+
+async def test_a_questions_record_goes_when_it_times_out() -> None:
+    posted: list[Reply] = []
+
+    async def post(message: ChatMessage, replies: Sequence[Reply], private: bool) -> bool:
+        posted.extend(replies)
+        return True
+
+    shared = InProcessSessionStore()
+    worker = Questions(post, lambda server: 0.05, shared)
+    params = types.ElicitRequestFormParams(message="Book?", requested_schema={"type": "object"})
+    result = await worker.ask("rooms", RequestScope(press("")), params)
+    assert result.action == "decline"
+    qid = posted[0].choices[0].command.split()[1]
+    assert await shared.question_asker("test:team", qid) is None
+    assert not await refuses_press(CONFIG, shared, None, press(posted[0].choices[0].command, "bob"))

@@ -30,7 +30,8 @@ async def redis_state(config: Config) -> dict[str, Any]:
         if config.scale.mode == "distributed":  # jobs waiting per partition (XLEN: cheap)
             keys = QueueKeys(config.sessions.key_prefix, config.scale.partitions)
             for partition in range(config.scale.partitions):
-                queued.append(int(await client.xlen(keys.stream(partition))))
+                lanes = keys.lanes(partition)  # waiting answers count too
+                queued.append(sum([int(await client.xlen(lane)) for lane in lanes]))
         return {
             "configured": True,
             "up": True,
