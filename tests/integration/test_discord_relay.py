@@ -64,8 +64,10 @@ async def front(redis_url: str, key_prefix: str) -> AsyncIterator[Orchestrator]:
     await orchestrator.stop()
 
 
-async def queued(client: aioredis.Redis, keys: QueueKeys) -> list[Job]:
-    stream = keys.stream(keys.partition_of(f"discord:{REPORTS}"))
+async def queued(client: aioredis.Redis, keys: QueueKeys, *, answers: bool = False) -> list[Job]:
+    """The jobs queued for the channel: on its partition's main lane, or its answers lane."""
+    partition = keys.partition_of(f"discord:{REPORTS}")
+    stream = keys.answers(partition) if answers else keys.stream(partition)
     return [Job.from_json(fields[b"job"]) for _, fields in await client.xrange(stream)]
 
 
@@ -136,8 +138,7 @@ async def test_an_admins_click_on_a_servers_question_keeps_the_buttons_for_the_a
         pressed = wire.press(question, "Yes", user=ANN)
         await wire.until(lambda: pressed.responses == [UPDATE])  # the asker's: buttons gone
         assert question["components"] == []
-    lane = keys.answers(keys.partition_of(f"discord:{REPORTS}"))
-    jobs = [Job.from_json(f[b"job"]) for _, f in await redis_client.xrange(lane)]
+    jobs = await queued(redis_client, keys, answers=True)
     assert [(j.message.text, j.message.user_id) for j in jobs] == [
         (f"/answer {qid} yes", ADA["id"]),
         (f"/answer {qid} yes", ANN["id"]),
