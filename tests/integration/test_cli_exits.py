@@ -87,6 +87,9 @@ def test_ctrl_c_in_the_console_ends_with_one_line(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a suite started in the background by a shell (`make test &`)
+        # ignores SIGINT, and a child inherits that, so Ctrl-C would rightly do nothing.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write("/help\n")
