@@ -49,6 +49,16 @@ class ConfirmHost(Protocol):
         key: str | None = None,
     ) -> None: ...
 
+    async def post(
+        self,
+        channel: Any,
+        replies: Sequence[Reply],
+        reference: discord.Message | discord.MessageReference | None = None,
+        *,
+        key: str | None = None,
+        sent: dict[str, str] | None = None,
+    ) -> None: ...
+
 
 def member_is_admin(user: discord.abc.User) -> bool:
     perms = getattr(user, "guild_permissions", None)
@@ -102,16 +112,40 @@ async def answer_press(
     """Acknowledge a press the core admitted, run it and answer it by follow-up. Accepted (its
     buttons go): first recorded under `key` as a press a later process answers if this one dies
     (`press_payload`), then its replies saved and each part marked once sent, as a message's
-    are. Not accepted (the core refuses the presser): the buttons stay, nothing is recorded."""
+    are; a follow-up Discord refuses (its token lives 15 minutes, a run may take longer) is
+    answered in the channel instead, replying to the question. Not accepted (the core refuses
+    the presser): the buttons stay, nothing is recorded."""
     question = interaction.message
     channel_id = getattr(interaction.channel, "id", None)
-    if accepted and question is not None and channel_id is not None:
-        await host.inflight.describe(key, press_payload(channel_id, message, str(question.id)))
+    if not accepted or question is None or channel_id is None:
+        await acknowledge(interaction, accepted)
+        await host.followup(interaction, await host.orchestrator.handle(message, admitted=True))
+        return
+    await host.inflight.describe(key, press_payload(channel_id, message, str(question.id)))
     await acknowledge(interaction, accepted)
     replies = await host.orchestrator.handle(message, admitted=True)
-    if accepted:
-        await host.inflight.store.save_replies(key, replies)
-    await host.followup(interaction, replies, key=key if accepted else None)
+    await host.inflight.store.save_replies(key, replies)
+    try:
+        await host.followup(interaction, replies, key=key)
+    except discord.HTTPException as exc:
+        # A follow-up token lives 15 minutes: a longer run (or a refused follow-up) is
+        # answered in the channel instead, replying to the question, the parts out skipped.
+        log.warning(
+            "discord_followup_refused interaction=%s status=%s action=post_in_channel",
+            interaction.id,
+            exc.status,
+        )
+        request = await host.inflight.store.get(key)
+        reference = discord.MessageReference(
+            message_id=question.id, channel_id=channel_id, fail_if_not_exists=False
+        )
+        await host.post(
+            interaction.channel,
+            replies,
+            reference=reference,
+            key=key,
+            sent=request.sent if request is not None else {},
+        )
 
 
 class ConfirmView(discord.ui.View):

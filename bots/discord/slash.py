@@ -10,13 +10,13 @@ import inspect
 import io
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
 
 from bots.discord.base import ERROR_TEXT, PLATFORM, BotBase
-from bots.discord.confirm import ConfirmView
+from bots.discord.confirm import ConfirmHost, ConfirmView
 from bots.discord.parts import command_text, render
 from bots.discord.threads import conversation_of
 from orchestrator.commands.registry import Command
@@ -109,6 +109,7 @@ class SlashCommands(BotBase):
         tool's images and documents) as attachments. `key`: a recorded request's (an accepted
         press's): each part is marked once sent, as `post` marks them, so a resume after a
         crash sends only the parts still missing."""
+        host = cast(ConfirmHost, self)  # the bot: its sending part (a subclass) posts
         limit = self.orchestrator.config.files.answer_as_file_after_parts
         replies = long_answers_as_files(replies, limit, lambda t: len(render(Reply(t))))
         for r_index, reply in enumerate(replies):
@@ -116,7 +117,7 @@ class SlashCommands(BotBase):
             private = ephemeral or reply.ephemeral
             for index, part in enumerate(parts):
                 view = (
-                    ConfirmView(self, reply, conversation_of(interaction.channel)[0])
+                    ConfirmView(host, reply, conversation_of(interaction.channel)[0])
                     if reply.choices and index == len(parts) - 1
                     else None
                 )

@@ -257,3 +257,23 @@ async def test_a_private_message_opens_the_persons_dm_channel(wire: DiscordWire)
     )
     (sent,) = await wire.sent_at_least(1, dm["id"])
     assert sent["content"].startswith("Sign in to docs: https://as.example/a?x=1")
+
+
+async def test_a_press_whose_follow_up_is_refused_is_answered_in_the_channel(
+    wire: DiscordWire, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run longer than the follow-up token's 15 minutes: Discord refuses the follow-up (the
+    fake's window is set to 0 s), and the answer goes to the channel, replying to the question,
+    once."""
+    reply = Reply("Run it?", choices=(Choice("Run it", "/help"),), for_user_id=ANN["id"])
+    await wire.bot.send(GENERAL, [reply])
+    (question,) = await wire.sent_at_least(1, GENERAL)
+    wire.api.routes.follow_up_for = 0.0
+    pressed = wire.press(question, "Run it", user=ANN)
+    _question, answer = await wire.sent_at_least(2, GENERAL)
+    assert "/help" in answer["content"]
+    assert answer["message_reference"]["message_id"] == question["id"]
+    await wire.until(lambda: not wire.bot.inflight._held)
+    assert pressed.responses == [UPDATE] and pressed.answers() == []
+    assert len(wire.sent(GENERAL)) == 2 and question["components"] == []
+    assert "discord_followup_refused" in caplog.text
